@@ -1,0 +1,463 @@
+//! The one HTML policy: untrusted feed HTML → safe HTML, and HTML → plain text.
+//!
+//! [`sanitize`] is an explicit ammonia `Builder` (never `ammonia::clean`, whose defaults may
+//! change under us):
+//! - ammonia's default tag set (no script, style, object, embed, form, svg, math …) plus
+//!   `iframe` whose `src` is an https embed on an allow-listed video host, always `sandbox`ed;
+//! - no event handlers, no `style`, no `id`/`class`; URL schemes http, https and mailto only
+//!   (`javascript:`, `data:`, `vbscript:` attributes are removed);
+//! - relative URLs resolved against the entry's base (xml:base, entry link or feed URL);
+//! - links get `rel="noopener noreferrer"`;
+//! - tracking pixels (1×1 or 0-sized images, feedburner `~r/` and `~ff/` beacons, WordPress
+//!   stats and similar) are removed, as are iframes left without an allowed `src`.
+//!
+//! [`text_of`] uses html5ever's tokenizer, so entities decode exactly as a browser would and
+//! script/style bodies never leak into text.
+
+use std::borrow::Cow;
+use std::cell::{Cell, RefCell};
+use std::sync::LazyLock;
+
+use ammonia::{Builder, UrlRelative};
+use html5ever::tendril::StrTendril;
+use html5ever::tokenizer::states::RawKind;
+use html5ever::tokenizer::{
+    BufferQueue, TagKind, Token, TokenSink, TokenSinkResult, Tokenizer, TokenizerOpts,
+};
+use url::Url;
+
+/// Hosts whose https embeds are kept as sandboxed iframes.
+pub const VIDEO_HOSTS: &[&str] = &[
+    "www.youtube.com",
+    "www.youtube-nocookie.com",
+    "youtube.com",
+    "player.vimeo.com",
+    "www.dailymotion.com",
+    "w.soundcloud.com",
+    "player.twitch.tv",
+    "www.slideshare.net",
+    "speakerdeck.com",
+];
+
+/// Image hosts and paths that only exist to count readers.
+const BEACONS: &[(&str, &str)] = &[
+    ("feeds.feedburner.com", "/~r/"),
+    ("feeds.feedburner.com", "/~ff/"),
+    ("feedproxy.google.com", "/~r/"),
+    ("feedproxy.google.com", "/~ff/"),
+    ("feeds.feedblitz.com", "/~/i/"),
+    ("pixel.wp.com", "/"),
+    ("stats.wordpress.com", "/"),
+    ("pixel.quantserve.com", "/"),
+    ("feeds.wordpress.com", "/"),
+    ("rss.feedsportal.com", "/"),
+    ("pi.feedsportal.com", "/"),
+    ("da.feedsportal.com", "/"),
+    ("feedads.g.doubleclick.net", "/"),
+    ("ad.doubleclick.net", "/"),
+    ("www.facebook.com", "/tr"),
+];
+
+thread_local! {
+    /// The base for relative URLs of the document being sanitized on this thread.
+    static BASE: RefCell<Option<Url>> = const { RefCell::new(None) };
+}
+
+static POLICY: LazyLock<Builder<'static>> = LazyLock::new(|| {
+    let mut b = Builder::default();
+    b.add_tags(["iframe"])
+        .add_tag_attributes(
+            "iframe",
+            ["src", "width", "height", "allowfullscreen", "title"],
+        )
+        .set_tag_attribute_value(
+            "iframe",
+            "sandbox",
+            "allow-scripts allow-same-origin allow-popups allow-presentation",
+        )
+        .set_tag_attribute_value(
+            "iframe",
+            "referrerpolicy",
+            "strict-origin-when-cross-origin",
+        )
+        .set_tag_attribute_value("iframe", "loading", "lazy")
+        .set_tag_attribute_value("img", "loading", "lazy")
+        .url_schemes(["http", "https", "mailto"].into())
+        .link_rel(Some("noopener noreferrer"))
+        .strip_comments(true)
+        .url_relative(UrlRelative::Custom(Box::new(resolve_relative)))
+        .attribute_filter(|element, attribute, value| match (element, attribute) {
+            ("iframe", "src") => is_allowed_embed(value).then_some(Cow::Borrowed(value)),
+            ("img", "src") | ("a", "href") if is_beacon(value) => None,
+            _ => Some(Cow::Borrowed(value)),
+        });
+    b
+});
+
+fn resolve_relative(url: &str) -> Option<Cow<'_, str>> {
+    BASE.with(|base| {
+        let base = base.borrow();
+        let resolved = base.as_ref()?.join(url).ok()?;
+        matches!(resolved.scheme(), "http" | "https").then(|| Cow::Owned(resolved.into()))
+    })
+}
+
+fn is_allowed_embed(src: &str) -> bool {
+    let Ok(url) = Url::parse(src) else {
+        return false;
+    };
+    url.scheme() == "https" && url.host_str().is_some_and(|h| VIDEO_HOSTS.contains(&h))
+}
+
+fn is_beacon(src: &str) -> bool {
+    let Ok(url) = Url::parse(src) else {
+        return false;
+    };
+    let host = url.host_str().unwrap_or("");
+    BEACONS
+        .iter()
+        .any(|(h, p)| host.eq_ignore_ascii_case(h) && url.path().starts_with(p))
+}
+
+/// Sanitizes untrusted HTML; relative URLs resolve against `base` (or are dropped without one).
+pub fn sanitize(html: &str, base: Option<&Url>) -> String {
+    BASE.with(|b| *b.borrow_mut() = base.cloned());
+    let clean = POLICY.clean(html).to_string();
+    BASE.with(|b| *b.borrow_mut() = None);
+    drop_pixels_and_empty_frames(&clean)
+}
+
+/// Escapes plain text for inclusion in HTML; line breaks are kept.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Plain text from HTML: tags dropped (block tags become spaces), entities decoded, script and
+/// style bodies skipped, whitespace collapsed.
+pub fn text_of(html: &str) -> String {
+    let sink = TextSink::default();
+    let tokenizer = Tokenizer::new(sink, TokenizerOpts::default());
+    let input = BufferQueue::default();
+    input.push_back(StrTendril::from_slice(html));
+    let _ = tokenizer.feed(&input);
+    tokenizer.end();
+    collapse_whitespace(&tokenizer.sink.text.into_inner())
+}
+
+/// Plain text from text that is meant to be plain but may carry HTML entity references
+/// (feed-rs leaves `&eacute;` and friends literal): references decode, nothing else changes.
+pub fn plain_text(text: &str) -> String {
+    let lt_escaped = text.replace('<', "&lt;");
+    let escaped = crate::text::escape_bare_ampersands(&lt_escaped).unwrap_or(lt_escaped);
+    text_of(&escaped)
+}
+
+fn collapse_whitespace(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for word in s.split(|c: char| c.is_whitespace()) {
+        if word.is_empty() {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out
+}
+
+/// The first `max` characters of `text`, cut at a word boundary, with an ellipsis when cut.
+pub fn truncate(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let cut: String = text.chars().take(max).collect();
+    let at = cut.rfind(' ').filter(|i| *i > max / 2).unwrap_or(cut.len());
+    format!(
+        "{}…",
+        cut[..at].trim_end_matches([' ', ',', ';', ':', '.', '-'])
+    )
+}
+
+#[derive(Default)]
+struct TextSink {
+    text: RefCell<String>,
+    /// Inside script/style/… until the matching end tag.
+    skipping: RefCell<Option<html5ever::LocalName>>,
+    last_was_space: Cell<bool>,
+}
+
+impl TokenSink for TextSink {
+    type Handle = ();
+
+    fn process_token(&self, token: Token, _line: u64) -> TokenSinkResult<()> {
+        match token {
+            Token::CharacterTokens(t) => {
+                if self.skipping.borrow().is_none() {
+                    self.text.borrow_mut().push_str(&t);
+                    self.last_was_space.set(false);
+                }
+            }
+            Token::TagToken(tag) => {
+                let name = &*tag.name;
+                if tag.kind == TagKind::EndTag {
+                    let mut skipping = self.skipping.borrow_mut();
+                    if skipping.as_ref() == Some(&tag.name) {
+                        *skipping = None;
+                    }
+                } else if self.skipping.borrow().is_none() {
+                    let (skip, raw) = match name {
+                        "script" => (true, Some(RawKind::ScriptData)),
+                        "style" | "iframe" | "noembed" | "noframes" | "xmp" => {
+                            (true, Some(RawKind::Rawtext))
+                        }
+                        "textarea" | "title" => (false, Some(RawKind::Rcdata)),
+                        "template" | "noscript" => (true, None),
+                        _ => (false, None),
+                    };
+                    if skip {
+                        *self.skipping.borrow_mut() = Some(tag.name.clone());
+                    }
+                    if let Some(kind) = raw {
+                        return TokenSinkResult::RawData(kind);
+                    }
+                }
+                if is_block(name) && !self.last_was_space.get() {
+                    self.text.borrow_mut().push(' ');
+                    self.last_was_space.set(true);
+                }
+            }
+            _ => {}
+        }
+        TokenSinkResult::Continue
+    }
+}
+
+fn is_block(name: &str) -> bool {
+    matches!(
+        name,
+        "p" | "br"
+            | "div"
+            | "li"
+            | "ul"
+            | "ol"
+            | "dl"
+            | "dt"
+            | "dd"
+            | "h1"
+            | "h2"
+            | "h3"
+            | "h4"
+            | "h5"
+            | "h6"
+            | "blockquote"
+            | "pre"
+            | "table"
+            | "tr"
+            | "td"
+            | "th"
+            | "hr"
+            | "section"
+            | "article"
+            | "header"
+            | "footer"
+            | "figure"
+            | "figcaption"
+            | "img"
+    )
+}
+
+/// Removes `<img>` tags that are tracking pixels or lost their `src`, and `<iframe>`s whose
+/// `src` was not allowed. Works on ammonia's serialized output, where every `<` opens a tag and
+/// every attribute value is double-quoted with `"` escaped.
+fn drop_pixels_and_empty_frames(html: &str) -> String {
+    if !html.contains("<img") && !html.contains("<iframe") {
+        return html.to_string();
+    }
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(start) = rest.find('<') {
+        out.push_str(&rest[..start]);
+        let tag = &rest[start..];
+        let end = tag_end(tag);
+        let (name, attrs) = parse_tag(&tag[..end]);
+        let drop = match name {
+            "img" => is_pixel(&attrs),
+            "iframe" => !attrs.iter().any(|(k, _)| *k == "src"),
+            _ => false,
+        };
+        if !drop {
+            out.push_str(&tag[..end]);
+            rest = &tag[end..];
+        } else if name == "iframe" {
+            let after = &tag[end..];
+            rest = match after.find("</iframe>") {
+                Some(i) => &after[i + "</iframe>".len()..],
+                None => "",
+            };
+        } else {
+            rest = &tag[end..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Length of the tag starting at `tag[0] == '<'`, honouring quoted attribute values.
+fn tag_end(tag: &str) -> usize {
+    let mut in_quote = false;
+    for (i, c) in tag.char_indices().skip(1) {
+        match c {
+            '"' => in_quote = !in_quote,
+            '>' if !in_quote => return i + 1,
+            _ => {}
+        }
+    }
+    tag.len()
+}
+
+/// Tag name and `name="value"` attributes of a serialized start tag.
+fn parse_tag(tag: &str) -> (&str, Vec<(&str, &str)>) {
+    let inner = tag.trim_start_matches('<').trim_end_matches('>');
+    let name_end = inner
+        .find(|c: char| c.is_whitespace() || c == '/')
+        .unwrap_or(inner.len());
+    let name = &inner[..name_end];
+    let mut attrs = Vec::new();
+    let mut rest = &inner[name_end..];
+    while let Some(eq) = rest.find("=\"") {
+        let key = rest[..eq].trim();
+        let value_start = eq + 2;
+        let Some(len) = rest[value_start..].find('"') else {
+            break;
+        };
+        attrs.push((key, &rest[value_start..value_start + len]));
+        rest = &rest[value_start + len + 1..];
+    }
+    (name, attrs)
+}
+
+fn is_pixel(attrs: &[(&str, &str)]) -> bool {
+    let get = |k: &str| attrs.iter().find(|(n, _)| *n == k).map(|(_, v)| *v);
+    if get("src").is_none_or(|s| s.trim().is_empty()) {
+        return true;
+    }
+    let size =
+        |k: &str| get(k).and_then(|v| v.trim().trim_end_matches("px").trim().parse::<f32>().ok());
+    match (size("width"), size("height")) {
+        (Some(w), Some(h)) => w <= 1.0 && h <= 1.0,
+        (Some(d), None) | (None, Some(d)) => d <= 0.0,
+        (None, None) => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn base() -> Url {
+        Url::parse("https://blog.example/posts/one.html").unwrap()
+    }
+
+    fn clean(html: &str) -> String {
+        sanitize(html, Some(&base()))
+    }
+
+    #[test]
+    fn scripts_handlers_and_dangerous_urls_are_removed() {
+        let out = clean(
+            r#"<p onclick="x()">hi<script>alert(1)</script></p><a href="javascript:alert(1)">j</a><img src="data:image/png;base64,AAAA" onerror="alert(1)"><svg onload="alert(1)"><circle/></svg><form action="/x"><input></form><object data="x"></object><embed src="x"><style>p{}</style>"#,
+        );
+        for bad in [
+            "script",
+            "onclick",
+            "onerror",
+            "onload",
+            "javascript",
+            "data:",
+            "svg",
+            "form",
+            "input",
+            "object",
+            "embed",
+            "style",
+        ] {
+            assert!(!out.contains(bad), "{bad} survived in {out}");
+        }
+        assert!(out.contains("<p>hi</p>"), "{out}");
+    }
+
+    #[test]
+    fn relative_urls_resolve_against_the_base() {
+        let out = clean(r#"<a href="two.html">2</a><img src="/img/a.png" alt="a">"#);
+        assert!(
+            out.contains(r#"href="https://blog.example/posts/two.html""#),
+            "{out}"
+        );
+        assert!(
+            out.contains(r#"src="https://blog.example/img/a.png""#),
+            "{out}"
+        );
+        assert!(out.contains(r#"rel="noopener noreferrer""#), "{out}");
+        // Without a base, relative URLs cannot be made safe and are dropped.
+        let out = sanitize(r#"<a href="two.html">2</a>"#, None);
+        assert!(!out.contains("href"), "{out}");
+    }
+
+    #[test]
+    fn iframes_only_from_video_hosts_and_sandboxed() {
+        let out = clean(
+            r#"<iframe src="https://www.youtube.com/embed/abc" width="560"></iframe><iframe src="https://evil.example/x">inner</iframe><iframe src="http://www.youtube.com/embed/abc"></iframe>"#,
+        );
+        assert_eq!(out.matches("<iframe").count(), 1, "{out}");
+        assert!(out.contains("youtube.com/embed/abc"), "{out}");
+        assert!(out.contains("sandbox=\""), "{out}");
+        assert!(!out.contains("evil"), "{out}");
+        assert!(!out.contains("inner"), "{out}");
+    }
+
+    #[test]
+    fn tracking_pixels_and_feedburner_beacons_are_dropped() {
+        let out = clean(
+            r#"<p>text</p><img src="https://t.example/p.gif" width="1" height="1"><img src="http://feeds.feedburner.com/~r/Blog/~4/abc" height="1" width="1" alt=""><img src="https://pixel.wp.com/b.gif?host=x"><img src="https://cdn.example/photo.jpg" width="640" height="480"><a href="http://feeds.feedburner.com/~ff/Blog?a=x"><img src="http://feeds.feedburner.com/~ff/Blog?d=y" border="0"></a>"#,
+        );
+        assert_eq!(out.matches("<img").count(), 1, "{out}");
+        assert!(out.contains("photo.jpg"), "{out}");
+        assert!(!out.contains("feedburner"), "{out}");
+    }
+
+    #[test]
+    fn text_of_decodes_entities_and_skips_scripts() {
+        assert_eq!(
+            text_of("<p>Caf&eacute; &amp; bar</p><script>alert('x')</script><p>next&nbsp;one</p>"),
+            "Café & bar next one"
+        );
+        assert_eq!(text_of("a<br>b<style>p{}</style>c"), "a bc");
+    }
+
+    #[test]
+    fn plain_text_keeps_markup_literal_but_decodes_references() {
+        assert_eq!(
+            plain_text("Why <div> soup & AT&T &eacute;"),
+            "Why <div> soup & AT&T é"
+        );
+        assert_eq!(plain_text("&lt;script&gt;"), "<script>");
+    }
+
+    #[test]
+    fn truncate_cuts_at_words() {
+        assert_eq!(truncate("short", 10), "short");
+        assert_eq!(truncate("one two three four", 12), "one two…");
+    }
+}

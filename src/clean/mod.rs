@@ -1,0 +1,208 @@
+//! Parsed entry → [`CleanEntry`]: plain-text title, sanitized HTML, plain-text excerpt,
+//! absolute and canonical URLs. Everything a later stage renders comes from here.
+
+pub mod canonical;
+pub mod html;
+
+use url::Url;
+
+use crate::model::{CleanEntry, RawEntry, RawText, TextKind};
+
+/// Length of the plain-text excerpt, in characters.
+pub const EXCERPT_CHARS: usize = 300;
+
+/// Cleans one entry. `feed_url` is the URL the feed was fetched from.
+pub fn clean_entry(raw: &RawEntry, feed_url: &Url) -> CleanEntry {
+    let url = raw.link.clone();
+    let canonical_url = url.as_deref().and_then(canonical::canonicalize);
+
+    // Relative URLs in the HTML resolve against xml:base, else the entry's page, else the feed.
+    let base = raw
+        .base
+        .as_deref()
+        .and_then(|b| feed_url.join(b).ok())
+        .or_else(|| url.as_deref().and_then(|u| Url::parse(u).ok()))
+        .unwrap_or_else(|| feed_url.clone());
+
+    let body = non_empty(&raw.content).or(non_empty(&raw.summary));
+    let content_html = body.map(|t| to_safe_html(t, &base)).unwrap_or_default();
+    // The summary is the author's own teaser when there is one; else the body's opening.
+    let excerpt_source = non_empty(&raw.summary)
+        .map(|s| to_text(s, &base))
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| html::text_of(&content_html));
+    let excerpt = html::truncate(&excerpt_source, EXCERPT_CHARS);
+
+    let title = raw
+        .title
+        .as_ref()
+        .map(title_text)
+        .filter(|t| !t.is_empty())
+        .unwrap_or_else(|| fallback_title(&excerpt, url.as_deref()));
+
+    let author = (!raw.authors.is_empty()).then(|| {
+        raw.authors
+            .iter()
+            .map(|a| html::plain_text(a))
+            .collect::<Vec<_>>()
+            .join(", ")
+    });
+
+    CleanEntry {
+        title,
+        url,
+        canonical_url,
+        author,
+        published: raw.published.or(raw.updated),
+        updated: raw.updated,
+        excerpt,
+        content_html,
+    }
+}
+
+fn non_empty(t: &Option<RawText>) -> Option<&RawText> {
+    t.as_ref().filter(|t| !t.text.trim().is_empty())
+}
+
+fn to_safe_html(t: &RawText, base: &Url) -> String {
+    match t.kind {
+        TextKind::Html => html::sanitize(&t.text, Some(base)),
+        TextKind::Plain => {
+            let paragraphs: Vec<String> = t
+                .text
+                .split("\n\n")
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .map(|p| format!("<p>{}</p>", html::escape(p).replace('\n', "<br>")))
+                .collect();
+            paragraphs.concat()
+        }
+    }
+}
+
+fn to_text(t: &RawText, base: &Url) -> String {
+    match t.kind {
+        TextKind::Html => html::text_of(&html::sanitize(&t.text, Some(base))),
+        TextKind::Plain => html::plain_text(&t.text),
+    }
+}
+
+/// Titles are plain text. HTML titles lose their tags; in plain titles, entity references the
+/// XML parser left literal (`&eacute;`) are decoded, and `<` stays a character.
+fn title_text(t: &RawText) -> String {
+    match t.kind {
+        TextKind::Html => html::text_of(&t.text),
+        TextKind::Plain => html::plain_text(&t.text),
+    }
+}
+
+fn fallback_title(excerpt: &str, url: Option<&str>) -> String {
+    if !excerpt.is_empty() {
+        return html::truncate(excerpt, 80);
+    }
+    url.map_or_else(|| "(untitled)".to_string(), str::to_string)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn feed() -> Url {
+        Url::parse("https://blog.example/feed.xml").unwrap()
+    }
+
+    fn text(kind: TextKind, s: &str) -> Option<RawText> {
+        Some(RawText {
+            text: s.into(),
+            kind,
+        })
+    }
+
+    #[test]
+    fn html_title_becomes_text_and_content_is_sanitized() {
+        let raw = RawEntry {
+            title: text(
+                TextKind::Html,
+                "<b>Big</b> &amp; <i>bold</i><script>x</script>",
+            ),
+            link: Some("https://www.blog.example/p/1/?utm_source=rss".into()),
+            content: text(
+                TextKind::Html,
+                "<p>Hello <img src=\"a.png\"></p><script>bad()</script>",
+            ),
+            ..Default::default()
+        };
+        let c = clean_entry(&raw, &feed());
+        assert_eq!(c.title, "Big & bold");
+        assert_eq!(c.canonical_url.as_deref(), Some("https://blog.example/p/1"));
+        assert!(
+            c.content_html
+                .contains("https://www.blog.example/p/1/a.png"),
+            "{}",
+            c.content_html
+        );
+        assert!(!c.content_html.contains("script"));
+        assert_eq!(c.excerpt, "Hello");
+    }
+
+    #[test]
+    fn xml_base_wins_over_the_link() {
+        let raw = RawEntry {
+            link: Some("https://blog.example/p/1".into()),
+            base: Some("https://cdn.example/media/".into()),
+            content: text(TextKind::Html, "<img src=\"x.png\">"),
+            ..Default::default()
+        };
+        let c = clean_entry(&raw, &feed());
+        assert!(
+            c.content_html.contains("https://cdn.example/media/x.png"),
+            "{}",
+            c.content_html
+        );
+    }
+
+    #[test]
+    fn plain_text_content_is_escaped_never_markup() {
+        let raw = RawEntry {
+            title: text(
+                TextKind::Plain,
+                "&lt;script&gt;alert(1)&lt;/script&gt; &eacute;",
+            ),
+            summary: text(TextKind::Plain, "<script>alert(1)</script>\n\nsecond"),
+            ..Default::default()
+        };
+        let c = clean_entry(&raw, &feed());
+        assert_eq!(c.title, "<script>alert(1)</script> é");
+        assert_eq!(
+            c.content_html,
+            "<p>&lt;script&gt;alert(1)&lt;/script&gt;</p><p>second</p>"
+        );
+        assert_eq!(c.excerpt, "<script>alert(1)</script> second");
+    }
+
+    #[test]
+    fn missing_title_falls_back_to_text_then_url() {
+        let raw = RawEntry {
+            summary: text(TextKind::Html, "<p>Only a body here.</p>"),
+            ..Default::default()
+        };
+        assert_eq!(clean_entry(&raw, &feed()).title, "Only a body here.");
+        let raw = RawEntry {
+            link: Some("https://blog.example/x".into()),
+            ..Default::default()
+        };
+        assert_eq!(clean_entry(&raw, &feed()).title, "https://blog.example/x");
+    }
+
+    #[test]
+    fn excerpt_is_bounded() {
+        let long = "word ".repeat(500);
+        let raw = RawEntry {
+            content: text(TextKind::Html, &format!("<p>{long}</p>")),
+            ..Default::default()
+        };
+        let c = clean_entry(&raw, &feed());
+        assert!(c.excerpt.chars().count() <= EXCERPT_CHARS + 1);
+        assert!(c.excerpt.ends_with('…'));
+    }
+}

@@ -1,0 +1,102 @@
+//! The command line (clap derive). Raw arguments only; validation of the config is `config`'s.
+
+use std::path::PathBuf;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use clap::{Args, Parser, Subcommand};
+
+/// gleaner reads the feeds a newsletter editor follows, so the editor does not have to.
+///
+/// It polls the feeds listed in feeds.toml, keeps every story once (across feeds) in a SQLite
+/// database, with safe HTML and a plain-text excerpt, and lists them for the editor.
+#[derive(Debug, Parser)]
+#[command(name = "gleaner", version, about, long_about)]
+pub struct Cli {
+    /// The config file: feeds, fetch limits, database location.
+    #[arg(long, global = true, value_name = "PATH", default_value = "feeds.toml")]
+    pub config: PathBuf,
+
+    /// The SQLite database; overrides [storage] path in the config. Created if missing.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub db: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Fetch every configured feed once now and store what is new.
+    ///
+    /// Prints one line per feed (new N, updated N, unchanged (304), error: …) and a summary.
+    /// Exits 0 when the pass ran, even if some feeds failed (their errors are printed and
+    /// recorded on the feed); exits non-zero only when the config or database is unusable.
+    Poll(PollArgs),
+    /// List stored stories, newest first.
+    Entries(EntriesArgs),
+    /// Validate the config and print what gleaner understood.
+    Check,
+}
+
+#[derive(Debug, Args)]
+pub struct PollArgs {
+    /// Only poll the feed with this name (repeatable).
+    #[arg(long = "feed", value_name = "NAME")]
+    pub feeds: Vec<String>,
+    /// Also fetch feeds that are gone (410) or asked us to wait (Retry-After).
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct EntriesArgs {
+    /// Print JSON: id, title, url, canonical_url, sources, published, updated, excerpt,
+    /// content_html (plus author, first_seen).
+    #[arg(long)]
+    pub json: bool,
+    /// Only stories published on or after this date (YYYY-MM-DD, UTC) or time (RFC 3339).
+    /// Undated stories count from when gleaner first saw them.
+    #[arg(long, value_name = "DATE", value_parser = parse_since)]
+    pub since: Option<DateTime<Utc>>,
+    /// Only stories carried by the feed with this name.
+    #[arg(long, value_name = "NAME")]
+    pub feed: Option<String>,
+    /// At most this many stories.
+    #[arg(long, value_name = "N")]
+    pub limit: Option<u32>,
+}
+
+fn parse_since(s: &str) -> Result<DateTime<Utc>, String> {
+    if let Ok(d) = NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d") {
+        return Ok(d.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc());
+    }
+    DateTime::parse_from_rfc3339(s.trim())
+        .map(|d| d.with_timezone(&Utc))
+        .map_err(|_| format!("`{s}` is not a date like 2014-04-07 or 2014-04-07T09:00:00Z"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn since_accepts_dates_and_times() {
+        assert_eq!(
+            parse_since("2014-04-07").unwrap().to_rfc3339(),
+            "2014-04-07T00:00:00+00:00"
+        );
+        assert_eq!(
+            parse_since("2014-04-07T09:30:00+02:00")
+                .unwrap()
+                .to_rfc3339(),
+            "2014-04-07T07:30:00+00:00"
+        );
+        assert!(parse_since("last week").is_err());
+    }
+}

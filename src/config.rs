@@ -1,0 +1,599 @@
+//! `feeds.toml` → a validated [`Config`], with every problem reported at once.
+//!
+//! Parsing is separate from reading the file ([`Config::parse`] takes the text), so tests need no
+//! files. The TOML is read twice: once as a plain table (syntax errors carry line and column) and
+//! once with spans, so that semantic problems (unknown keys, bad URLs, duplicates) can name the
+//! line, the feed and the key. All problems are collected before returning.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+use toml::Spanned;
+use url::Url;
+
+/// Everything gleaner understood from `feeds.toml`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    pub storage: Storage,
+    pub fetch: FetchSettings,
+    pub feeds: Vec<FeedConfig>,
+}
+
+/// `[storage]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Storage {
+    /// The SQLite file, resolved against the directory of `feeds.toml` when relative.
+    pub path: PathBuf,
+}
+
+/// `[fetch]`: limits for every HTTP request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FetchSettings {
+    /// Total time for one feed, redirects and body included.
+    pub timeout: Duration,
+    /// Time to establish a TCP (and TLS) connection.
+    pub connect_timeout: Duration,
+    /// Largest body accepted, counted after decompression.
+    pub max_bytes: u64,
+    /// Feeds fetched at the same time.
+    pub concurrency: usize,
+    /// Requests in flight to one host at the same time.
+    pub per_host: usize,
+}
+
+impl Default for FetchSettings {
+    fn default() -> Self {
+        FetchSettings {
+            timeout: Duration::from_secs(20),
+            connect_timeout: Duration::from_secs(10),
+            max_bytes: 15 * 1024 * 1024,
+            concurrency: 16,
+            per_host: 2,
+        }
+    }
+}
+
+/// One `[[feeds]]` entry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeedConfig {
+    pub name: String,
+    pub url: Url,
+    /// Editorial section (News, Tools, Events, Jobs or any name).
+    pub section: Option<String>,
+}
+
+/// Every problem found in a config file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConfigErrors {
+    pub problems: Vec<Problem>,
+}
+
+/// One problem, located as precisely as the file allows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Problem {
+    /// 1-based line and column.
+    pub line_col: Option<(usize, usize)>,
+    /// What the problem is about: `feed "High Scalability"`, `[fetch]`, …
+    pub context: Option<String>,
+    /// The key, when one is to blame.
+    pub key: Option<String>,
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some((line, col)) = self.line_col {
+            write!(f, "line {line}, column {col}: ")?;
+        }
+        if let Some(context) = &self.context {
+            write!(f, "{context}: ")?;
+        }
+        if let Some(key) = &self.key {
+            write!(f, "key `{key}`: ")?;
+        }
+        f.write_str(&self.message)
+    }
+}
+
+impl fmt::Display for ConfigErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.problems.len();
+        writeln!(
+            f,
+            "{n} problem{} in the config:",
+            if n == 1 { "" } else { "s" }
+        )?;
+        for p in &self.problems {
+            writeln!(f, "  - {p}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigErrors {}
+
+/// Reading the file failed, or its contents are invalid.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: {errors}")]
+    Invalid { path: PathBuf, errors: ConfigErrors },
+}
+
+const TOP_KEYS: &[&str] = &["storage", "fetch", "feeds"];
+const STORAGE_KEYS: &[&str] = &["path"];
+const FETCH_KEYS: &[&str] = &[
+    "timeout",
+    "connect_timeout",
+    "max_bytes",
+    "concurrency",
+    "per_host",
+];
+const FEED_KEYS: &[&str] = &["name", "url", "section"];
+
+#[derive(Deserialize)]
+struct RawDoc {
+    storage: Option<Spanned<toml::Table>>,
+    fetch: Option<Spanned<toml::Table>>,
+    #[serde(default)]
+    feeds: Vec<Spanned<toml::Table>>,
+}
+
+impl Config {
+    /// Reads and validates the config file.
+    pub fn load(path: &Path) -> Result<Config, LoadError> {
+        let text = std::fs::read_to_string(path).map_err(|source| LoadError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        Config::parse(&text, base).map_err(|errors| LoadError::Invalid {
+            path: path.to_owned(),
+            errors,
+        })
+    }
+
+    /// Validates config text. Relative paths are resolved against `base_dir`.
+    pub fn parse(text: &str, base_dir: &Path) -> Result<Config, ConfigErrors> {
+        let mut v = Validator {
+            text,
+            problems: Vec::new(),
+        };
+
+        // Pass 1: syntax, and keys at the top level.
+        let table: toml::Table = match toml::from_str(text) {
+            Ok(t) => t,
+            Err(e) => return Err(v.toml_error(&e, None)),
+        };
+        for key in table.keys() {
+            if !TOP_KEYS.contains(&key.as_str()) {
+                v.problems.push(Problem {
+                    line_col: None,
+                    context: None,
+                    key: Some(key.clone()),
+                    message: unknown_key_message(key, TOP_KEYS),
+                });
+            }
+        }
+        // Pass 2: the same document with spans, for locations.
+        let raw: RawDoc = match toml::from_str(text) {
+            Ok(r) => r,
+            Err(e) => {
+                let mut errors = v.toml_error(&e, None);
+                errors.problems.splice(0..0, v.problems);
+                return Err(errors);
+            }
+        };
+
+        let storage = v.storage(raw.storage.as_ref(), base_dir);
+        let fetch = v.fetch(raw.fetch.as_ref());
+        let feeds = v.feeds(&raw.feeds);
+
+        if v.problems.is_empty() {
+            Ok(Config {
+                storage,
+                fetch,
+                feeds,
+            })
+        } else {
+            Err(ConfigErrors {
+                problems: v.problems,
+            })
+        }
+    }
+}
+
+struct Validator<'a> {
+    text: &'a str,
+    problems: Vec<Problem>,
+}
+
+#[derive(Deserialize)]
+struct RawStorage {
+    path: Option<PathBuf>,
+}
+
+#[derive(Deserialize)]
+struct RawFetch {
+    timeout: Option<String>,
+    connect_timeout: Option<String>,
+    max_bytes: Option<toml::Value>,
+    concurrency: Option<i64>,
+    per_host: Option<i64>,
+}
+
+#[derive(Deserialize)]
+struct RawFeed {
+    name: Option<String>,
+    url: Option<String>,
+    section: Option<String>,
+}
+
+impl Validator<'_> {
+    fn line_col(&self, offset: usize) -> (usize, usize) {
+        let before = &self.text[..offset.min(self.text.len())];
+        let line = before.matches('\n').count() + 1;
+        let col = before
+            .rfind('\n')
+            .map_or(before.len(), |i| before.len() - i - 1)
+            + 1;
+        (line, col)
+    }
+
+    fn toml_error(&self, e: &toml::de::Error, context: Option<String>) -> ConfigErrors {
+        let line_col = e.span().map(|s| self.line_col(s.start));
+        ConfigErrors {
+            problems: vec![Problem {
+                line_col,
+                context,
+                key: None,
+                message: e.message().trim().to_string(),
+            }],
+        }
+    }
+
+    fn push(&mut self, offset: usize, context: &str, key: Option<&str>, message: String) {
+        self.problems.push(Problem {
+            line_col: Some(self.line_col(offset)),
+            context: Some(context.to_string()),
+            key: key.map(str::to_string),
+            message,
+        });
+    }
+
+    /// Flags unknown keys, then deserializes the table into `T`.
+    fn section<T: for<'de> Deserialize<'de>>(
+        &mut self,
+        table: &Spanned<toml::Table>,
+        known: &[&str],
+        context: &str,
+    ) -> Option<T> {
+        let offset = table.span().start;
+        for key in table.get_ref().keys() {
+            if !known.contains(&key.as_str()) {
+                self.push(offset, context, Some(key), unknown_key_message(key, known));
+            }
+        }
+        // Drop unknown keys (already reported) so the typed pass reports only type errors.
+        let known_only: toml::Table = table
+            .get_ref()
+            .iter()
+            .filter(|(k, _)| known.contains(&k.as_str()))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        match known_only.try_into::<T>() {
+            Ok(t) => Some(t),
+            Err(e) => {
+                self.push(offset, context, None, e.message().trim().to_string());
+                None
+            }
+        }
+    }
+
+    fn storage(&mut self, raw: Option<&Spanned<toml::Table>>, base_dir: &Path) -> Storage {
+        let default = PathBuf::from("gleaner.db");
+        let path = raw
+            .and_then(|t| self.section::<RawStorage>(t, STORAGE_KEYS, "[storage]"))
+            .and_then(|s| s.path)
+            .unwrap_or(default);
+        let path = if path.is_relative() {
+            base_dir.join(path)
+        } else {
+            path
+        };
+        Storage { path }
+    }
+
+    fn fetch(&mut self, raw: Option<&Spanned<toml::Table>>) -> FetchSettings {
+        let mut out = FetchSettings::default();
+        let Some(table) = raw else { return out };
+        let Some(f) = self.section::<RawFetch>(table, FETCH_KEYS, "[fetch]") else {
+            return out;
+        };
+        let at = table.span().start;
+        let ctx = "[fetch]";
+        if let Some(s) = f.timeout {
+            match parse_duration(&s) {
+                Ok(d) => out.timeout = d,
+                Err(m) => self.push(at, ctx, Some("timeout"), m),
+            }
+        }
+        match f.connect_timeout {
+            Some(s) => match parse_duration(&s) {
+                Ok(d) => out.connect_timeout = d,
+                Err(m) => self.push(at, ctx, Some("connect_timeout"), m),
+            },
+            // Unset: never longer than the total timeout.
+            None => out.connect_timeout = out.connect_timeout.min(out.timeout),
+        }
+        if let Some(v) = f.max_bytes {
+            match parse_bytes(&v) {
+                Ok(n) => out.max_bytes = n,
+                Err(m) => self.push(at, ctx, Some("max_bytes"), m),
+            }
+        }
+        for (key, value, slot) in [
+            ("concurrency", f.concurrency, &mut out.concurrency),
+            ("per_host", f.per_host, &mut out.per_host),
+        ] {
+            if let Some(n) = value {
+                match usize::try_from(n) {
+                    Ok(n) if (1..=1024).contains(&n) => *slot = n,
+                    _ => self.problems.push(Problem {
+                        line_col: Some(self.line_col(at)),
+                        context: Some(ctx.into()),
+                        key: Some(key.into()),
+                        message: format!("must be between 1 and 1024, got {n}"),
+                    }),
+                }
+            }
+        }
+        out
+    }
+
+    fn feeds(&mut self, raw: &[Spanned<toml::Table>]) -> Vec<FeedConfig> {
+        let mut out = Vec::new();
+        let mut by_url: HashMap<Url, String> = HashMap::new();
+        let mut by_name: HashMap<String, usize> = HashMap::new();
+        for (i, table) in raw.iter().enumerate() {
+            let at = table.span().start;
+            // Name the feed even when its entry is broken.
+            let label = match table.get_ref().get("name").and_then(|v| v.as_str()) {
+                Some(name) => format!("feed \"{name}\""),
+                None => format!("feed #{}", i + 1),
+            };
+            let Some(f) = self.section::<RawFeed>(table, FEED_KEYS, &label) else {
+                continue;
+            };
+            let name = match f.name.map(|n| n.trim().to_string()) {
+                Some(n) if !n.is_empty() => n,
+                _ => {
+                    self.push(at, &label, Some("name"), "missing or empty".into());
+                    continue;
+                }
+            };
+            let url = match f.url.as_deref().map(str::trim) {
+                None | Some("") => {
+                    self.push(at, &label, Some("url"), "missing".into());
+                    continue;
+                }
+                Some(s) => match Url::parse(s) {
+                    Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => u,
+                    Ok(u) => {
+                        self.push(
+                            at,
+                            &label,
+                            Some("url"),
+                            format!("`{s}` is not an http(s) URL (scheme `{}`)", u.scheme()),
+                        );
+                        continue;
+                    }
+                    Err(e) => {
+                        self.push(at, &label, Some("url"), format!("`{s}` is not a URL: {e}"));
+                        continue;
+                    }
+                },
+            };
+            let section = match f.section.map(|s| s.trim().to_string()) {
+                Some(s) if s.is_empty() => {
+                    self.push(at, &label, Some("section"), "is empty".into());
+                    None
+                }
+                other => other,
+            };
+            if let Some(first) = by_url.get(&url) {
+                self.push(
+                    at,
+                    &label,
+                    Some("url"),
+                    format!("duplicate feed URL {url}, already used by feed \"{first}\""),
+                );
+                continue;
+            }
+            if let Some(&first) = by_name.get(&name) {
+                self.push(
+                    at,
+                    &label,
+                    Some("name"),
+                    format!("duplicate feed name, already used by feed #{}", first + 1),
+                );
+                continue;
+            }
+            by_url.insert(url.clone(), name.clone());
+            by_name.insert(name.clone(), i);
+            out.push(FeedConfig { name, url, section });
+        }
+        out
+    }
+}
+
+fn unknown_key_message(key: &str, known: &[&str]) -> String {
+    let best = known
+        .iter()
+        .map(|k| (strsim::jaro_winkler(key, k), *k))
+        .max_by(|a, b| a.0.total_cmp(&b.0));
+    match best {
+        Some((score, k)) if score > 0.8 => format!("unknown key (did you mean `{k}`?)"),
+        _ => format!("unknown key (expected one of: {})", known.join(", ")),
+    }
+}
+
+/// `"20s"`, `"1m 30s"`, `"500ms"` (humantime).
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    match humantime::parse_duration(s.trim()) {
+        Ok(d) if d.is_zero() => Err("must be longer than zero".into()),
+        Ok(d) => Ok(d),
+        Err(e) => Err(format!(
+            "`{s}` is not a duration like \"20s\" or \"2m\": {e}"
+        )),
+    }
+}
+
+/// `"15MiB"`, `"500 KB"` or a plain number of bytes.
+fn parse_bytes(v: &toml::Value) -> Result<u64, String> {
+    let n = match v {
+        toml::Value::Integer(n) => u64::try_from(*n).map_err(|_| format!("{n} is negative"))?,
+        toml::Value::String(s) => s
+            .trim()
+            .parse::<bytesize::ByteSize>()
+            .map_err(|e| format!("`{s}` is not a size like \"15MiB\": {e}"))?
+            .as_u64(),
+        other => return Err(format!("expected a size like \"15MiB\", got {other}")),
+    };
+    if n < 1024 {
+        return Err(format!("{n} bytes is too small to hold a feed"));
+    }
+    Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(s: &str) -> Result<Config, ConfigErrors> {
+        Config::parse(s, Path::new("/etc/gleaner"))
+    }
+
+    #[test]
+    fn documented_example_parses_with_defaults() {
+        let c = parse(
+            r#"
+[storage]
+path = "gleaner.db"
+[fetch]
+timeout = "20s"
+max_bytes = "15MiB"
+concurrency = 16
+per_host = 2
+[[feeds]]
+name = "High Scalability"
+url = "http://highscalability.com/blog/rss.xml"
+section = "News"
+"#,
+        )
+        .unwrap();
+        assert_eq!(c.storage.path, PathBuf::from("/etc/gleaner/gleaner.db"));
+        assert_eq!(c.fetch, FetchSettings::default());
+        assert_eq!(c.feeds.len(), 1);
+        assert_eq!(c.feeds[0].section.as_deref(), Some("News"));
+        assert_eq!(c.feeds[0].url.host_str(), Some("highscalability.com"));
+    }
+
+    #[test]
+    fn empty_config_is_valid() {
+        let c = parse("").unwrap();
+        assert!(c.feeds.is_empty());
+        assert_eq!(c.storage.path, PathBuf::from("/etc/gleaner/gleaner.db"));
+    }
+
+    #[test]
+    fn syntax_error_has_line_and_column() {
+        let e = parse("[storage]\npath = \"x.db\"\n[[feeds]\nname = 1\n").unwrap_err();
+        assert_eq!(e.problems.len(), 1);
+        assert_eq!(e.problems[0].line_col.map(|l| l.0), Some(3));
+    }
+
+    #[test]
+    fn all_problems_reported_at_once() {
+        let e = parse(
+            r#"
+colour = "blue"
+[fetch]
+timout = "5s"
+max_bytes = "lots"
+[[feeds]]
+name = "A"
+url = "https://a.example/feed"
+sectoin = "News"
+[[feeds]]
+name = "B"
+url = "not a url"
+[[feeds]]
+name = "C"
+url = "https://a.example/feed"
+[[feeds]]
+name = "D"
+url = "ftp://d.example/feed"
+"#,
+        )
+        .unwrap_err();
+        let text = e.to_string();
+        let expect = [
+            "key `colour`: unknown key",
+            "[fetch]: key `timout`: unknown key (did you mean `timeout`?)",
+            "[fetch]: key `max_bytes`: `lots` is not a size",
+            "feed \"A\": key `sectoin`: unknown key (did you mean `section`?)",
+            "feed \"B\": key `url`: `not a url` is not a URL",
+            "feed \"C\": key `url`: duplicate feed URL https://a.example/feed, already used by feed \"A\"",
+            "feed \"D\": key `url`: `ftp://d.example/feed` is not an http(s) URL",
+        ];
+        for want in expect {
+            assert!(text.contains(want), "missing {want:?} in:\n{text}");
+        }
+        assert_eq!(e.problems.len(), expect.len(), "{text}");
+        // Located problems carry the line of their table.
+        let a = e
+            .problems
+            .iter()
+            .find(|p| p.key.as_deref() == Some("sectoin"));
+        assert_eq!(a.unwrap().line_col.unwrap().0, 6);
+    }
+
+    #[test]
+    fn wrong_types_name_the_feed() {
+        let e = parse("[[feeds]]\nname = \"X\"\nurl = 42\n").unwrap_err();
+        let text = e.to_string();
+        assert!(text.contains("feed \"X\""), "{text}");
+        assert!(text.contains("invalid type"), "{text}");
+    }
+
+    #[test]
+    fn missing_name_and_duplicate_names() {
+        let e = parse(
+            "[[feeds]]\nurl = \"https://x.example/\"\n[[feeds]]\nname=\"Y\"\nurl=\"https://y.example/a\"\n[[feeds]]\nname=\"Y\"\nurl=\"https://y.example/b\"\n",
+        )
+        .unwrap_err();
+        let text = e.to_string();
+        assert!(text.contains("feed #1: key `name`: missing"), "{text}");
+        assert!(text.contains("duplicate feed name"), "{text}");
+    }
+
+    #[test]
+    fn sizes_and_durations() {
+        let c = parse("[fetch]\ntimeout = \"1m 30s\"\nmax_bytes = 2048\n").unwrap();
+        assert_eq!(c.fetch.timeout, Duration::from_secs(90));
+        assert_eq!(c.fetch.max_bytes, 2048);
+        let c = parse("[fetch]\ntimeout = \"2s\"\nmax_bytes = \"1 MB\"\n").unwrap();
+        assert_eq!(c.fetch.connect_timeout, Duration::from_secs(2));
+        assert_eq!(c.fetch.max_bytes, 1_000_000);
+        assert!(parse("[fetch]\nconcurrency = 0\n").is_err());
+        assert!(parse("[fetch]\ntimeout = \"0s\"\n").is_err());
+    }
+}

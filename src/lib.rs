@@ -1,0 +1,40 @@
+//! gleaner reads the feeds a newsletter editor follows and keeps the stories in SQLite.
+//!
+//! Data flows one way; each module does one step and only [`poll`] knows the order:
+//!
+//! ```text
+//! feeds.toml ─ config ─▶ poll (orchestrator)
+//!                         │  for every feed, concurrently (global + per-host limits):
+//!                         │    fetch    one conditional GET, limits, redirects → Fetched
+//!                         │    parse    bytes → charset → feed-rs (repair and retry) → ParsedFeed
+//!                         │    clean    sanitize HTML, plain-text titles/excerpts, canonical URLs
+//!                         │    dedup    identity keys and content hashes
+//!                         ▼  serially, one transaction per feed:
+//!                        store  (feeds, stories, story_sources, fetch_log)
+//!                         ▼
+//!                        output (renderers return strings: `entries`, `check`, poll report)
+//! ```
+
+pub mod config;
+pub mod model;
+pub mod text;
+
+pub mod fetch;
+pub mod parse;
+
+pub mod clean;
+pub mod dedup;
+
+pub mod store;
+
+pub mod output;
+pub mod poll;
+
+/// The User-Agent gleaner sends: `gleaner/<version> (+<repository>)`.
+pub const USER_AGENT: &str = concat!(
+    "gleaner/",
+    env!("CARGO_PKG_VERSION"),
+    " (+",
+    env!("CARGO_PKG_REPOSITORY"),
+    ")"
+);

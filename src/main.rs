@@ -1,0 +1,169 @@
+//! The `gleaner` binary: parse the command line, set up logging, dispatch, map errors to exit
+//! codes (0 ran; 1 other failure; 2 unusable config; 3 unusable database).
+
+mod cli;
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use cli::{Cli, Command};
+use gleaner::config::Config;
+use gleaner::output;
+use gleaner::poll::{self, PollOptions};
+use gleaner::store::{Store, StoryFilter};
+
+const EXIT_FAILURE: u8 = 1;
+const EXIT_CONFIG: u8 = 2;
+const EXIT_DATABASE: u8 = 3;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("gleaner: cannot start the async runtime: {e}");
+            return ExitCode::from(EXIT_FAILURE);
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err((code, message)) => {
+            eprintln!("gleaner: {message}");
+            ExitCode::from(code)
+        }
+    }
+}
+
+type Failure = (u8, String);
+
+fn load_config(cli: &Cli) -> Result<(Config, PathBuf), Failure> {
+    let config = Config::load(&cli.config).map_err(|e| (EXIT_CONFIG, e.to_string()))?;
+    let db = cli
+        .db
+        .clone()
+        .unwrap_or_else(|| config.storage.path.clone());
+    Ok((config, db))
+}
+
+async fn open_store(db: &std::path::Path) -> Result<Store, Failure> {
+    Store::open(db)
+        .await
+        .map_err(|e| (EXIT_DATABASE, e.to_string()))
+}
+
+async fn run(cli: Cli) -> Result<(), Failure> {
+    match &cli.command {
+        Command::Check => {
+            let (config, db) = load_config(&cli)?;
+            print!(
+                "{}",
+                output::check::render(&config, &cli.config.display().to_string(), &db)
+            );
+            Ok(())
+        }
+        Command::Poll(args) => {
+            let (config, db) = load_config(&cli)?;
+            let store = open_store(&db).await?;
+            for name in &args.feeds {
+                if !config.feeds.iter().any(|f| &f.name == name) {
+                    return Err((
+                        EXIT_CONFIG,
+                        format!("no feed named \"{name}\" in the config"),
+                    ));
+                }
+            }
+            if config.feeds.is_empty() {
+                println!(
+                    "no feeds in {}: add [[feeds]] entries (see README)",
+                    cli.config.display()
+                );
+                return Ok(());
+            }
+            let client = gleaner::fetch::client(&config.fetch)
+                .map_err(|e| (EXIT_FAILURE, format!("cannot build the HTTP client: {e}")))?;
+            let opts = PollOptions {
+                force: args.force,
+                only: args.feeds.clone(),
+            };
+            let total = if opts.only.is_empty() {
+                config.feeds.len()
+            } else {
+                opts.only.len()
+            };
+            // A progress bar on a terminal; plain lines when piped.
+            let bar = std::io::stdout().is_terminal().then(|| {
+                let bar = ProgressBar::new(total as u64);
+                bar.set_style(
+                    ProgressStyle::with_template(
+                        "{spinner} [{bar:30}] {pos}/{len} feeds  {wide_msg}",
+                    )
+                    .expect("valid template")
+                    .progress_chars("=> "),
+                );
+                bar.enable_steady_tick(std::time::Duration::from_millis(120));
+                bar
+            });
+            let now = chrono::Utc::now();
+            let round = poll::poll_once(&config, &store, &client, now, &opts, |report| {
+                let line = output::round::feed_line(report);
+                match &bar {
+                    Some(bar) => {
+                        bar.suspend(|| println!("{line}"));
+                        bar.set_message(report.name.clone());
+                        bar.inc(1);
+                    }
+                    None => {
+                        let mut out = std::io::stdout().lock();
+                        let _ = writeln!(out, "{line}");
+                    }
+                }
+            })
+            .await
+            .map_err(|e| (EXIT_DATABASE, e.to_string()))?;
+            if let Some(bar) = bar {
+                bar.finish_and_clear();
+            }
+            println!("{}", output::round::summary(&round));
+            store.close().await;
+            Ok(())
+        }
+        Command::Entries(args) => {
+            let (_, db) = load_config(&cli)?;
+            let store = open_store(&db).await?;
+            let filter = StoryFilter {
+                since: args.since,
+                feed: args.feed.clone(),
+                limit: args.limit,
+            };
+            let stories = store
+                .stories(&filter)
+                .await
+                .map_err(|e| (EXIT_DATABASE, e.to_string()))?;
+            let text = if args.json {
+                output::entries::json(&stories)
+            } else {
+                output::entries::text(&stories)
+            };
+            let mut out = std::io::stdout().lock();
+            // A closed pipe (`| head`) is not an error worth reporting.
+            let _ = out.write_all(text.as_bytes());
+            store.close().await;
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,209 @@
+//! Plain data passed between the pipeline stages. No behaviour lives here.
+
+use chrono::{DateTime, Utc};
+
+/// A feed as the database knows it: identity, where to fetch it and what to send back.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeedRow {
+    pub id: i64,
+    pub name: String,
+    /// The URL from `feeds.toml`.
+    pub url: String,
+    /// Where a permanent redirect moved the feed; fetched instead of `url` when set.
+    pub moved_to: Option<String>,
+    pub section: Option<String>,
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    /// SHA-256 of the last body parsed, so an unchanged body costs no parse.
+    pub body_hash: Option<String>,
+    pub state: FeedState,
+    /// The publisher asked us not to come back before this time (429/503 Retry-After).
+    pub retry_after: Option<DateTime<Utc>>,
+    pub consecutive_failures: i64,
+}
+
+impl FeedRow {
+    /// The URL to request: the redirect target when the feed moved permanently.
+    pub fn fetch_url(&self) -> &str {
+        self.moved_to.as_deref().unwrap_or(&self.url)
+    }
+}
+
+/// Whether a feed is still polled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FeedState {
+    Active,
+    /// The server answered 410 Gone: not polled again unless forced.
+    Gone,
+}
+
+impl FeedState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FeedState::Active => "active",
+            FeedState::Gone => "gone",
+        }
+    }
+
+    pub fn parse(s: &str) -> FeedState {
+        match s {
+            "gone" => FeedState::Gone,
+            _ => FeedState::Active,
+        }
+    }
+}
+
+/// Whether a piece of feed text is markup or plain text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextKind {
+    Plain,
+    Html,
+}
+
+/// Text from a feed, as the document gave it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RawText {
+    pub text: String,
+    pub kind: TextKind,
+}
+
+/// What the parser found in a feed document, before any cleaning.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ParsedFeed {
+    /// `rss2`, `atom`, `json`, …
+    pub format: String,
+    pub title: Option<String>,
+    pub site_url: Option<String>,
+    /// RSS `<ttl>` in minutes.
+    pub ttl: Option<u32>,
+    pub entries: Vec<RawEntry>,
+    /// Repairs that were needed before feed-rs accepted the document.
+    pub repairs: Vec<&'static str>,
+}
+
+/// One entry as the document gave it. Links are absolute where the document allowed it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RawEntry {
+    /// The document's own id (RSS guid, Atom id, JSON Feed id); never a generated one.
+    pub id: Option<String>,
+    pub title: Option<RawText>,
+    pub link: Option<String>,
+    pub summary: Option<RawText>,
+    pub content: Option<RawText>,
+    pub published: Option<DateTime<Utc>>,
+    pub updated: Option<DateTime<Utc>>,
+    pub authors: Vec<String>,
+    /// `xml:base` in effect for the entry.
+    pub base: Option<String>,
+}
+
+/// An entry after cleaning: safe HTML, plain-text title and excerpt, canonical URL.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CleanEntry {
+    /// Plain text, never empty.
+    pub title: String,
+    pub url: Option<String>,
+    pub canonical_url: Option<String>,
+    pub author: Option<String>,
+    pub published: Option<DateTime<Utc>>,
+    pub updated: Option<DateTime<Utc>>,
+    /// Plain text, about 300 characters.
+    pub excerpt: String,
+    /// Sanitized HTML.
+    pub content_html: String,
+}
+
+/// A cleaned entry with its identity: what the store writes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Story {
+    /// Identity within its feed: `id:…`, `url:…` or `hash:…`.
+    pub key: String,
+    /// Hash of the entry's content, dates excluded: a change means an update.
+    pub content_hash: String,
+    pub entry: CleanEntry,
+}
+
+/// What happened when one feed was fetched, as the orchestrator hands it to the store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FetchRecord {
+    pub started_at: DateTime<Utc>,
+    pub duration_ms: i64,
+    /// HTTP status of the final response, when there was one.
+    pub status: Option<u16>,
+    /// New address after permanent redirects.
+    pub moved_to: Option<String>,
+    /// Body size in bytes, after decompression.
+    pub bytes: Option<usize>,
+    pub outcome: Outcome,
+}
+
+/// The result of one fetch, from the store's point of view.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// A body was parsed into stories.
+    Parsed {
+        stories: Vec<Story>,
+        validators: Validators,
+        body_hash: String,
+        feed: FeedMeta,
+    },
+    /// A body arrived but was byte-for-byte the last one parsed.
+    SameBody {
+        validators: Validators,
+        feed: FeedMeta,
+    },
+    /// 304 Not Modified.
+    NotModified,
+    /// 410 Gone.
+    Gone,
+    /// 429/503: not a failure of the feed; come back after `until` if the server said when.
+    RetryLater { until: Option<DateTime<Utc>> },
+    /// Anything that produced no stories: network, HTTP status, limits, parse errors.
+    Failed { error: String },
+}
+
+/// Validators to send back next time.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Validators {
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+}
+
+/// Facts about the feed itself, from the document and the response headers.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FeedMeta {
+    pub title: Option<String>,
+    pub site_url: Option<String>,
+    pub ttl_minutes: Option<u32>,
+    pub max_age_seconds: Option<u64>,
+}
+
+/// What storing one feed's stories changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct StoreCounts {
+    /// Stories gleaner had never seen.
+    pub new: usize,
+    /// Known entries whose content changed.
+    pub updated: usize,
+    /// Entries new to this feed whose story another feed brought first.
+    pub also_elsewhere: usize,
+    /// Known entries, unchanged.
+    pub unchanged: usize,
+}
+
+/// A stored story, ready to render.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct StoryView {
+    pub id: i64,
+    pub title: String,
+    pub url: Option<String>,
+    pub canonical_url: Option<String>,
+    /// Names of the feeds that carried it, first one first.
+    pub sources: Vec<String>,
+    pub published: Option<DateTime<Utc>>,
+    pub updated: Option<DateTime<Utc>>,
+    pub excerpt: String,
+    pub content_html: String,
+    pub author: Option<String>,
+    pub first_seen: DateTime<Utc>,
+}

@@ -1,0 +1,221 @@
+//! Raw feed bytes → UTF-8 text, whatever the document's charset.
+//!
+//! feed-rs decodes with the charset named in the XML prolog and fails on a single invalid byte.
+//! Real feeds lie about their charset in both directions, so gleaner decides here and hands
+//! feed-rs UTF-8 with the prolog rewritten to say so. The order, as Miniflux and browsers do:
+//!
+//! 1. a byte-order mark (UTF-8, UTF-16LE/BE) wins;
+//! 2. UTF-16 without a BOM is recognised from the `<?` pattern;
+//! 3. valid UTF-8 is UTF-8, whatever the labels say (latin-1 text is almost never valid UTF-8);
+//! 4. otherwise the charset declared in the XML prolog, then the HTTP `Content-Type` charset;
+//! 5. otherwise: UTF-8 with the broken bytes replaced if the text has real multi-byte UTF-8
+//!    sequences (one stray byte in a UTF-8 feed), else windows-1252 (undeclared latin-1).
+//!
+//! Characters XML 1.0 forbids (C0 controls other than tab, CR, LF) are removed.
+
+use std::borrow::Cow;
+
+use encoding_rs::{Encoding, UTF_8, UTF_16BE, UTF_16LE, WINDOWS_1252};
+
+/// The document as UTF-8, and the encoding it was read with.
+pub struct Decoded {
+    pub text: String,
+    pub encoding: &'static Encoding,
+    /// True when bytes had to be replaced or the declared charset was wrong.
+    pub repaired: bool,
+}
+
+/// Decodes `bytes`, using `http_charset` (from `Content-Type`) as a hint.
+pub fn decode(bytes: &[u8], http_charset: Option<&str>) -> Decoded {
+    let (encoding, body, mut repaired) = choose(bytes, http_charset);
+    let text = if encoding == UTF_8 {
+        match String::from_utf8_lossy(body) {
+            Cow::Borrowed(s) => s.to_string(),
+            Cow::Owned(s) => {
+                repaired = true;
+                s
+            }
+        }
+    } else {
+        let (text, had_errors) = encoding.decode_without_bom_handling(body);
+        repaired |= had_errors;
+        text.into_owned()
+    };
+    let mut text = strip_forbidden_controls(text);
+    if let Some(fixed) = rewrite_declared_encoding(&text) {
+        text = fixed;
+    }
+    Decoded {
+        text,
+        encoding,
+        repaired,
+    }
+}
+
+/// Picks the encoding; returns it with the body (BOM removed) and whether a label was overruled.
+fn choose<'b>(bytes: &'b [u8], http_charset: Option<&str>) -> (&'static Encoding, &'b [u8], bool) {
+    if let Some((enc, bom_len)) = Encoding::for_bom(bytes) {
+        return (enc, &bytes[bom_len..], false);
+    }
+    if bytes.starts_with(b"<\0?\0") {
+        return (UTF_16LE, bytes, false);
+    }
+    if bytes.starts_with(b"\0<\0?") {
+        return (UTF_16BE, bytes, false);
+    }
+    if std::str::from_utf8(bytes).is_ok() {
+        return (UTF_8, bytes, false);
+    }
+    let declared = prolog_encoding(bytes)
+        .and_then(|l| Encoding::for_label(l.as_bytes()))
+        .or_else(|| http_charset.and_then(|l| Encoding::for_label(l.trim().as_bytes())));
+    match declared {
+        // A UTF-16 label on bytes that are ASCII-compatible is wrong; fall through.
+        Some(enc) if enc != UTF_8 && enc != UTF_16LE && enc != UTF_16BE => (enc, bytes, false),
+        _ if has_multibyte_utf8(bytes) => (UTF_8, bytes, true),
+        _ => (WINDOWS_1252, bytes, true),
+    }
+}
+
+/// The `encoding="…"` of an XML declaration at the very start of the document.
+fn prolog_encoding(bytes: &[u8]) -> Option<String> {
+    let head = &bytes[..bytes.len().min(512)];
+    let head = String::from_utf8_lossy(head);
+    let decl = declaration(head.trim_start())?;
+    let value = attr_value(decl, "encoding")?;
+    Some(value.to_string())
+}
+
+/// The `<?xml … ?>` declaration, when the text starts with one.
+fn declaration(text: &str) -> Option<&str> {
+    if !text.starts_with("<?xml") {
+        return None;
+    }
+    let end = text.find("?>")?;
+    Some(&text[..end + 2])
+}
+
+/// A pseudo-attribute value in an XML declaration.
+fn attr_value<'a>(decl: &'a str, name: &str) -> Option<&'a str> {
+    let at = decl.find(name)?;
+    let rest = decl[at + name.len()..]
+        .trim_start()
+        .strip_prefix('=')?
+        .trim_start();
+    let quote = rest.chars().next().filter(|c| *c == '"' || *c == '\'')?;
+    let rest = &rest[1..];
+    let end = rest.find(quote)?;
+    Some(&rest[..end])
+}
+
+/// Rewrites the declaration's encoding to `utf-8`, since the text now is.
+fn rewrite_declared_encoding(text: &str) -> Option<String> {
+    let lead = text.len() - text.trim_start().len();
+    let decl = declaration(&text[lead..])?;
+    let value = attr_value(decl, "encoding")?;
+    if value.eq_ignore_ascii_case("utf-8") {
+        return None;
+    }
+    let value_start = lead + (value.as_ptr() as usize - decl.as_ptr() as usize);
+    let mut out = String::with_capacity(text.len());
+    out.push_str(&text[..value_start]);
+    out.push_str("utf-8");
+    out.push_str(&text[value_start + value.len()..]);
+    Some(out)
+}
+
+fn has_multibyte_utf8(bytes: &[u8]) -> bool {
+    let mut rest = bytes;
+    loop {
+        match std::str::from_utf8(rest) {
+            Ok(s) => return !s.is_ascii(),
+            Err(e) => {
+                let valid = &rest[..e.valid_up_to()];
+                if !valid.is_ascii() {
+                    return true;
+                }
+                let skip = e.error_len().unwrap_or(rest.len() - e.valid_up_to());
+                rest = &rest[e.valid_up_to() + skip..];
+            }
+        }
+    }
+}
+
+/// XML 1.0 forbids C0 controls other than tab, LF and CR (and NUL); real feeds contain them.
+fn strip_forbidden_controls(text: String) -> String {
+    let forbidden = |c: char| c < '\u{20}' && !matches!(c, '\t' | '\n' | '\r');
+    if !text.contains(forbidden) {
+        return text;
+    }
+    text.replace(forbidden, "")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utf8_passes_through() {
+        let d = decode("<rss version=\"2.0\">é</rss>".as_bytes(), None);
+        assert_eq!(d.text, "<rss version=\"2.0\">é</rss>");
+        assert_eq!(d.encoding, UTF_8);
+        assert!(!d.repaired);
+    }
+
+    #[test]
+    fn latin1_declared_in_prolog_is_transcoded_and_relabelled() {
+        let bytes = b"<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><rss>caf\xe9</rss>";
+        let d = decode(bytes, None);
+        assert_eq!(
+            d.text,
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?><rss>café</rss>"
+        );
+    }
+
+    #[test]
+    fn http_charset_used_when_prolog_is_silent() {
+        let d = decode(b"<rss>\xe0\xe9</rss>", Some("windows-1251"));
+        assert_eq!(d.text, "<rss>ай</rss>");
+    }
+
+    #[test]
+    fn valid_utf8_beats_a_wrong_label() {
+        let bytes = "<?xml version='1.0' encoding='iso-8859-1'?><rss>é</rss>".as_bytes();
+        let d = decode(bytes, Some("iso-8859-1"));
+        assert_eq!(d.text, "<?xml version='1.0' encoding='utf-8'?><rss>é</rss>");
+    }
+
+    #[test]
+    fn one_stray_byte_in_utf8_is_replaced_not_fatal() {
+        let d = decode(b"<rss>caf\xc3\xa9 and \xff</rss>", None);
+        assert_eq!(d.text, "<rss>café and \u{fffd}</rss>");
+        assert!(d.repaired);
+    }
+
+    #[test]
+    fn undeclared_latin1_falls_back_to_windows_1252() {
+        let d = decode(b"<rss>caf\xe9 \x93quoted\x94</rss>", None);
+        assert_eq!(d.text, "<rss>café \u{201c}quoted\u{201d}</rss>");
+    }
+
+    #[test]
+    fn utf16_with_and_without_bom() {
+        let s = "<?xml version=\"1.0\" encoding=\"utf-16\"?><rss>ü</rss>";
+        let le: Vec<u8> = s.encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
+        let mut with_bom = vec![0xff, 0xfe];
+        with_bom.extend_from_slice(&le);
+        for bytes in [le, with_bom] {
+            let d = decode(&bytes, None);
+            assert_eq!(
+                d.text,
+                "<?xml version=\"1.0\" encoding=\"utf-8\"?><rss>ü</rss>"
+            );
+        }
+    }
+
+    #[test]
+    fn control_characters_are_removed() {
+        let d = decode(b"<rss>a\x00b\x0bc\td</rss>", None);
+        assert_eq!(d.text, "<rss>abc\td</rss>");
+    }
+}

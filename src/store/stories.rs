@@ -1,0 +1,200 @@
+//! Stories and their sources: cross-feed dedup by canonical URL, updates by content hash.
+
+use chrono::{DateTime, Utc};
+use sqlx::{Row, SqliteConnection};
+
+use super::{Store, StoreError, from_ts, ts};
+use crate::model::{StoreCounts, Story, StoryView};
+
+/// Which stories to list.
+#[derive(Debug, Clone, Default)]
+pub struct StoryFilter {
+    /// Published (or first seen, when undated) at or after this time.
+    pub since: Option<DateTime<Utc>>,
+    /// Carried by the feed with this name.
+    pub feed: Option<String>,
+    pub limit: Option<u32>,
+}
+
+/// Stores one story from one feed.
+///
+/// - known (feed, key), same content hash: nothing to do;
+/// - known (feed, key), new hash: the story is updated and `updated` set;
+/// - new key, canonical URL already stored (another feed, or this feed under another key):
+///   this feed becomes one more source of that story;
+/// - otherwise a new story.
+pub(super) async fn upsert(
+    tx: &mut SqliteConnection,
+    feed_id: i64,
+    story: &Story,
+    now: DateTime<Utc>,
+    counts: &mut StoreCounts,
+) -> Result<(), StoreError> {
+    let e = &story.entry;
+    let known = sqlx::query(
+        "SELECT ss.story_id, ss.content_hash, s.updated FROM story_sources ss
+         JOIN stories s ON s.id = ss.story_id
+         WHERE ss.feed_id = ?1 AND ss.entry_key = ?2",
+    )
+    .bind(feed_id)
+    .bind(&story.key)
+    .fetch_optional(&mut *tx)
+    .await?;
+
+    if let Some(row) = known {
+        let story_id: i64 = row.get(0);
+        let old_hash: String = row.get(1);
+        let old_updated: Option<i64> = row.get(2);
+        if old_hash == story.content_hash {
+            counts.unchanged += 1;
+            return Ok(());
+        }
+        // The feed's own date when it moved; else the moment we noticed.
+        let updated = match e.updated.map(ts) {
+            Some(u) if Some(u) != old_updated => u,
+            _ => ts(now),
+        };
+        sqlx::query(
+            "UPDATE stories SET title = ?2, url = COALESCE(?3, url), author = COALESCE(?4, author),
+                 published = COALESCE(published, ?5), updated = ?6, excerpt = ?7,
+                 content_html = ?8, last_changed = ?9,
+                 canonical_url = CASE
+                     WHEN ?10 IS NULL THEN canonical_url
+                     WHEN EXISTS (SELECT 1 FROM stories o WHERE o.canonical_url = ?10 AND o.id != ?1)
+                         THEN canonical_url
+                     ELSE ?10 END
+             WHERE id = ?1",
+        )
+        .bind(story_id)
+        .bind(&e.title)
+        .bind(&e.url)
+        .bind(&e.author)
+        .bind(e.published.map(ts))
+        .bind(updated)
+        .bind(&e.excerpt)
+        .bind(&e.content_html)
+        .bind(ts(now))
+        .bind(&e.canonical_url)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "UPDATE story_sources SET content_hash = ?3, entry_url = ?4
+             WHERE feed_id = ?1 AND entry_key = ?2",
+        )
+        .bind(feed_id)
+        .bind(&story.key)
+        .bind(&story.content_hash)
+        .bind(&e.url)
+        .execute(&mut *tx)
+        .await?;
+        counts.updated += 1;
+        return Ok(());
+    }
+
+    let existing: Option<i64> = match &e.canonical_url {
+        Some(c) => {
+            sqlx::query_scalar("SELECT id FROM stories WHERE canonical_url = ?")
+                .bind(c)
+                .fetch_optional(&mut *tx)
+                .await?
+        }
+        None => None,
+    };
+    let story_id = match existing {
+        Some(id) => {
+            // Another source of a known story: fill what the first source lacked.
+            sqlx::query(
+                "UPDATE stories SET published = COALESCE(published, ?2),
+                     author = COALESCE(author, ?3),
+                     content_html = CASE WHEN content_html = '' THEN ?4 ELSE content_html END,
+                     excerpt = CASE WHEN excerpt = '' THEN ?5 ELSE excerpt END
+                 WHERE id = ?1",
+            )
+            .bind(id)
+            .bind(e.published.map(ts))
+            .bind(&e.author)
+            .bind(&e.content_html)
+            .bind(&e.excerpt)
+            .execute(&mut *tx)
+            .await?;
+            counts.also_elsewhere += 1;
+            id
+        }
+        None => {
+            let id = sqlx::query_scalar(
+                "INSERT INTO stories (canonical_url, url, title, author, published, updated,
+                     excerpt, content_html, first_seen, last_changed)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)
+                 RETURNING id",
+            )
+            .bind(&e.canonical_url)
+            .bind(&e.url)
+            .bind(&e.title)
+            .bind(&e.author)
+            .bind(e.published.map(ts))
+            .bind(e.updated.map(ts))
+            .bind(&e.excerpt)
+            .bind(&e.content_html)
+            .bind(ts(now))
+            .fetch_one(&mut *tx)
+            .await?;
+            counts.new += 1;
+            id
+        }
+    };
+    sqlx::query(
+        "INSERT INTO story_sources (feed_id, entry_key, story_id, entry_url, content_hash, first_seen)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )
+    .bind(feed_id)
+    .bind(&story.key)
+    .bind(story_id)
+    .bind(&e.url)
+    .bind(&story.content_hash)
+    .bind(ts(now))
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+impl Store {
+    /// Stored stories, newest first (by published date, else first seen).
+    pub async fn stories(&self, filter: &StoryFilter) -> Result<Vec<StoryView>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT s.id, s.title, s.url, s.canonical_url, s.published, s.updated, s.excerpt,
+                    s.content_html, s.author, s.first_seen,
+                    (SELECT json_group_array(name) FROM (
+                        SELECT f.name FROM story_sources ss JOIN feeds f ON f.id = ss.feed_id
+                        WHERE ss.story_id = s.id GROUP BY f.id
+                        ORDER BY MIN(ss.first_seen), f.name)) AS sources
+             FROM stories s
+             WHERE (?1 IS NULL OR COALESCE(s.published, s.first_seen) >= ?1)
+               AND (?2 IS NULL OR EXISTS (
+                    SELECT 1 FROM story_sources ss JOIN feeds f ON f.id = ss.feed_id
+                    WHERE ss.story_id = s.id AND f.name = ?2))
+             ORDER BY COALESCE(s.published, s.first_seen) DESC, s.id DESC
+             LIMIT COALESCE(?3, -1)",
+        )
+        .bind(filter.since.map(ts))
+        .bind(&filter.feed)
+        .bind(filter.limit.map(i64::from))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| StoryView {
+                id: r.get("id"),
+                title: r.get("title"),
+                url: r.get("url"),
+                canonical_url: r.get("canonical_url"),
+                sources: serde_json::from_str(r.get::<&str, _>("sources")).unwrap_or_default(),
+                published: r.get::<Option<i64>, _>("published").map(from_ts),
+                updated: r.get::<Option<i64>, _>("updated").map(from_ts),
+                excerpt: r.get("excerpt"),
+                content_html: r.get("content_html"),
+                author: r.get("author"),
+                first_seen: from_ts(r.get("first_seen")),
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,72 @@
+//! Small text helpers shared by stages that must agree on them.
+
+/// Escapes every `&` that does not start a character or entity reference, and writes `&#X…;`
+/// as `&#x…;` (CDATA sections are left untouched).
+pub fn escape_bare_ampersands(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len() + 64);
+    let mut last = 0;
+    let mut i = 0;
+    let mut changed = false;
+    while i < bytes.len() {
+        if bytes[i..].starts_with(b"<![CDATA[") {
+            i = match text[i..].find("]]>") {
+                Some(end) => i + end + 3,
+                None => bytes.len(),
+            };
+            continue;
+        }
+        if bytes[i..].starts_with(b"&#X") && is_reference(&bytes[i + 1..]) {
+            // XML only knows `&#x`; HTML-minded publishers write `&#X`.
+            out.push_str(&text[last..i]);
+            out.push_str("&#x");
+            last = i + 3;
+            changed = true;
+            i += 3;
+            continue;
+        }
+        if bytes[i] == b'&' && !is_reference(&bytes[i + 1..]) {
+            out.push_str(&text[last..i]);
+            out.push_str("&amp;");
+            last = i + 1;
+            changed = true;
+        }
+        i += 1;
+    }
+    if !changed {
+        return None;
+    }
+    out.push_str(&text[last..]);
+    Some(out)
+}
+
+/// Whether the bytes after an `&` form `name;`, `#digits;` or `#xhex;`.
+fn is_reference(rest: &[u8]) -> bool {
+    let (body, valid): (&[u8], fn(u8) -> bool) = match rest {
+        [b'#', b'x' | b'X', tail @ ..] => (tail, |b| b.is_ascii_hexdigit()),
+        [b'#', tail @ ..] => (tail, |b| b.is_ascii_digit()),
+        [first, ..] if first.is_ascii_alphabetic() || *first == b'_' || *first == b':' => {
+            (rest, |b| {
+                b.is_ascii_alphanumeric() || matches!(b, b'_' | b':' | b'-' | b'.')
+            })
+        }
+        _ => return false,
+    };
+    let len = body.iter().take(64).take_while(|b| valid(**b)).count();
+    len > 0 && body.get(len) == Some(&b';')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bare_ampersands_are_escaped_references_kept() {
+        let s = "<t>AT&T &amp; R&D &#38; &#x26; &#X26; &eacute; &</t><![CDATA[a & b]]>";
+        assert_eq!(
+            escape_bare_ampersands(s).unwrap(),
+            "<t>AT&amp;T &amp; R&amp;D &#38; &#x26; &#x26; &eacute; &amp;</t><![CDATA[a & b]]>"
+        );
+        assert_eq!(escape_bare_ampersands("<t>&amp;</t>"), None);
+    }
+}

@@ -1,0 +1,169 @@
+//! Conformance over the shared public corpora (feedparser, feed-rs, W3C validator, Miniflux,
+//! newsboat, html5sec, XML attacks, ~880 XSS vectors). Runs when `GLEANER_CORPORA` points at
+//! the corpora folder (`.ci/run` sets it), or when `../shared/corpora` exists beside the
+//! checkout. Every file must parse or fail with a clear error, without a panic, and nothing
+//! gleaner stores may contain executable markup.
+
+use std::path::{Path, PathBuf};
+
+use gleaner::clean::html::sanitize;
+use gleaner::poll::prepare;
+use url::Url;
+
+use crate::support::markup::findings;
+
+fn corpora() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("GLEANER_CORPORA") {
+        let p = PathBuf::from(p);
+        assert!(
+            p.is_dir(),
+            "GLEANER_CORPORA={} is not a directory",
+            p.display()
+        );
+        return Some(p);
+    }
+    let beside = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpora");
+    if beside.is_dir() {
+        return Some(beside);
+    }
+    eprintln!("corpus tests skipped: set GLEANER_CORPORA to the shared corpora folder");
+    None
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+    let mut entries: Vec<_> = std::fs::read_dir(dir).unwrap().flatten().collect();
+    entries.sort_by_key(|e| e.path());
+    for e in entries {
+        let p = e.path();
+        if p.is_dir() {
+            walk(&p, out);
+        } else {
+            out.push(p);
+        }
+    }
+}
+
+fn is_feed_file(p: &Path) -> bool {
+    let name = p.file_name().unwrap().to_string_lossy();
+    if name.ends_with(".serde.json") || name.starts_with("LICENSE") {
+        return false;
+    }
+    matches!(
+        p.extension().and_then(|e| e.to_str()),
+        Some("xml" | "atom" | "rss" | "rdf" | "json" | "gz" | "zz")
+    )
+}
+
+#[test]
+fn every_corpus_feed_parses_or_fails_clearly_and_stores_no_executable_markup() {
+    let Some(root) = corpora() else { return };
+    let mut files = Vec::new();
+    for dir in [
+        "feedparser",
+        "feed-rs",
+        "w3c-feedvalidator",
+        "miniflux",
+        "newsboat",
+        "h5sc",
+        "xml-attacks",
+    ] {
+        walk(&root.join(dir), &mut files);
+    }
+    files.retain(|p| {
+        is_feed_file(p) && !p.ends_with("h5sc/items.json") && !p.ends_with("h5sc/payloads.json")
+    });
+    assert!(
+        files.len() > 3500,
+        "only {} corpus files found",
+        files.len()
+    );
+
+    let base = Url::parse("https://corpus.example/feed.xml").unwrap();
+    let (mut ok, mut failed, mut stories) = (0, 0, 0);
+    let mut panics = Vec::new();
+    let mut unsafe_html = Vec::new();
+    let mut unclear = Vec::new();
+    // GLEANER_CORPUS_REPORT=path writes one line per file: OK/ERR, path, stories or error.
+    let mut report = String::new();
+    for path in &files {
+        let bytes = std::fs::read(path).unwrap();
+        let result = std::panic::catch_unwind(|| prepare(&bytes, None, &base));
+        match result {
+            Err(_) => panics.push(path.display().to_string()),
+            Ok(Ok((items, _, _, repairs))) => {
+                ok += 1;
+                report.push_str(&format!(
+                    "OK\t{}\t{} stories\t{repairs:?}\n",
+                    path.display(),
+                    items.len()
+                ));
+                stories += items.len();
+                for s in &items {
+                    let f = findings(&s.entry.content_html);
+                    if !f.is_empty() {
+                        unsafe_html.push(format!("{}: {:?}", path.display(), f));
+                    }
+                    assert!(!s.entry.title.is_empty(), "{}: empty title", path.display());
+                }
+            }
+            Ok(Err(e)) => {
+                failed += 1;
+                let msg = e.to_string();
+                report.push_str(&format!("ERR\t{}\t{msg}\n", path.display()));
+                if !(msg.starts_with("not a feed") || msg.starts_with("empty response"))
+                    || msg.len() < 15
+                {
+                    unclear.push(format!("{}: {msg}", path.display()));
+                }
+            }
+        }
+    }
+    if let Some(out) = std::env::var_os("GLEANER_CORPUS_REPORT") {
+        std::fs::write(out, &report).unwrap();
+    }
+    eprintln!(
+        "corpus: {} files, {ok} parsed ({stories} stories), {failed} rejected with an error",
+        files.len()
+    );
+    assert!(panics.is_empty(), "panicked on: {panics:#?}");
+    assert!(
+        unsafe_html.is_empty(),
+        "executable markup stored: {unsafe_html:#?}"
+    );
+    assert!(unclear.is_empty(), "unclear errors: {unclear:#?}");
+    // A floor against regressions in the parser and its repairs (measured: see README).
+    assert!(ok >= 4000, "only {ok} of {} files parsed", files.len());
+}
+
+#[test]
+fn xss_vectors_are_neutralized_and_the_check_can_fail() {
+    let Some(root) = corpora() else { return };
+    let text = std::fs::read_to_string(root.join("derived/xss-vectors-combined.jsonl")).unwrap();
+    let base = Url::parse("https://blog.example/post/1").unwrap();
+    let (mut total, mut raw_flagged) = (0, 0);
+    let mut survived = Vec::new();
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        let input = v["input"].as_str().unwrap();
+        total += 1;
+        if !findings(input).is_empty() {
+            raw_flagged += 1;
+        }
+        let clean = sanitize(input, Some(&base));
+        let f = findings(&clean);
+        if !f.is_empty() {
+            survived.push(format!("{}: {f:?} in {clean}", v["id"]));
+        }
+    }
+    eprintln!(
+        "xss: {total} vectors, {raw_flagged} flagged raw, {} after sanitizing",
+        survived.len()
+    );
+    assert!(total > 850, "only {total} vectors");
+    assert!(survived.is_empty(), "{survived:#?}");
+    // The check is not vacuous: it flags most raw vectors.
+    assert!(
+        raw_flagged * 2 > total,
+        "only {raw_flagged} of {total} raw vectors flagged"
+    );
+}

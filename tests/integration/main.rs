@@ -1,0 +1,9 @@
+//! gleaner's integration tests: one binary, split by topic. Every test that fetches starts its
+//! own HTTP server on 127.0.0.1 and writes a real SQLite file in a temp dir.
+
+mod support;
+
+mod cli;
+mod corpus;
+mod failures;
+mod ingest;

@@ -1,0 +1,123 @@
+//! Shared helpers: a loopback HTTP server, config files in temp dirs, running gleaner as a
+//! library and as the real binary, and an independent check for executable markup.
+
+pub mod markup;
+pub mod server;
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use gleaner::config::Config;
+use gleaner::model::StoryView;
+use gleaner::poll::{self, PollOptions, RoundReport};
+use gleaner::store::{Store, StoryFilter};
+
+pub use server::{Route, Server};
+
+/// A temp dir with a config file in it.
+pub struct Workspace {
+    pub dir: tempfile::TempDir,
+}
+
+impl Workspace {
+    pub fn new() -> Workspace {
+        Workspace {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    pub fn config_path(&self) -> PathBuf {
+        self.path("feeds.toml")
+    }
+
+    pub fn db_path(&self) -> PathBuf {
+        self.path("gleaner.db")
+    }
+
+    /// Writes feeds.toml with `[fetch]` settings and `(name, url)` feeds.
+    pub fn write_config(&self, fetch: &str, feeds: &[(&str, &str)]) -> PathBuf {
+        let mut s = format!("[storage]\npath = \"gleaner.db\"\n[fetch]\n{fetch}\n");
+        for (name, url) in feeds {
+            s.push_str(&format!("[[feeds]]\nname = \"{name}\"\nurl = \"{url}\"\n"));
+        }
+        std::fs::write(self.config_path(), s).unwrap();
+        self.config_path()
+    }
+
+    /// One `poll` pass through the library.
+    pub async fn poll(&self) -> RoundReport {
+        self.poll_with(PollOptions::default()).await
+    }
+
+    pub async fn poll_with(&self, opts: PollOptions) -> RoundReport {
+        let config = Config::load(&self.config_path()).unwrap();
+        let store = Store::open(&config.storage.path).await.unwrap();
+        let client = gleaner::fetch::client(&config.fetch).unwrap();
+        let round = poll::poll_once(&config, &store, &client, chrono::Utc::now(), &opts, |_| {})
+            .await
+            .unwrap();
+        store.close().await;
+        round
+    }
+
+    pub async fn store(&self) -> Store {
+        Store::open(&self.db_path()).await.unwrap()
+    }
+
+    pub async fn stories(&self) -> Vec<StoryView> {
+        let store = self.store().await;
+        let s = store.stories(&StoryFilter::default()).await.unwrap();
+        store.close().await;
+        s
+    }
+
+    /// Runs the real binary in this workspace.
+    pub fn gleaner(&self, args: &[&str]) -> Output {
+        run_in(self.dir.path(), args)
+    }
+}
+
+pub fn run_in(dir: &Path, args: &[&str]) -> Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_gleaner"))
+        .args(args)
+        .current_dir(dir)
+        .env("RUST_LOG", "off")
+        .output()
+        .unwrap()
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// The report line of the feed called `name`.
+pub fn result_of<'a>(round: &'a RoundReport, name: &str) -> &'a poll::FeedResult {
+    &round
+        .feeds
+        .iter()
+        .find(|f| f.name == name)
+        .unwrap_or_else(|| panic!("no report for {name}"))
+        .result
+}
+
+/// An RSS 2.0 document with `(guid, title, link, description)` items.
+pub fn rss(title: &str, items: &[(&str, &str, &str, &str)]) -> String {
+    let mut s = format!(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<rss version=\"2.0\"><channel><title>{title}</title><link>https://example.com/</link>\n"
+    );
+    for (guid, t, link, desc) in items {
+        s.push_str(&format!(
+            "<item><guid isPermaLink=\"false\">{guid}</guid><title>{t}</title><link>{link}</link><description><![CDATA[{desc}]]></description><pubDate>Mon, 07 Apr 2014 09:00:00 GMT</pubDate></item>\n"
+        ));
+    }
+    s.push_str("</channel></rss>\n");
+    s
+}
