@@ -203,11 +203,9 @@ impl TokenSink for TextSink {
 
     fn process_token(&self, token: Token, _line: u64) -> TokenSinkResult<()> {
         match token {
-            Token::CharacterTokens(t) => {
-                if self.skipping.borrow().is_none() {
-                    self.text.borrow_mut().push_str(&t);
-                    self.last_was_space.set(false);
-                }
+            Token::CharacterTokens(t) if self.skipping.borrow().is_none() => {
+                self.text.borrow_mut().push_str(&t);
+                self.last_was_space.set(false);
             }
             Token::TagToken(tag) => {
                 let name = &*tag.name;

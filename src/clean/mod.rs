@@ -54,7 +54,10 @@ pub fn clean_entry(raw: &RawEntry, feed_url: &Url) -> CleanEntry {
         canonical_url,
         author,
         published: raw.published.or(raw.updated),
-        updated: raw.updated,
+        // RSS has one date; feed-rs reports it as both. "Updated" means changed afterwards.
+        updated: raw
+            .updated
+            .filter(|u| raw.published.is_some_and(|p| p != *u)),
         excerpt,
         content_html,
     }
@@ -88,12 +91,27 @@ fn to_text(t: &RawText, base: &Url) -> String {
 }
 
 /// Titles are plain text. HTML titles lose their tags; in plain titles, entity references the
-/// XML parser left literal (`&eacute;`) are decoded, and `<` stays a character.
+/// XML parser left literal (`&eacute;`) are decoded, and `<` stays a character — unless the
+/// "plain" title carries closing tags of inline HTML (`Using <code>async</code>`), as RSS titles
+/// often do, in which case it is read as HTML (feedparser does the same).
 fn title_text(t: &RawText) -> String {
     match t.kind {
         TextKind::Html => html::text_of(&t.text),
+        TextKind::Plain if looks_like_html(&t.text) => html::text_of(&t.text),
         TextKind::Plain => html::plain_text(&t.text),
     }
+}
+
+fn looks_like_html(text: &str) -> bool {
+    const INLINE: &[&str] = &[
+        "a", "abbr", "b", "big", "cite", "code", "del", "em", "i", "ins", "kbd", "mark", "q", "s",
+        "small", "span", "strong", "sub", "sup", "tt", "u", "script", "style",
+    ];
+    text.match_indices("</").any(|(i, _)| {
+        let rest = &text[i + 2..];
+        let name_len = rest.find('>').unwrap_or(0);
+        name_len > 0 && INLINE.contains(&rest[..name_len].trim().to_ascii_lowercase().as_str())
+    })
 }
 
 fn fallback_title(excerpt: &str, url: Option<&str>) -> String {
@@ -178,6 +196,15 @@ mod tests {
             "<p>&lt;script&gt;alert(1)&lt;/script&gt;</p><p>second</p>"
         );
         assert_eq!(c.excerpt, "<script>alert(1)</script> second");
+    }
+
+    #[test]
+    fn plain_titles_with_inline_markup_are_read_as_html() {
+        let t = |s: &str| title_text(&text(TextKind::Plain, s).unwrap());
+        assert_eq!(t("Using <code>async</code> in Rust"), "Using async in Rust");
+        assert_eq!(t("Why <div> soup is bad"), "Why <div> soup is bad");
+        assert_eq!(t("a < b && c > d"), "a < b && c > d");
+        assert_eq!(t("x <script>alert(1)</script> y"), "x y");
     }
 
     #[test]

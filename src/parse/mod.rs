@@ -41,7 +41,7 @@ pub fn parse(
         )));
     }
     let decoded = charset::decode(bytes, content_type.and_then(charset_param));
-    let text = decoded.text;
+    let mut text = decoded.text;
     if looks_like_html(&text) {
         return Err(ParseError::HtmlPage(content_type.map(str::to_string)));
     }
@@ -50,6 +50,11 @@ pub fn parse(
         repairs.push("charset");
     }
 
+    // Atom 0.3 parses "successfully" into nothing: convert it before the first attempt.
+    if let Some(converted) = repair::atom03_to_10(&text) {
+        repairs.push("atom 0.3");
+        text = converted;
+    }
     let first = feed_rs_parse(&text, base);
     let feed = match first {
         Ok(feed) => feed,
@@ -70,9 +75,11 @@ pub fn parse(
                     doc = fixed;
                 }
             }
-            let retried = (repairs.iter().any(|r| *r != "charset"))
-                .then(|| feed_rs_parse(&doc, base).ok())
-                .flatten();
+            let retried = (repairs
+                .iter()
+                .any(|r| !matches!(*r, "charset" | "atom 0.3")))
+            .then(|| feed_rs_parse(&doc, base).ok())
+            .flatten();
             match retried {
                 Some(feed) => feed,
                 None => return Err(ParseError::Invalid(original)),

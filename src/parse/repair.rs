@@ -151,6 +151,73 @@ fn fix_element<'a>(e: &BytesStart<'a>, root: &mut Option<String>) -> Option<Byte
     }
 }
 
+/// The Atom 0.3 namespace, which feed-rs does not read.
+pub const ATOM_03_NS: &str = "http://purl.org/atom/ns#";
+
+/// Rewrites an Atom 0.3 document as Atom 1.0: namespace, and the renamed elements
+/// (`issued` → `published`, `modified` → `updated`, `tagline` → `subtitle`,
+/// `copyright` → `rights`); `mode="escaped"` content becomes `type="html"`.
+pub fn atom03_to_10(text: &str) -> Option<String> {
+    if !text.contains(ATOM_03_NS) {
+        return None;
+    }
+    let rename = |name: &str| -> Option<&'static str> {
+        Some(match name {
+            "issued" => "published",
+            "modified" => "updated",
+            "tagline" => "subtitle",
+            "copyright" => "rights",
+            _ => return None,
+        })
+    };
+    let mut reader = Reader::from_str(text);
+    reader.config_mut().check_end_names = false;
+    let mut writer = Writer::new(Vec::with_capacity(text.len() + 64));
+    loop {
+        let event = reader.read_event().ok()?;
+        let event = match event {
+            Event::Eof => break,
+            Event::Start(e) => Event::Start(atom03_start(&e, rename)),
+            Event::Empty(e) => Event::Empty(atom03_start(&e, rename)),
+            Event::End(e) => match rename(e.local_name().as_ref()) {
+                Some(new) => Event::End(BytesEnd::new(new)),
+                None => Event::End(e),
+            },
+            other => other,
+        };
+        writer.write_event(event).ok()?;
+    }
+    String::from_utf8(writer.into_inner()).ok()
+}
+
+fn atom03_start<'a>(
+    e: &BytesStart<'a>,
+    rename: impl Fn(&str) -> Option<&'static str>,
+) -> BytesStart<'a> {
+    let local = e.local_name().as_ref().to_string();
+    let mut out = match rename(&local) {
+        Some(new) => BytesStart::new(new),
+        None => e.to_owned(),
+    };
+    out.clear_attributes();
+    let escaped = e
+        .attributes()
+        .flatten()
+        .any(|a| a.key.as_ref() == "mode" && a.value == "escaped");
+    for a in e.attributes().flatten() {
+        match a.key.as_ref() {
+            "xmlns" if a.value == ATOM_03_NS => {
+                out.push_attribute(("xmlns", "http://www.w3.org/2005/Atom"));
+            }
+            "version" if local == "feed" => {}
+            "mode" => {}
+            "type" if local == "content" && escaped => out.push_attribute(("type", "html")),
+            _ => out.push_attribute(a),
+        }
+    }
+    out
+}
+
 /// Fixes JSON Feeds feed-rs rejects: an `http://` or missing version, a missing title or
 /// items list, and `author`/`authors` given as an object instead of a list.
 pub fn fix_json(text: &str) -> Option<String> {
@@ -291,6 +358,22 @@ mod tests {
         assert_eq!(v["title"], "");
         assert_eq!(v["items"][0]["authors"][0]["name"], "A");
         assert_eq!(fix_json(r#"{"not":"a feed"}"#), None);
+    }
+
+    #[test]
+    fn atom_03_becomes_atom_10() {
+        let fixed = atom03_to_10(
+            r#"<feed version="0.3" xmlns="http://purl.org/atom/ns#"><tagline>t</tagline><entry><issued>2004-01-01T00:00:00Z</issued><content type="text/html" mode="escaped">&lt;p&gt;x&lt;/p&gt;</content></entry></feed>"#,
+        )
+        .unwrap();
+        assert_eq!(
+            fixed,
+            r#"<feed xmlns="http://www.w3.org/2005/Atom"><subtitle>t</subtitle><entry><published>2004-01-01T00:00:00Z</published><content type="html">&lt;p&gt;x&lt;/p&gt;</content></entry></feed>"#
+        );
+        assert_eq!(
+            atom03_to_10("<feed xmlns=\"http://www.w3.org/2005/Atom\"/>"),
+            None
+        );
     }
 
     #[test]
