@@ -108,8 +108,10 @@ impl RetryAfter {
 pub enum FetchError {
     #[error("timed out after {}", humantime::format_duration(*.0))]
     Timeout(Duration),
-    #[error("cannot connect: {0}")]
-    Connect(String),
+    #[error("cannot resolve {host}: {reason}")]
+    Dns { host: String, reason: String },
+    #[error("cannot connect to {host}: {reason}")]
+    Connect { host: String, reason: String },
     #[error("HTTP {code}{}", reason.map(|r| format!(" {r}")).unwrap_or_default())]
     Status {
         code: u16,
@@ -187,7 +189,7 @@ async fn fetch_inner(
         let resp = req
             .send()
             .await
-            .map_err(|e| classify(&e, settings.timeout))?;
+            .map_err(|e| classify(&e, &url, settings.timeout))?;
         let status = resp.status();
 
         if status.is_redirection() && status != StatusCode::NOT_MODIFIED {
@@ -305,13 +307,38 @@ fn parse_max_age(cache_control: &str) -> Option<Duration> {
     })
 }
 
-fn classify(e: &reqwest::Error, timeout: Duration) -> FetchError {
+fn classify(e: &reqwest::Error, url: &Url, timeout: Duration) -> FetchError {
     if e.is_timeout() {
-        FetchError::Timeout(timeout)
-    } else if e.is_connect() {
-        FetchError::Connect(chain(e))
+        return FetchError::Timeout(timeout);
+    }
+    if !e.is_connect() {
+        return FetchError::Other(chain(e));
+    }
+    let full = chain(e);
+    let host = match (url.host_str(), url.port()) {
+        (Some(h), Some(p)) => format!("{h}:{p}"),
+        (Some(h), None) => h.to_string(),
+        _ => url.to_string(),
+    };
+    // The innermost cause says what happened; the layers above only repeat "connect".
+    let reason = root_cause(e);
+    if full.contains("dns error") {
+        FetchError::Dns { host, reason }
     } else {
-        FetchError::Other(chain(e))
+        FetchError::Connect { host, reason }
+    }
+}
+
+fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut cur = e;
+    while let Some(next) = cur.source() {
+        cur = next;
+    }
+    let s = cur.to_string();
+    // io::Error adds " (os error N)"; the words are enough.
+    match s.find(" (os error") {
+        Some(i) => s[..i].to_string(),
+        None => s,
     }
 }
 

@@ -51,6 +51,13 @@ fn main() -> ExitCode {
 
 type Failure = (u8, String);
 
+/// Writes a line to stdout. A closed pipe (`gleaner poll | head`) must not abort a poll half
+/// way, so write errors are ignored: the database, not the terminal, is the record.
+fn say(line: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{line}");
+}
+
 fn load_config(cli: &Cli) -> Result<(Config, PathBuf), Failure> {
     let config = Config::load(&cli.config).map_err(|e| (EXIT_CONFIG, e.to_string()))?;
     let db = cli
@@ -70,10 +77,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
     match &cli.command {
         Command::Check => {
             let (config, db) = load_config(&cli)?;
-            print!(
-                "{}",
-                output::check::render(&config, &cli.config.display().to_string(), &db)
-            );
+            say(output::check::render(&config, &cli.config.display().to_string(), &db).trim_end());
             Ok(())
         }
         Command::Poll(args) => {
@@ -123,14 +127,11 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 let line = output::round::feed_line(report);
                 match &bar {
                     Some(bar) => {
-                        bar.suspend(|| println!("{line}"));
+                        bar.suspend(|| say(&line));
                         bar.set_message(report.name.clone());
                         bar.inc(1);
                     }
-                    None => {
-                        let mut out = std::io::stdout().lock();
-                        let _ = writeln!(out, "{line}");
-                    }
+                    None => say(&line),
                 }
             })
             .await
@@ -138,7 +139,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             if let Some(bar) = bar {
                 bar.finish_and_clear();
             }
-            println!("{}", output::round::summary(&round));
+            say(&output::round::summary(&round));
             store.close().await;
             Ok(())
         }

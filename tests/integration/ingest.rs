@@ -519,3 +519,58 @@ async fn hostile_html_is_neutralized() {
     assert_eq!(s.title, "Hostile title");
     assert!(!s.excerpt.contains("alert"), "{}", s.excerpt);
 }
+
+#[tokio::test]
+async fn entries_without_guid_or_link_are_not_duplicated_on_every_poll() {
+    // feed-rs would invent a random UUID for these; gleaner keys them on title + date.
+    let server = Server::start();
+    let ws = Workspace::new();
+    let body = r#"<rss version="2.0"><channel><title>N</title>
+<item><title>No guid, no link</title><description>first</description><pubDate>Tue, 08 Apr 2014 10:00:00 GMT</pubDate></item>
+<item><title>No guid, has link</title><link>https://n.example/2</link></item>
+<item><description>Neither title nor date, only a body</description></item>
+</channel></rss>"#;
+    let url = server.route(
+        "/n",
+        Route::Raw {
+            status: 200,
+            headers: vec![("Content-Type".into(), "application/rss+xml".into())],
+            body: body.as_bytes().to_vec(),
+        },
+    );
+    ws.write_config("", &[("n", &url)]);
+    assert_eq!(new_count(result_of(&ws.poll().await, "n")), 3);
+    // Force a re-parse of the same document: a changed byte outside the entries.
+    server.route(
+        "/n",
+        Route::Raw {
+            status: 200,
+            headers: vec![("Content-Type".into(), "application/rss+xml".into())],
+            body: body.replace("<title>N</title>", "<title>N2</title>").into_bytes(),
+        },
+    );
+    match result_of(&ws.poll().await, "n") {
+        FeedResult::Stored { counts, .. } => assert_eq!((counts.new, counts.unchanged), (0, 3)),
+        other => panic!("{other:?}"),
+    }
+    let stories = ws.stories().await;
+    assert_eq!(stories.len(), 3);
+    assert!(stories.iter().any(|s| s.title == "Neither title nor date, only a body"));
+}
+
+#[tokio::test]
+async fn literal_entities_never_become_markup() {
+    let server = Server::start();
+    let ws = Workspace::new();
+    // Undeclared HTML entities (left literal by the XML parser) and double-escaped script.
+    let body = r#"<rss version="2.0"><channel><title>E</title><item><guid>1</guid><title>&amp;lt;script&amp;gt;alert(1)&amp;lt;/script&amp;gt; &amp;hellip;</title><link>https://e.example/1</link><description>&amp;lt;img src=x onerror=alert(1)&amp;gt; caf&eacute;</description></item></channel></rss>"#;
+    let url = server.route("/e", Route::feed(body));
+    ws.write_config("", &[("e", &url)]);
+    ws.poll().await;
+    let s = &ws.stories().await[0];
+    // The title is the text the publisher meant, as text.
+    assert_eq!(s.title, "<script>alert(1)</script> …");
+    assert_eq!(crate::support::markup::findings(&s.content_html), Vec::<String>::new());
+    assert!(s.content_html.contains("&lt;img src=x onerror=alert(1)&gt;"), "{}", s.content_html);
+    assert!(s.content_html.contains("café"), "{}", s.content_html);
+}
