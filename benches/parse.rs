@@ -29,7 +29,14 @@ fn main() {
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpora"));
     let mut files = Vec::new();
-    for dir in ["feedparser", "feed-rs", "w3c-feedvalidator", "miniflux", "newsboat", "h5sc"] {
+    for dir in [
+        "feedparser",
+        "feed-rs",
+        "w3c-feedvalidator",
+        "miniflux",
+        "newsboat",
+        "h5sc",
+    ] {
         walk(&root.join(dir), &mut files);
     }
     let docs: Vec<Vec<u8>> = files.iter().map(|p| std::fs::read(p).unwrap()).collect();

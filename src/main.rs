@@ -144,7 +144,11 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             Ok(())
         }
         Command::Entries(args) => {
-            let (_, db) = load_config(&cli)?;
+            // Reading needs only the database: with --db, the config may be absent.
+            let db = match &cli.db {
+                Some(db) if !cli.config.exists() => db.clone(),
+                _ => load_config(&cli)?.1,
+            };
             let store = open_store(&db).await?;
             let filter = StoryFilter {
                 since: args.since,

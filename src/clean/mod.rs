@@ -28,7 +28,7 @@ pub fn clean_entry(raw: &RawEntry, feed_url: &Url) -> CleanEntry {
     let content_html = body.map(|t| to_safe_html(t, &base)).unwrap_or_default();
     // The summary is the author's own teaser when there is one; else the body's opening.
     let excerpt_source = non_empty(&raw.summary)
-        .map(|s| to_text(s, &base))
+        .map(to_text)
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| html::text_of(&content_html));
     let excerpt = html::truncate(&excerpt_source, EXCERPT_CHARS);
@@ -83,9 +83,11 @@ fn to_safe_html(t: &RawText, base: &Url) -> String {
     }
 }
 
-fn to_text(t: &RawText, base: &Url) -> String {
+/// Plain text needs no sanitizing: `text_of` keeps only character data (never script or
+/// style bodies), and the result is text that every renderer escapes.
+fn to_text(t: &RawText) -> String {
     match t.kind {
-        TextKind::Html => html::text_of(&html::sanitize(&t.text, Some(base))),
+        TextKind::Html => html::text_of(&t.text),
         TextKind::Plain => html::plain_text(&t.text),
     }
 }

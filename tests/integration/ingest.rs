@@ -546,7 +546,9 @@ async fn entries_without_guid_or_link_are_not_duplicated_on_every_poll() {
         Route::Raw {
             status: 200,
             headers: vec![("Content-Type".into(), "application/rss+xml".into())],
-            body: body.replace("<title>N</title>", "<title>N2</title>").into_bytes(),
+            body: body
+                .replace("<title>N</title>", "<title>N2</title>")
+                .into_bytes(),
         },
     );
     match result_of(&ws.poll().await, "n") {
@@ -555,7 +557,11 @@ async fn entries_without_guid_or_link_are_not_duplicated_on_every_poll() {
     }
     let stories = ws.stories().await;
     assert_eq!(stories.len(), 3);
-    assert!(stories.iter().any(|s| s.title == "Neither title nor date, only a body"));
+    assert!(
+        stories
+            .iter()
+            .any(|s| s.title == "Neither title nor date, only a body")
+    );
 }
 
 #[tokio::test]
@@ -570,7 +576,15 @@ async fn literal_entities_never_become_markup() {
     let s = &ws.stories().await[0];
     // The title is the text the publisher meant, as text.
     assert_eq!(s.title, "<script>alert(1)</script> …");
-    assert_eq!(crate::support::markup::findings(&s.content_html), Vec::<String>::new());
-    assert!(s.content_html.contains("&lt;img src=x onerror=alert(1)&gt;"), "{}", s.content_html);
+    assert_eq!(
+        crate::support::markup::findings(&s.content_html),
+        Vec::<String>::new()
+    );
+    assert!(
+        s.content_html
+            .contains("&lt;img src=x onerror=alert(1)&gt;"),
+        "{}",
+        s.content_html
+    );
     assert!(s.content_html.contains("café"), "{}", s.content_html);
 }
