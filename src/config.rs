@@ -222,8 +222,8 @@ struct RawStorage {
 
 #[derive(Deserialize)]
 struct RawFetch {
-    timeout: Option<String>,
-    connect_timeout: Option<String>,
+    timeout: Option<toml::Value>,
+    connect_timeout: Option<toml::Value>,
     max_bytes: Option<toml::Value>,
     concurrency: Option<i64>,
     per_host: Option<i64>,
@@ -320,13 +320,13 @@ impl Validator<'_> {
         let at = table.span().start;
         let ctx = "[fetch]";
         if let Some(s) = f.timeout {
-            match parse_duration(&s) {
+            match duration_value(&s) {
                 Ok(d) => out.timeout = d,
                 Err(m) => self.push(at, ctx, Some("timeout"), m),
             }
         }
         match f.connect_timeout {
-            Some(s) => match parse_duration(&s) {
+            Some(s) => match duration_value(&s) {
                 Ok(d) => out.connect_timeout = d,
                 Err(m) => self.push(at, ctx, Some("connect_timeout"), m),
             },
@@ -453,6 +453,15 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
         Err(e) => Err(format!(
             "`{s}` is not a duration like \"20s\" or \"2m\": {e}"
         )),
+    }
+}
+
+/// A duration string, or a whole number of seconds.
+fn duration_value(v: &toml::Value) -> Result<Duration, String> {
+    match v {
+        toml::Value::String(s) => parse_duration(s),
+        toml::Value::Integer(n) if *n > 0 => Ok(Duration::from_secs(*n as u64)),
+        other => Err(format!("expected a duration like \"20s\", got {other}")),
     }
 }
 
@@ -587,6 +596,9 @@ url = "ftp://d.example/feed"
 
     #[test]
     fn sizes_and_durations() {
+        let c = parse("[fetch]\ntimeout = 7\n").unwrap();
+        assert_eq!(c.fetch.timeout, Duration::from_secs(7));
+        assert!(parse("[fetch]\ntimeout = -1\n").is_err());
         let c = parse("[fetch]\ntimeout = \"1m 30s\"\nmax_bytes = 2048\n").unwrap();
         assert_eq!(c.fetch.timeout, Duration::from_secs(90));
         assert_eq!(c.fetch.max_bytes, 2048);
