@@ -11,18 +11,20 @@ CREATE TABLE feeds (
     etag                 TEXT,
     last_modified        TEXT,
     body_hash            TEXT,                      -- of the last parsed body: same body, no parse
-    state                TEXT    NOT NULL DEFAULT 'active' CHECK (state IN ('active', 'gone')),
+    state                TEXT    NOT NULL DEFAULT 'active' CHECK (state IN ('active', 'gone', 'dead')),
     title                TEXT,                      -- from the feed document
     site_url             TEXT,
     ttl_minutes          INTEGER,                   -- RSS <ttl>
     max_age_seconds      INTEGER,                   -- Cache-Control: max-age
+    expires_at           INTEGER,                   -- HTTP Expires
     last_fetched_at      INTEGER,
     last_success_at      INTEGER,
     last_status          INTEGER,                   -- HTTP status of the last response
     last_error           TEXT,
     consecutive_failures INTEGER NOT NULL DEFAULT 0,
     retry_after          INTEGER,                   -- do not fetch before (429/503 Retry-After)
-    next_due             INTEGER,                   -- for the scheduler
+    next_due             INTEGER,                   -- the scheduler's plan; NULL = due now
+    schedule             TEXT,                      -- the schedule next_due was planned with
     created_at           INTEGER NOT NULL,
     in_config            INTEGER NOT NULL DEFAULT 1 -- 0 once removed from feeds.toml (rows are kept)
 );

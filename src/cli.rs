@@ -20,8 +20,18 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "PATH")]
     pub db: Option<PathBuf>,
 
+    /// Log format on stderr (levels via RUST_LOG, e.g. RUST_LOG=gleaner=debug).
+    #[arg(long, global = true, value_enum, default_value = "text")]
+    pub log_format: LogFormat,
+
     #[command(subcommand)]
     pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Subcommand)]
@@ -32,10 +42,31 @@ pub enum Command {
     /// Exits 0 when the pass ran, even if some feeds failed (their errors are printed and
     /// recorded on the feed); exits non-zero only when the config or database is unusable.
     Poll(PollArgs),
+    /// Run in the foreground: poll every feed on its own schedule until SIGINT/SIGTERM.
+    ///
+    /// Logs to stderr (info by default; RUST_LOG and --log-format json to change). The
+    /// schedule lives in the database, so a restart resumes where it stopped; feeds new to the
+    /// database are fetched at once. SIGHUP re-reads the config (an invalid file is rejected and
+    /// the running config stays). SIGINT/SIGTERM lets in-flight feeds finish within the grace
+    /// period ([daemon] grace, 10s), then exits 0; a second signal exits at once.
+    Run,
+    /// Per-feed health: state, last fetch, last HTTP status, failures, next due, last error.
+    ///
+    /// States: new, ok, failing (last fetch failed), backing off (failed twice or more, or the
+    /// server asked us to wait), dead (failing for [schedule] dead_after), gone (HTTP 410).
+    Status(StatusArgs),
     /// List stored stories, newest first.
     Entries(EntriesArgs),
-    /// Validate the config and print what gleaner understood.
+    /// Validate the config and print what gleaner understood, with each feed's next run times.
     Check,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Print a JSON array: name, url, section, state, last_fetch, last_success, last_status,
+    /// consecutive_failures, next_due, last_error, moved_to, retry_after, schedule, stories.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -11,6 +11,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::Deserialize;
+
+use crate::schedule::{Policy, Schedule};
 use toml::Spanned;
 use url::Url;
 
@@ -19,7 +21,32 @@ use url::Url;
 pub struct Config {
     pub storage: Storage,
     pub fetch: FetchSettings,
+    /// `[schedule]`: the default schedule, jitter and when a failing feed is dead.
+    pub schedule: Policy,
+    pub daemon: DaemonSettings,
     pub feeds: Vec<FeedConfig>,
+}
+
+impl Config {
+    /// The schedule a feed follows: its own, else the default.
+    pub fn schedule_of<'a>(&'a self, feed: &'a FeedConfig) -> &'a Schedule {
+        feed.schedule.as_ref().unwrap_or(&self.schedule.default)
+    }
+}
+
+/// `[daemon]`: the life cycle of `gleaner run`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DaemonSettings {
+    /// After SIGINT/SIGTERM, how long in-flight feeds may take to finish.
+    pub grace: Duration,
+}
+
+impl Default for DaemonSettings {
+    fn default() -> Self {
+        DaemonSettings {
+            grace: Duration::from_secs(10),
+        }
+    }
 }
 
 /// `[storage]`.
@@ -42,6 +69,8 @@ pub struct FetchSettings {
     pub concurrency: usize,
     /// Requests in flight to one host at the same time.
     pub per_host: usize,
+    /// Minimum gap between the starts of two requests to one host (zero: off).
+    pub host_delay: Duration,
 }
 
 impl Default for FetchSettings {
@@ -52,6 +81,7 @@ impl Default for FetchSettings {
             max_bytes: 15 * 1024 * 1024,
             concurrency: 16,
             per_host: 2,
+            host_delay: Duration::from_secs(1),
         }
     }
 }
@@ -63,6 +93,8 @@ pub struct FeedConfig {
     pub url: Url,
     /// Editorial section (News, Tools, Events, Jobs or any name).
     pub section: Option<String>,
+    /// Its own schedule (`every` or `cron`); `None` follows `[schedule]`.
+    pub schedule: Option<Schedule>,
 }
 
 /// Every problem found in a config file.
@@ -127,7 +159,9 @@ pub enum LoadError {
     Invalid { path: PathBuf, errors: ConfigErrors },
 }
 
-const TOP_KEYS: &[&str] = &["storage", "fetch", "feeds"];
+const TOP_KEYS: &[&str] = &["storage", "fetch", "schedule", "daemon", "feeds"];
+const SCHEDULE_KEYS: &[&str] = &["every", "cron", "timezone", "jitter", "dead_after"];
+const DAEMON_KEYS: &[&str] = &["grace"];
 const STORAGE_KEYS: &[&str] = &["path"];
 const FETCH_KEYS: &[&str] = &[
     "timeout",
@@ -135,13 +169,16 @@ const FETCH_KEYS: &[&str] = &[
     "max_bytes",
     "concurrency",
     "per_host",
+    "host_delay",
 ];
-const FEED_KEYS: &[&str] = &["name", "url", "section"];
+const FEED_KEYS: &[&str] = &["name", "url", "section", "every", "cron", "timezone"];
 
 #[derive(Deserialize)]
 struct RawDoc {
     storage: Option<Spanned<toml::Table>>,
     fetch: Option<Spanned<toml::Table>>,
+    schedule: Option<Spanned<toml::Table>>,
+    daemon: Option<Spanned<toml::Table>>,
     #[serde(default)]
     feeds: Vec<Spanned<toml::Table>>,
 }
@@ -194,12 +231,16 @@ impl Config {
 
         let storage = v.storage(raw.storage.as_ref(), base_dir);
         let fetch = v.fetch(raw.fetch.as_ref());
+        let schedule = v.schedule(raw.schedule.as_ref());
+        let daemon = v.daemon(raw.daemon.as_ref());
         let feeds = v.feeds(&raw.feeds);
 
         if v.problems.is_empty() {
             Ok(Config {
                 storage,
                 fetch,
+                schedule,
+                daemon,
                 feeds,
             })
         } else {
@@ -221,9 +262,24 @@ struct RawStorage {
 }
 
 #[derive(Deserialize)]
+struct RawSchedule {
+    every: Option<String>,
+    cron: Option<String>,
+    timezone: Option<String>,
+    jitter: Option<toml::Value>,
+    dead_after: Option<toml::Value>,
+}
+
+#[derive(Deserialize)]
+struct RawDaemon {
+    grace: Option<toml::Value>,
+}
+
+#[derive(Deserialize)]
 struct RawFetch {
     timeout: Option<toml::Value>,
     connect_timeout: Option<toml::Value>,
+    host_delay: Option<toml::Value>,
     max_bytes: Option<toml::Value>,
     concurrency: Option<i64>,
     per_host: Option<i64>,
@@ -234,6 +290,9 @@ struct RawFeed {
     name: Option<String>,
     url: Option<String>,
     section: Option<String>,
+    every: Option<String>,
+    cron: Option<String>,
+    timezone: Option<String>,
 }
 
 impl Validator<'_> {
@@ -333,6 +392,16 @@ impl Validator<'_> {
             // Unset: never longer than the total timeout.
             None => out.connect_timeout = out.connect_timeout.min(out.timeout),
         }
+        if let Some(v) = f.host_delay {
+            match duration_value(&v).or_else(|e| match &v {
+                toml::Value::String(s) if s.trim() == "0s" || s.trim() == "0" => Ok(Duration::ZERO),
+                toml::Value::Integer(0) => Ok(Duration::ZERO),
+                _ => Err(e),
+            }) {
+                Ok(d) => out.host_delay = d,
+                Err(m) => self.push(at, ctx, Some("host_delay"), m),
+            }
+        }
         if let Some(v) = f.max_bytes {
             match parse_bytes(&v) {
                 Ok(n) => out.max_bytes = n,
@@ -353,6 +422,53 @@ impl Validator<'_> {
                         message: format!("must be between 1 and 1024, got {n}"),
                     }),
                 }
+            }
+        }
+        out
+    }
+
+    fn schedule(&mut self, raw: Option<&Spanned<toml::Table>>) -> Policy {
+        let mut out = Policy::default();
+        let Some(table) = raw else { return out };
+        let Some(s) = self.section::<RawSchedule>(table, SCHEDULE_KEYS, "[schedule]") else {
+            return out;
+        };
+        let at = table.span().start;
+        let ctx = "[schedule]";
+        if s.every.is_some() || s.cron.is_some() || s.timezone.is_some() {
+            match Schedule::parse(s.every.as_deref(), s.cron.as_deref(), s.timezone.as_deref()) {
+                Ok(d) => out.default = d,
+                Err(m) => {
+                    let key = if s.cron.is_some() { "cron" } else { "every" };
+                    self.push(at, ctx, Some(key), m)
+                }
+            }
+        }
+        if let Some(j) = s.jitter {
+            match parse_fraction(&j) {
+                Ok(f) => out.jitter = f,
+                Err(m) => self.push(at, ctx, Some("jitter"), m),
+            }
+        }
+        if let Some(d) = s.dead_after {
+            match duration_value(&d) {
+                Ok(d) => out.dead_after = d,
+                Err(m) => self.push(at, ctx, Some("dead_after"), m),
+            }
+        }
+        out
+    }
+
+    fn daemon(&mut self, raw: Option<&Spanned<toml::Table>>) -> DaemonSettings {
+        let mut out = DaemonSettings::default();
+        let Some(table) = raw else { return out };
+        let Some(d) = self.section::<RawDaemon>(table, DAEMON_KEYS, "[daemon]") else {
+            return out;
+        };
+        if let Some(g) = d.grace {
+            match duration_value(&g) {
+                Ok(g) => out.grace = g,
+                Err(m) => self.push(table.span().start, "[daemon]", Some("grace"), m),
             }
         }
         out
@@ -401,6 +517,18 @@ impl Validator<'_> {
                     }
                 },
             };
+            let schedule = if f.every.is_some() || f.cron.is_some() || f.timezone.is_some() {
+                match Schedule::parse(f.every.as_deref(), f.cron.as_deref(), f.timezone.as_deref()) {
+                    Ok(s) => Some(s),
+                    Err(m) => {
+                        let key = if f.cron.is_some() { "cron" } else if f.every.is_some() { "every" } else { "timezone" };
+                        self.push(at, &label, Some(key), m);
+                        continue;
+                    }
+                }
+            } else {
+                None
+            };
             let section = match f.section.map(|s| s.trim().to_string()) {
                 Some(s) if s.is_empty() => {
                     self.push(at, &label, Some("section"), "is empty".into());
@@ -428,7 +556,12 @@ impl Validator<'_> {
             }
             by_url.insert(url.clone(), name.clone());
             by_name.insert(name.clone(), i);
-            out.push(FeedConfig { name, url, section });
+            out.push(FeedConfig {
+                name,
+                url,
+                section,
+                schedule,
+            });
         }
         out
     }
@@ -453,6 +586,25 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
         Err(e) => Err(format!(
             "`{s}` is not a duration like \"20s\" or \"2m\": {e}"
         )),
+    }
+}
+
+/// `"25%"`, or a fraction between 0 and 1.
+fn parse_fraction(v: &toml::Value) -> Result<f64, String> {
+    let f = match v {
+        toml::Value::String(s) => match s.trim().strip_suffix('%') {
+            Some(p) => p.trim().parse::<f64>().map(|p| p / 100.0).map_err(|_| ()),
+            None => Err(()),
+        }
+        .map_err(|_| format!("`{s}` is not a percentage like \"25%\""))?,
+        toml::Value::Float(f) => *f,
+        toml::Value::Integer(0) => 0.0,
+        other => return Err(format!("expected a percentage like \"25%\", got {other}")),
+    };
+    if (0.0..=1.0).contains(&f) {
+        Ok(f)
+    } else {
+        Err("must be between 0% and 100%".into())
     }
 }
 

@@ -72,6 +72,8 @@ pub struct Body {
     pub last_modified: Option<String>,
     /// `Cache-Control: max-age`, for the scheduler.
     pub max_age: Option<Duration>,
+    /// `Expires`, for the scheduler.
+    pub expires: Option<DateTime<Utc>>,
 }
 
 /// A `Retry-After` header: seconds from now, or an HTTP date.
@@ -266,6 +268,9 @@ async fn read_body(
     let etag = text(header::ETAG);
     let last_modified = text(header::LAST_MODIFIED);
     let max_age = text(header::CACHE_CONTROL).and_then(|cc| parse_max_age(&cc));
+    let expires = text(header::EXPIRES)
+        .and_then(|e| DateTime::parse_from_rfc2822(&e).ok())
+        .map(|d| d.with_timezone(&Utc));
 
     // A declared length over the limit fails before reading anything. Compressed responses
     // carry no usable length (reqwest removes it), so the stream below is the real guard.
@@ -291,6 +296,7 @@ async fn read_body(
         etag,
         last_modified,
         max_age,
+        expires,
     })
 }
 

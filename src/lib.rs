@@ -12,14 +12,19 @@
 //!                         ▼  serially, one transaction per feed:
 //!                        store  (feeds, stories, story_sources, fetch_log)
 //!                         ▼
-//!                        output (renderers return strings: `entries`, `check`, poll report)
+//!                        output (renderers return strings: `entries`, `check`, `status`, reports)
 //! ```
+//!
+//! `schedule` is the pure math of when each feed is due (intervals, crontab, backoff, publisher
+//! hints); `hosts` keeps per-host politeness; `daemon` runs rounds forever on that schedule.
 
 pub mod config;
+pub mod schedule;
 pub mod model;
 pub mod text;
 
 pub mod fetch;
+pub mod hosts;
 pub mod parse;
 
 pub mod clean;
@@ -29,6 +34,8 @@ pub mod store;
 
 pub mod output;
 pub mod poll;
+
+pub mod daemon;
 
 /// The User-Agent gleaner sends: `gleaner/<version> (+<repository>)`.
 pub const USER_AGENT: &str = concat!(

@@ -10,10 +10,10 @@ use std::process::ExitCode;
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use cli::{Cli, Command};
+use cli::{Cli, Command, LogFormat};
 use gleaner::config::Config;
 use gleaner::output;
-use gleaner::poll::{self, PollOptions};
+use gleaner::poll::{self, Fetcher, PollOptions};
 use gleaner::store::{Store, StoryFilter};
 
 const EXIT_FAILURE: u8 = 1;
@@ -22,13 +22,21 @@ const EXIT_DATABASE: u8 = 3;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    // The daemon reports what it does; one-shot commands print results and log only problems.
+    let default_level = if matches!(cli.command, Command::Run) {
+        "info"
+    } else {
+        "warn"
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match cli.log_format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
 
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -77,7 +85,43 @@ async fn run(cli: Cli) -> Result<(), Failure> {
     match &cli.command {
         Command::Check => {
             let (config, db) = load_config(&cli)?;
-            say(output::check::render(&config, &cli.config.display().to_string(), &db).trim_end());
+            let now = chrono::Utc::now();
+            say(output::check::render(&config, &cli.config.display().to_string(), &db, now)
+                .trim_end());
+            Ok(())
+        }
+        Command::Run => {
+            let (mut config, db) = load_config(&cli)?;
+            config.storage.path = db.clone();
+            let store = open_store(&db).await?;
+            let control = gleaner::daemon::install_signal_handlers()
+                .map_err(|e| (EXIT_FAILURE, format!("cannot install signal handlers: {e}")))?;
+            gleaner::daemon::run(config, cli.config.clone(), store, control)
+                .await
+                .map_err(|e| match e {
+                    gleaner::daemon::DaemonError::Store(e) => (EXIT_DATABASE, e.to_string()),
+                    other => (EXIT_FAILURE, other.to_string()),
+                })
+        }
+        Command::Status(args) => {
+            let db = match &cli.db {
+                Some(db) if !cli.config.exists() => db.clone(),
+                _ => load_config(&cli)?.1,
+            };
+            let store = open_store(&db).await?;
+            let rows = store
+                .feed_status()
+                .await
+                .map_err(|e| (EXIT_DATABASE, e.to_string()))?;
+            let now = chrono::Utc::now();
+            let text = if args.json {
+                output::status::json(&rows, now)
+            } else {
+                output::status::text(&rows, now)
+            };
+            let mut out = std::io::stdout().lock();
+            let _ = out.write_all(text.as_bytes());
+            store.close().await;
             Ok(())
         }
         Command::Poll(args) => {
@@ -98,7 +142,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 );
                 return Ok(());
             }
-            let client = gleaner::fetch::client(&config.fetch)
+            let fetcher = Fetcher::new(&config.fetch)
                 .map_err(|e| (EXIT_FAILURE, format!("cannot build the HTTP client: {e}")))?;
             let opts = PollOptions {
                 force: args.force,
@@ -123,7 +167,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 bar
             });
             let now = chrono::Utc::now();
-            let round = poll::poll_once(&config, &store, &client, now, &opts, |report| {
+            let round = poll::poll_once(&config, &store, &fetcher, now, &opts, |report| {
                 let line = output::round::feed_line(report);
                 match &bar {
                     Some(bar) => {

@@ -20,6 +20,17 @@ pub struct FeedRow {
     /// The publisher asked us not to come back before this time (429/503 Retry-After).
     pub retry_after: Option<DateTime<Utc>>,
     pub consecutive_failures: i64,
+    pub created_at: DateTime<Utc>,
+    pub last_fetched_at: Option<DateTime<Utc>>,
+    pub last_success_at: Option<DateTime<Utc>>,
+    /// When the scheduler wants it fetched; `None` means now.
+    pub next_due: Option<DateTime<Utc>>,
+    /// The schedule `next_due` was planned with (its display form).
+    pub schedule: Option<String>,
+    /// Publisher hints from earlier responses.
+    pub ttl_minutes: Option<i64>,
+    pub max_age_seconds: Option<i64>,
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
 impl FeedRow {
@@ -29,12 +40,24 @@ impl FeedRow {
     }
 }
 
+/// A feed's health, for `gleaner status`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeedStatus {
+    pub row: FeedRow,
+    pub last_status: Option<i64>,
+    pub last_error: Option<String>,
+    /// Stories this feed carried.
+    pub stories: i64,
+}
+
 /// Whether a feed is still polled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FeedState {
     Active,
     /// The server answered 410 Gone: not polled again unless forced.
     Gone,
+    /// Failing for longer than `dead_after`: reported, still retried at the longest backoff.
+    Dead,
 }
 
 impl FeedState {
@@ -42,12 +65,14 @@ impl FeedState {
         match self {
             FeedState::Active => "active",
             FeedState::Gone => "gone",
+            FeedState::Dead => "dead",
         }
     }
 
     pub fn parse(s: &str) -> FeedState {
         match s {
             "gone" => FeedState::Gone,
+            "dead" => FeedState::Dead,
             _ => FeedState::Active,
         }
     }
@@ -176,6 +201,8 @@ pub struct FeedMeta {
     pub site_url: Option<String>,
     pub ttl_minutes: Option<u32>,
     pub max_age_seconds: Option<u64>,
+    /// HTTP `Expires`.
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
 /// What storing one feed's stories changed.

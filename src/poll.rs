@@ -1,33 +1,52 @@
-//! One round over the configured feeds: the orchestrator, and the only module that knows the
-//! order of the pipeline.
+//! The orchestrator: the only module that knows the order of the pipeline. Both `gleaner poll`
+//! (one round, [`poll_once`]) and the daemon (`daemon`) are built from the same three steps:
 //!
 //! ```text
-//! sync feeds.toml → rows ─▶ fetch (concurrent: `concurrency` in flight, `per_host` per host)
-//!                            └─ parse → clean → dedup (spawn_blocking) ─▶ FetchRecord
-//!                         ─▶ store.record_fetch (serial: one transaction per feed) ─▶ report
+//! sync      feeds.toml → feed rows (new feeds due now; changed schedules replanned)
+//! fetch     one feed: host gate → fetch → parse → clean → dedup (CPU in spawn_blocking)
+//! settle    schedule::plan → store.record_fetch (one transaction) → FeedReport
 //! ```
 //!
-//! A feed's failure is a value in its [`FeedReport`]; only a database error stops the round.
+//! Fetches run concurrently; settling is serial — its caller is the database's only writer. A
+//! feed's failure is a value in its [`FeedReport`]; only a database error stops a round.
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::Arc;
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
-use tokio::sync::Semaphore;
 use url::Url;
 
 use crate::config::{Config, FetchSettings};
 use crate::fetch::{self, Fetched};
+use crate::hosts::HostGate;
 use crate::model::{
     FeedMeta, FeedRow, FeedState, FetchRecord, Outcome, StoreCounts, Story, Validators,
 };
 use crate::parse::{self, ParseError};
+use crate::schedule::{self, Event, Hints, Plan, Schedule};
 use crate::store::{Store, StoreError};
 use crate::{clean, dedup};
 
-/// What the user asked of this round.
+/// What fetching needs, built once: the HTTP client, the limits and the per-host gate.
+#[derive(Debug)]
+pub struct Fetcher {
+    pub client: reqwest::Client,
+    pub settings: FetchSettings,
+    pub hosts: HostGate,
+}
+
+impl Fetcher {
+    pub fn new(settings: &FetchSettings) -> Result<Fetcher, reqwest::Error> {
+        Ok(Fetcher {
+            client: fetch::client(settings)?,
+            settings: settings.clone(),
+            hosts: HostGate::new(settings.per_host, settings.host_delay),
+        })
+    }
+}
+
+/// What the user asked of one `poll` round.
 #[derive(Debug, Clone, Default)]
 pub struct PollOptions {
     /// Fetch even feeds that are gone (410) or asked us to wait (Retry-After).
@@ -59,7 +78,17 @@ pub enum FeedResult {
     Skipped(String),
 }
 
-/// One line of the round's report.
+impl FeedResult {
+    /// New stories stored.
+    pub fn new_stories(&self) -> usize {
+        match self {
+            FeedResult::Stored { counts, .. } => counts.new,
+            _ => 0,
+        }
+    }
+}
+
+/// One feed's report.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FeedReport {
     pub name: String,
@@ -67,6 +96,9 @@ pub struct FeedReport {
     pub result: FeedResult,
     /// Set when a permanent redirect moved the feed: `feeds.toml` should be updated.
     pub moved_to: Option<String>,
+    /// When it is due again (`None`: never, or not replanned).
+    pub next_due: Option<DateTime<Utc>>,
+    pub state: FeedState,
 }
 
 /// The whole round.
@@ -76,18 +108,225 @@ pub struct RoundReport {
     pub elapsed: Duration,
 }
 
-/// Polls every configured feed (or those in `opts.only`) once. `on_feed` is called as each
-/// feed's result is stored, in completion order. `now` stamps everything written.
+/// A fetched (and parsed) feed, waiting to be settled.
+#[derive(Debug)]
+pub struct Fetch {
+    record: FetchRecord,
+    extra: Extra,
+}
+
+/// Details the store does not need but the report shows.
+#[derive(Debug)]
+enum Extra {
+    None,
+    Parsed {
+        dropped: usize,
+        repairs: Vec<&'static str>,
+    },
+}
+
+/// Makes the feeds table match the config, and replans feeds whose schedule changed since
+/// their plan was made (the next run follows the new schedule from the last fetch).
+pub async fn sync(
+    config: &Config,
+    store: &Store,
+    now: DateTime<Utc>,
+    rng: &mut fastrand::Rng,
+) -> Result<Vec<FeedRow>, StoreError> {
+    let mut rows = store.sync_feeds(&config.feeds, now).await?;
+    let by_url: HashMap<&str, &Schedule> = config
+        .feeds
+        .iter()
+        .map(|f| (f.url.as_str(), config.schedule_of(f)))
+        .collect();
+    for row in &mut rows {
+        let Some(schedule) = by_url.get(row.url.as_str()) else {
+            continue;
+        };
+        let spec = schedule.to_string();
+        if row.next_due.is_none() || row.schedule.as_deref() == Some(spec.as_str()) {
+            continue;
+        }
+        if row.state == FeedState::Gone {
+            continue;
+        }
+        let from = row.last_fetched_at.unwrap_or(now);
+        let next = schedule::plan(
+            schedule,
+            &config.schedule,
+            Event::Success,
+            &Hints::default(),
+            from,
+            from,
+            rng,
+        )
+        .next_due
+        .map(|t| t.max(now));
+        store.set_plan(row.id, next, &spec).await?;
+        row.next_due = next;
+        row.schedule = Some(spec);
+    }
+    Ok(rows)
+}
+
+/// Fetches one feed (waiting for its host's turn) and turns the response into a record.
+pub async fn fetch_feed(fetcher: &Fetcher, row: &FeedRow, now: DateTime<Utc>) -> Fetch {
+    let started = Instant::now();
+    let mut record = FetchRecord {
+        started_at: now,
+        duration_ms: 0,
+        status: None,
+        moved_to: None,
+        bytes: None,
+        outcome: Outcome::NotModified,
+    };
+    let mut extra = Extra::None;
+    record.outcome = match Url::parse(row.fetch_url()) {
+        Err(e) => Outcome::Failed {
+            error: format!("invalid URL {}: {e}", row.fetch_url()),
+        },
+        Ok(url) => {
+            let _pass = fetcher.hosts.enter(url.host_str().unwrap_or("")).await;
+            let validators = Validators {
+                etag: row.etag.clone(),
+                last_modified: row.last_modified.clone(),
+            };
+            match fetch::fetch(&fetcher.client, &fetcher.settings, &url, &validators).await {
+                Err(e) => Outcome::Failed {
+                    error: e.to_string(),
+                },
+                Ok(fetched) => {
+                    let meta = fetched.meta();
+                    record.status = Some(meta.status);
+                    record.moved_to = meta.moved_to.as_ref().map(Url::to_string);
+                    match fetched {
+                        Fetched::NotModified(_) => Outcome::NotModified,
+                        Fetched::Gone(_) => Outcome::Gone,
+                        Fetched::RetryLater { retry_after, .. } => Outcome::RetryLater {
+                            until: retry_after.map(|r| r.resolve(now)),
+                        },
+                        Fetched::Body(body) => {
+                            record.bytes = Some(body.bytes.len());
+                            let (outcome, e) = process_body(body, row.body_hash.as_deref()).await;
+                            extra = e;
+                            outcome
+                        }
+                    }
+                }
+            }
+        }
+    };
+    record.duration_ms = started.elapsed().as_millis() as i64;
+    Fetch { record, extra }
+}
+
+/// Plans the feed's next fetch and writes everything in one transaction.
+pub async fn settle(
+    config: &Config,
+    store: &Store,
+    row: &FeedRow,
+    fetch: Fetch,
+    now: DateTime<Utc>,
+    rng: &mut fastrand::Rng,
+) -> Result<FeedReport, StoreError> {
+    let Fetch { record, extra } = fetch;
+    let schedule = config
+        .feeds
+        .iter()
+        .find(|f| f.url.as_str() == row.url)
+        .map_or(&config.schedule.default, |f| config.schedule_of(f));
+    let plan = plan_for(config, schedule, row, &record, now, rng);
+    let counts = store
+        .record_fetch(row, &record, &plan, &schedule.to_string(), now)
+        .await?;
+    let result = match (&record.outcome, extra) {
+        (Outcome::Parsed { .. }, Extra::Parsed { dropped, repairs }) => FeedResult::Stored {
+            counts,
+            dropped,
+            repairs,
+        },
+        (Outcome::Parsed { .. }, Extra::None) => FeedResult::Stored {
+            counts,
+            dropped: 0,
+            repairs: Vec::new(),
+        },
+        (Outcome::SameBody { .. }, _) => FeedResult::SameBody,
+        (Outcome::NotModified, _) => FeedResult::NotModified,
+        (Outcome::Gone, _) => FeedResult::Gone,
+        (Outcome::RetryLater { until }, _) => FeedResult::RetryLater {
+            status: record.status,
+            until: *until,
+        },
+        (Outcome::Failed { error }, _) => FeedResult::Failed(error.clone()),
+    };
+    Ok(FeedReport {
+        name: row.name.clone(),
+        url: row.url.clone(),
+        result,
+        moved_to: record.moved_to.clone(),
+        next_due: plan.next_due,
+        state: plan.state,
+    })
+}
+
+fn plan_for(
+    config: &Config,
+    schedule: &Schedule,
+    row: &FeedRow,
+    record: &FetchRecord,
+    now: DateTime<Utc>,
+    rng: &mut fastrand::Rng,
+) -> Plan {
+    let event = match &record.outcome {
+        Outcome::Parsed { .. } | Outcome::SameBody { .. } | Outcome::NotModified => Event::Success,
+        Outcome::Gone => Event::Gone,
+        Outcome::RetryLater { until } => Event::RateLimited { until: *until },
+        Outcome::Failed { .. } => Event::Failure {
+            failures: u32::try_from(row.consecutive_failures + 1).unwrap_or(u32::MAX),
+        },
+    };
+    // Fresh hints from this response, else what earlier responses said.
+    let fresh = match &record.outcome {
+        Outcome::Parsed { feed, .. } | Outcome::SameBody { feed, .. } => Some(feed),
+        _ => None,
+    };
+    let secs = |s: i64| Duration::from_secs(s.max(0) as u64);
+    let hints = Hints {
+        ttl: fresh
+            .and_then(|f| f.ttl_minutes.map(i64::from))
+            .or(row.ttl_minutes)
+            .map(|m| secs(m * 60)),
+        max_age: fresh
+            .and_then(|f| f.max_age_seconds.map(|s| s as i64))
+            .or(row.max_age_seconds)
+            .map(secs),
+        expires: fresh.and_then(|f| f.expires_at).or(row.expires_at),
+    };
+    let failing_since = row.last_success_at.unwrap_or(row.created_at);
+    schedule::plan(
+        schedule,
+        &config.schedule,
+        event,
+        &hints,
+        failing_since,
+        now,
+        rng,
+    )
+}
+
+/// Polls every configured feed (or those in `opts.only`) once, now. `on_feed` is called as
+/// each feed's result is stored, in completion order. `now` stamps everything written.
 pub async fn poll_once(
     config: &Config,
     store: &Store,
-    client: &reqwest::Client,
+    fetcher: &Fetcher,
     now: DateTime<Utc>,
     opts: &PollOptions,
     mut on_feed: impl FnMut(&FeedReport),
 ) -> Result<RoundReport, StoreError> {
     let started = Instant::now();
-    let rows = store.sync_feeds(&config.feeds, now).await?;
+    let mut rng = fastrand::Rng::new();
+    let rows = sync(config, store, now, &mut rng).await?;
     let mut reports = Vec::with_capacity(rows.len());
 
     let mut due = Vec::new();
@@ -102,6 +341,8 @@ pub async fn poll_once(
                     url: row.url.clone(),
                     result: FeedResult::Skipped(reason),
                     moved_to: None,
+                    next_due: row.next_due,
+                    state: row.state,
                 };
                 on_feed(&report);
                 reports.push(report);
@@ -110,54 +351,19 @@ pub async fn poll_once(
         }
     }
 
-    let settings = &config.fetch;
-    let host_limits = host_semaphores(&due, settings.per_host);
     let mut results = futures_util::stream::iter(interleave_by_host(due))
-        .map(|row| {
-            let permit_pool = host_limits.get(&host_of(&row)).cloned();
-            async move {
-                let _permit = match &permit_pool {
-                    Some(s) => Some(s.acquire().await.expect("semaphore never closed")),
-                    None => None,
-                };
-                let record = fetch_feed(client, settings, &row, now).await;
-                (row, record)
-            }
+        .map(|row| async move {
+            let fetch = fetch_feed(fetcher, &row, now).await;
+            (row, fetch)
         })
-        .buffer_unordered(settings.concurrency.max(1));
+        .buffer_unordered(fetcher.settings.concurrency.max(1));
 
     // Serial writes: this loop is the database's only writer during the round.
-    while let Some((row, (record, extra))) = results.next().await {
-        let counts = store.record_fetch(&row, &record, now).await?;
-        let result = match (&record.outcome, extra) {
-            (Outcome::Parsed { .. }, Extra::Parsed { dropped, repairs }) => FeedResult::Stored {
-                counts,
-                dropped,
-                repairs,
-            },
-            (Outcome::Parsed { .. }, Extra::None) => FeedResult::Stored {
-                counts,
-                dropped: 0,
-                repairs: Vec::new(),
-            },
-            (Outcome::SameBody { .. }, _) => FeedResult::SameBody,
-            (Outcome::NotModified, _) => FeedResult::NotModified,
-            (Outcome::Gone, _) => FeedResult::Gone,
-            (Outcome::RetryLater { until }, _) => FeedResult::RetryLater {
-                status: record.status,
-                until: *until,
-            },
-            (Outcome::Failed { error }, _) => {
-                tracing::info!(feed = %row.name, url = %row.fetch_url(), "{error}");
-                FeedResult::Failed(error.clone())
-            }
-        };
-        let report = FeedReport {
-            name: row.name.clone(),
-            url: row.url.clone(),
-            result,
-            moved_to: record.moved_to.clone(),
-        };
+    while let Some((row, fetch)) = results.next().await {
+        let report = settle(config, store, &row, fetch, now, &mut rng).await?;
+        if let FeedResult::Failed(error) = &report.result {
+            tracing::info!(feed = %row.name, url = %row.fetch_url(), "{error}");
+        }
         on_feed(&report);
         reports.push(report);
     }
@@ -186,96 +392,31 @@ fn skip_reason(row: &FeedRow, now: DateTime<Utc>, force: bool) -> Option<String>
     }
 }
 
-/// Details the store does not need but the report shows.
-enum Extra {
-    None,
-    Parsed {
-        dropped: usize,
-        repairs: Vec<&'static str>,
-    },
-}
-
-/// Fetches one feed and turns the response into a record for the store.
-async fn fetch_feed(
-    client: &reqwest::Client,
-    settings: &FetchSettings,
-    row: &FeedRow,
-    now: DateTime<Utc>,
-) -> (FetchRecord, Extra) {
-    let started = Instant::now();
-    let mut record = FetchRecord {
-        started_at: now,
-        duration_ms: 0,
-        status: None,
-        moved_to: None,
-        bytes: None,
-        outcome: Outcome::NotModified,
-    };
-    let mut extra = Extra::None;
-    record.outcome = match Url::parse(row.fetch_url()) {
-        Err(e) => Outcome::Failed {
-            error: format!("invalid URL {}: {e}", row.fetch_url()),
-        },
-        Ok(url) => {
-            let validators = Validators {
-                etag: row.etag.clone(),
-                last_modified: row.last_modified.clone(),
-            };
-            match fetch::fetch(client, settings, &url, &validators).await {
-                Err(e) => Outcome::Failed {
-                    error: e.to_string(),
-                },
-                Ok(fetched) => {
-                    let meta = fetched.meta();
-                    record.status = Some(meta.status);
-                    record.moved_to = meta.moved_to.as_ref().map(Url::to_string);
-                    match fetched {
-                        Fetched::NotModified(_) => Outcome::NotModified,
-                        Fetched::Gone(_) => Outcome::Gone,
-                        Fetched::RetryLater { retry_after, .. } => Outcome::RetryLater {
-                            until: retry_after.map(|r| r.resolve(now)),
-                        },
-                        Fetched::Body(body) => {
-                            record.bytes = Some(body.bytes.len());
-                            let (outcome, e) = process_body(body, row.body_hash.as_deref()).await;
-                            extra = e;
-                            outcome
-                        }
-                    }
-                }
-            }
-        }
-    };
-    record.duration_ms = started.elapsed().as_millis() as i64;
-    (record, extra)
-}
-
 async fn process_body(body: fetch::Body, last_hash: Option<&str>) -> (Outcome, Extra) {
     let validators = Validators {
         etag: body.etag.clone(),
         last_modified: body.last_modified.clone(),
     };
     let max_age_seconds = body.max_age.map(|d| d.as_secs());
+    let expires_at = body.expires;
     let body_hash = dedup::body_digest(&body.bytes);
     if last_hash == Some(body_hash.as_str()) {
         let feed = FeedMeta {
             max_age_seconds,
+            expires_at,
             ..FeedMeta::default()
         };
         return (Outcome::SameBody { validators, feed }, Extra::None);
     }
     // Parsing and sanitizing are CPU work: keep them off the async workers.
     let joined = tokio::task::spawn_blocking(move || {
-        prepare(
-            &body.bytes,
-            body.content_type.as_deref(),
-            &body.meta.final_url,
-        )
+        prepare(&body.bytes, body.content_type.as_deref(), &body.meta.final_url)
     })
     .await;
     match joined {
         Ok(Ok((stories, mut feed, dropped, repairs))) => {
             feed.max_age_seconds = max_age_seconds;
+            feed.expires_at = expires_at;
             (
                 Outcome::Parsed {
                     stories,
@@ -326,28 +467,24 @@ pub fn prepare(
         site_url: parsed.site_url,
         ttl_minutes: parsed.ttl,
         max_age_seconds: None,
+        expires_at: None,
     };
     Ok((stories, feed, dropped, parsed.repairs))
 }
 
-fn host_of(row: &FeedRow) -> String {
+/// The host a feed is fetched from.
+pub fn host_of(row: &FeedRow) -> String {
     Url::parse(row.fetch_url())
         .ok()
         .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
         .unwrap_or_default()
 }
 
-fn host_semaphores(rows: &[FeedRow], per_host: usize) -> HashMap<String, Arc<Semaphore>> {
-    rows.iter()
-        .map(|r| (host_of(r), Arc::new(Semaphore::new(per_host.max(1)))))
-        .collect()
-}
-
 /// Orders feeds round-robin across hosts, so that the global slots are not all taken by
-/// feeds waiting for the same host's permits.
-fn interleave_by_host(rows: Vec<FeedRow>) -> Vec<FeedRow> {
+/// feeds waiting for the same host's turn.
+pub fn interleave_by_host(rows: Vec<FeedRow>) -> Vec<FeedRow> {
     let mut order: Vec<String> = Vec::new();
-    let mut queues: HashMap<String, VecDeque<FeedRow>> = HashMap::new();
+    let mut queues: HashMap<String, std::collections::VecDeque<FeedRow>> = HashMap::new();
     for row in rows {
         let host = host_of(&row);
         if !queues.contains_key(&host) {
@@ -359,7 +496,7 @@ fn interleave_by_host(rows: Vec<FeedRow>) -> Vec<FeedRow> {
     loop {
         let mut any = false;
         for host in &order {
-            if let Some(row) = queues.get_mut(host).and_then(VecDeque::pop_front) {
+            if let Some(row) = queues.get_mut(host).and_then(|q| q.pop_front()) {
                 out.push(row);
                 any = true;
             }
@@ -387,6 +524,14 @@ mod tests {
             state: FeedState::Active,
             retry_after: None,
             consecutive_failures: 0,
+            created_at: Utc::now(),
+            last_fetched_at: None,
+            last_success_at: None,
+            next_due: None,
+            schedule: None,
+            ttl_minutes: None,
+            max_age_seconds: None,
+            expires_at: None,
         }
     }
 

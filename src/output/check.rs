@@ -2,22 +2,36 @@
 
 use std::fmt::Write;
 
+use chrono::{DateTime, Utc};
+
 use crate::config::Config;
 
-/// A readable account of the config. `db_override` is `--db` when given.
-pub fn render(config: &Config, source: &str, db: &std::path::Path) -> String {
+/// How many upcoming runs `check` shows per feed.
+const UPCOMING: usize = 3;
+
+/// A readable account of the config, with each feed's next run times after `now`.
+pub fn render(config: &Config, source: &str, db: &std::path::Path, now: DateTime<Utc>) -> String {
     let f = &config.fetch;
+    let p = &config.schedule;
     let mut out = String::new();
     let _ = writeln!(out, "config:   {source} (valid)");
     let _ = writeln!(out, "database: {}", db.display());
     let _ = writeln!(
         out,
-        "fetch:    timeout {}, connect timeout {}, max body {}, {} at a time, {} per host",
+        "fetch:    timeout {}, connect timeout {}, max body {}, {} at a time, {} per host, {} between requests to a host",
         humantime::format_duration(f.timeout),
         humantime::format_duration(f.connect_timeout),
         bytesize::ByteSize(f.max_bytes),
         f.concurrency,
         f.per_host,
+        humantime::format_duration(f.host_delay),
+    );
+    let _ = writeln!(
+        out,
+        "schedule: {} by default, jitter {:.0}%, dead after {} of failures",
+        p.default,
+        p.jitter * 100.0,
+        humantime::format_duration(p.dead_after),
     );
     let n = config.feeds.len();
     let _ = writeln!(out, "{n} feed{}:", if n == 1 { "" } else { "s" });
@@ -30,6 +44,20 @@ pub fn render(config: &Config, source: &str, db: &std::path::Path) -> String {
     for feed in &config.feeds {
         let section = feed.section.as_deref().unwrap_or("-");
         let _ = writeln!(out, "  {:<width$}  {:<8}  {}", feed.name, section, feed.url);
+        let schedule = config.schedule_of(feed);
+        let runs: Vec<String> = schedule
+            .upcoming(now, UPCOMING)
+            .iter()
+            .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
+            .collect();
+        let _ = writeln!(out, "  {:<width$}  {schedule}; next: {}", "", runs.join(", "));
+        if schedule.is_aggressive(now) {
+            let _ = writeln!(
+                out,
+                "  {:<width$}  warning: more often than every 5 minutes; publishers may block it",
+                ""
+            );
+        }
     }
     out
 }
@@ -42,19 +70,24 @@ mod tests {
     #[test]
     fn lists_settings_and_feeds() {
         let c = Config::parse(
-            "[[feeds]]\nname = \"A blog\"\nurl = \"https://a.example/feed\"\nsection = \"News\"\n[[feeds]]\nname = \"B\"\nurl = \"https://b.example/rss\"\n",
+            "[[feeds]]\nname = \"A blog\"\nurl = \"https://a.example/feed\"\nsection = \"News\"\n[[feeds]]\nname = \"B\"\nurl = \"https://b.example/rss\"\nevery = \"1m\"\n",
             Path::new("."),
         )
         .unwrap();
-        let out = render(&c, "feeds.toml", Path::new("gleaner.db"));
-        assert_eq!(
-            out,
-            "config:   feeds.toml (valid)\n\
-             database: gleaner.db\n\
-             fetch:    timeout 20s, connect timeout 10s, max body 15.0 MiB, 16 at a time, 2 per host\n\
-             2 feeds:\n  \
-             A blog  News      https://a.example/feed\n  \
-             B       -         https://b.example/rss\n"
-        );
+        let now = DateTime::parse_from_rfc3339("2026-11-25T12:00:00Z").unwrap().with_timezone(&Utc);
+        let out = render(&c, "feeds.toml", Path::new("gleaner.db"), now);
+        let want = [
+            "config:   feeds.toml (valid)",
+            "database: gleaner.db",
+            "fetch:    timeout 20s, connect timeout 10s, max body 15.0 MiB, 16 at a time, 2 per host, 1s between requests to a host",
+            "schedule: every 1h by default, jitter 25%, dead after 30days of failures",
+            "2 feeds:",
+            "  A blog  News      https://a.example/feed",
+            "          every 1h; next: 2026-11-25 13:00:00 UTC, 2026-11-25 14:00:00 UTC, 2026-11-25 15:00:00 UTC",
+            "  B       -         https://b.example/rss",
+            "          every 1m; next: 2026-11-25 12:01:00 UTC, 2026-11-25 12:02:00 UTC, 2026-11-25 12:03:00 UTC",
+            "          warning: more often than every 5 minutes; publishers may block it",
+        ];
+        assert_eq!(out.lines().collect::<Vec<_>>(), want);
     }
 }

@@ -115,6 +115,8 @@ mod tests {
             url: "http://highscalability.com/blog/rss.xml".into(),
             result,
             moved_to: None,
+            next_due: None,
+            state: crate::model::FeedState::Active,
         }
     }
 

@@ -6,10 +6,12 @@ use sqlx::sqlite::SqliteRow;
 
 use super::{Store, StoreError, from_ts, stories, ts};
 use crate::config::FeedConfig;
-use crate::model::{FeedRow, FeedState, FetchRecord, Outcome, StoreCounts};
+use crate::model::{FeedRow, FeedState, FeedStatus, FetchRecord, Outcome, StoreCounts};
+use crate::schedule::Plan;
 
 const FEED_COLUMNS: &str = "id, name, url, moved_to, section, etag, last_modified, body_hash, \
-                            state, retry_after, consecutive_failures";
+     state, retry_after, consecutive_failures, created_at, last_fetched_at, last_success_at, \
+     next_due, schedule, ttl_minutes, max_age_seconds, expires_at";
 
 fn feed_row(r: &SqliteRow) -> FeedRow {
     FeedRow {
@@ -24,6 +26,14 @@ fn feed_row(r: &SqliteRow) -> FeedRow {
         state: FeedState::parse(r.get::<&str, _>("state")),
         retry_after: r.get::<Option<i64>, _>("retry_after").map(from_ts),
         consecutive_failures: r.get("consecutive_failures"),
+        created_at: from_ts(r.get("created_at")),
+        last_fetched_at: r.get::<Option<i64>, _>("last_fetched_at").map(from_ts),
+        last_success_at: r.get::<Option<i64>, _>("last_success_at").map(from_ts),
+        next_due: r.get::<Option<i64>, _>("next_due").map(from_ts),
+        schedule: r.get("schedule"),
+        ttl_minutes: r.get("ttl_minutes"),
+        max_age_seconds: r.get("max_age_seconds"),
+        expires_at: r.get::<Option<i64>, _>("expires_at").map(from_ts),
     }
 }
 
@@ -90,6 +100,26 @@ impl Store {
         Ok(rows)
     }
 
+    /// Health of every configured feed, in config order (by row id).
+    pub async fn feed_status(&self) -> Result<Vec<FeedStatus>, StoreError> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {FEED_COLUMNS}, last_status, last_error,
+                 (SELECT COUNT(DISTINCT story_id) FROM story_sources ss WHERE ss.feed_id = feeds.id) AS stories
+             FROM feeds WHERE in_config = 1 ORDER BY id"
+        )))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| FeedStatus {
+                row: feed_row(r),
+                last_status: r.get("last_status"),
+                last_error: r.get("last_error"),
+                stories: r.get("stories"),
+            })
+            .collect())
+    }
+
     /// Every feed row, configured or not.
     pub async fn all_feeds(&self) -> Result<Vec<FeedRow>, StoreError> {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
@@ -100,11 +130,54 @@ impl Store {
         Ok(rows.iter().map(feed_row).collect())
     }
 
+    /// Configured feeds that are due at `now` (never fetched first, then oldest plan first),
+    /// gone feeds excepted.
+    pub async fn due_feeds(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<FeedRow>, StoreError> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {FEED_COLUMNS} FROM feeds
+             WHERE in_config = 1 AND state != 'gone' AND (next_due IS NULL OR next_due <= ?1)
+             ORDER BY next_due IS NOT NULL, next_due, id LIMIT ?2"
+        )))
+        .bind(ts(now))
+        .bind(limit as i64)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.iter().map(feed_row).collect())
+    }
+
+    /// The earliest planned fetch among configured, not-gone feeds (`None`: nothing planned).
+    pub async fn next_wake(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let t: Option<i64> = sqlx::query_scalar(
+            "SELECT MIN(COALESCE(next_due, 0)) FROM feeds WHERE in_config = 1 AND state != 'gone'",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(t.map(from_ts))
+    }
+
+    /// Replans a feed without fetching it (its schedule changed in feeds.toml).
+    pub async fn set_plan(
+        &self,
+        feed_id: i64,
+        next_due: Option<DateTime<Utc>>,
+        schedule: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE feeds SET next_due = ?2, schedule = ?3 WHERE id = ?1")
+            .bind(feed_id)
+            .bind(next_due.map(ts))
+            .bind(schedule)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     /// Writes one fetch — feed state, stories, log line — in a single transaction.
     pub async fn record_fetch(
         &self,
         feed: &FeedRow,
         rec: &FetchRecord,
+        plan: &Plan,
+        schedule: &str,
         now: DateTime<Utc>,
     ) -> Result<StoreCounts, StoreError> {
         let mut tx = self.pool.begin().await?;
@@ -112,16 +185,18 @@ impl Store {
         let status = rec.status.map(i64::from);
         let now_s = ts(now);
 
-        // Common to every outcome: when, what status, where the feed lives now.
+        // Common to every outcome: when, what status, where the feed lives now, the plan.
         sqlx::query(
             "UPDATE feeds SET last_fetched_at = ?2, last_status = ?3,
-                 moved_to = COALESCE(?4, moved_to)
+                 moved_to = COALESCE(?4, moved_to), next_due = ?5, schedule = ?6
              WHERE id = ?1",
         )
         .bind(feed.id)
         .bind(now_s)
         .bind(status)
         .bind(&rec.moved_to)
+        .bind(plan.next_due.map(ts))
+        .bind(schedule)
         .execute(&mut *tx)
         .await?;
 
@@ -138,7 +213,7 @@ impl Store {
                 Self::mark_success(&mut tx, feed.id, now_s).await?;
                 sqlx::query(
                     "UPDATE feeds SET etag = ?2, last_modified = ?3, body_hash = ?4, title = ?5,
-                         site_url = ?6, ttl_minutes = ?7, max_age_seconds = ?8
+                         site_url = ?6, ttl_minutes = ?7, max_age_seconds = ?8, expires_at = ?9
                      WHERE id = ?1",
                 )
                 .bind(feed.id)
@@ -149,6 +224,7 @@ impl Store {
                 .bind(&meta.site_url)
                 .bind(meta.ttl_minutes.map(i64::from))
                 .bind(meta.max_age_seconds.map(|s| s as i64))
+                .bind(meta.expires_at.map(ts))
                 .execute(&mut *tx)
                 .await?;
                 None
@@ -159,13 +235,15 @@ impl Store {
             } => {
                 Self::mark_success(&mut tx, feed.id, now_s).await?;
                 sqlx::query(
-                    "UPDATE feeds SET etag = ?2, last_modified = ?3, max_age_seconds = ?4
+                    "UPDATE feeds SET etag = ?2, last_modified = ?3, max_age_seconds = ?4,
+                         expires_at = ?5
                      WHERE id = ?1",
                 )
                 .bind(feed.id)
                 .bind(&validators.etag)
                 .bind(&validators.last_modified)
                 .bind(meta.max_age_seconds.map(|s| s as i64))
+                .bind(meta.expires_at.map(ts))
                 .execute(&mut *tx)
                 .await?;
                 None
@@ -176,7 +254,7 @@ impl Store {
             }
             Outcome::Gone => {
                 sqlx::query(
-                    "UPDATE feeds SET state = 'gone', last_error = 'HTTP 410 Gone: the publisher removed this feed'
+                    "UPDATE feeds SET last_error = 'HTTP 410 Gone: the publisher removed this feed'
                      WHERE id = ?1",
                 )
                 .bind(feed.id)
@@ -212,6 +290,13 @@ impl Store {
             }
         };
 
+        // The plan decides the state (active, gone, dead); a success always revives.
+        sqlx::query("UPDATE feeds SET state = ?2 WHERE id = ?1")
+            .bind(feed.id)
+            .bind(plan.state.as_str())
+            .execute(&mut *tx)
+            .await?;
+
         sqlx::query(
             "INSERT INTO fetch_log (feed_id, started_at, duration_ms, status, outcome, bytes,
                  new_count, updated_count, error)
@@ -240,7 +325,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         sqlx::query(
             "UPDATE feeds SET last_success_at = ?2, last_error = NULL, consecutive_failures = 0,
-                 retry_after = NULL, state = 'active'
+                 retry_after = NULL
              WHERE id = ?1",
         )
         .bind(feed_id)

@@ -38,9 +38,17 @@ impl Workspace {
         self.path("gleaner.db")
     }
 
-    /// Writes feeds.toml with `[fetch]` settings and `(name, url)` feeds.
+    /// Writes feeds.toml with `[fetch]` settings and `(name, url)` feeds. Every test feed
+    /// lives on 127.0.0.1, so the per-host gap is off unless the test sets `host_delay`.
     pub fn write_config(&self, fetch: &str, feeds: &[(&str, &str)]) -> PathBuf {
-        let mut s = format!("[storage]\npath = \"gleaner.db\"\n[fetch]\n{fetch}\n");
+        let mut defaults = String::new();
+        if !fetch.contains("host_delay") {
+            defaults.push_str("host_delay = \"0s\"\n");
+        }
+        if !fetch.contains("per_host") {
+            defaults.push_str("per_host = 16\n");
+        }
+        let mut s = format!("[storage]\npath = \"gleaner.db\"\n[fetch]\n{defaults}{fetch}\n");
         for (name, url) in feeds {
             s.push_str(&format!("[[feeds]]\nname = \"{name}\"\nurl = \"{url}\"\n"));
         }
@@ -56,8 +64,8 @@ impl Workspace {
     pub async fn poll_with(&self, opts: PollOptions) -> RoundReport {
         let config = Config::load(&self.config_path()).unwrap();
         let store = Store::open(&config.storage.path).await.unwrap();
-        let client = gleaner::fetch::client(&config.fetch).unwrap();
-        let round = poll::poll_once(&config, &store, &client, chrono::Utc::now(), &opts, |_| {})
+        let fetcher = poll::Fetcher::new(&config.fetch).unwrap();
+        let round = poll::poll_once(&config, &store, &fetcher, chrono::Utc::now(), &opts, |_| {})
             .await
             .unwrap();
         store.close().await;

@@ -1,0 +1,231 @@
+//! `gleaner run`: the long-running loop. The schedule lives in the database (`next_due` per
+//! feed), so this loop is small and a restart resumes where it stopped: it fetches what is due
+//! (new feeds at once), settles each result as it arrives (this loop is the only writer), and
+//! sleeps until the next plan.
+//!
+//! - SIGINT/SIGTERM: stop taking new work; in-flight feeds get `[daemon] grace` to finish and be
+//!   committed; then exit 0. A second signal exits at once (SQLite keeps the database
+//!   consistent: an interrupted transaction is rolled back).
+//! - SIGHUP: re-read feeds.toml. A valid file takes effect at once (new feeds are fetched,
+//!   removed feeds stop, changed schedules are replanned); an invalid one is reported with all
+//!   its problems and the running config stays.
+//! - After a burst of fetches that stored new stories, the outputs are regenerated
+//!   ([`crate::output::regenerate`], the hook later outputs plug into).
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use futures_util::StreamExt;
+use futures_util::stream::FuturesUnordered;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Config;
+use crate::output;
+use crate::poll::{self, FeedResult, Fetcher};
+use crate::store::{Store, StoreError};
+
+/// The longest the loop sleeps without looking at the database again (plans written by a
+/// `gleaner poll` run beside the daemon are picked up within this).
+const MAX_NAP: Duration = Duration::from_secs(30);
+
+/// Errors that stop the daemon (a feed's failure never does).
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cannot build the HTTP client: {0}")]
+    Client(#[from] reqwest::Error),
+}
+
+/// Signals, as the loop sees them.
+pub struct Control {
+    /// Cancelled on the first SIGINT/SIGTERM.
+    pub shutdown: CancellationToken,
+    /// One message per SIGHUP.
+    pub reload: mpsc::Receiver<()>,
+}
+
+/// Installs SIGINT/SIGTERM/SIGHUP handlers. A second SIGINT/SIGTERM exits the process at once.
+pub fn install_signal_handlers() -> std::io::Result<Control> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let shutdown = CancellationToken::new();
+    let (tx, reload) = mpsc::channel(4);
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    let mut hup = signal(SignalKind::hangup())?;
+    let token = shutdown.clone();
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = int.recv() => {}
+            }
+            if token.is_cancelled() {
+                tracing::warn!("second signal: exiting now");
+                std::process::exit(130);
+            }
+            token.cancel();
+        }
+    });
+    tokio::spawn(async move {
+        while hup.recv().await.is_some() {
+            if tx.send(()).await.is_err() {
+                break;
+            }
+        }
+    });
+    Ok(Control { shutdown, reload })
+}
+
+/// Runs until `control.shutdown` is cancelled. `config_path` is re-read on reload.
+pub async fn run(
+    mut config: Config,
+    config_path: PathBuf,
+    store: Store,
+    mut control: Control,
+) -> Result<(), DaemonError> {
+    let mut rng = fastrand::Rng::new();
+    let mut fetcher = Arc::new(Fetcher::new(&config.fetch)?);
+    let now = Utc::now();
+    poll::sync(&config, &store, now, &mut rng).await?;
+    warn_aggressive(&config, now);
+    tracing::info!(
+        feeds = config.feeds.len(),
+        db = %config.storage.path.display(),
+        "gleaner running; SIGHUP reloads {}, SIGINT/SIGTERM stops",
+        config_path.display()
+    );
+
+    let mut inflight = FuturesUnordered::new();
+    let mut busy: HashSet<i64> = HashSet::new();
+    let mut stopping: Option<tokio::time::Instant> = None;
+    let mut new_since_outputs = 0usize;
+
+    loop {
+        let now = Utc::now();
+        if stopping.is_none() {
+            let room = config.fetch.concurrency.saturating_sub(inflight.len());
+            if room > 0 {
+                let due = store.due_feeds(now, room + busy.len()).await?;
+                let due: Vec<_> = due.into_iter().filter(|r| !busy.contains(&r.id)).take(room).collect();
+                for row in poll::interleave_by_host(due) {
+                    busy.insert(row.id);
+                    let fetcher = fetcher.clone();
+                    inflight.push(async move {
+                        let fetch = poll::fetch_feed(&fetcher, &row, now).await;
+                        (row, fetch)
+                    });
+                }
+            }
+        }
+        if stopping.is_some() && inflight.is_empty() {
+            break;
+        }
+        let wake = match stopping {
+            Some(deadline) => deadline,
+            None => next_wake(&store, now).await?,
+        };
+
+        tokio::select! {
+            _ = control.shutdown.cancelled(), if stopping.is_none() => {
+                let grace = config.daemon.grace;
+                tracing::info!(in_flight = inflight.len(), "stopping: finishing in-flight feeds (grace {})", humantime::format_duration(grace));
+                stopping = Some(tokio::time::Instant::now() + grace);
+            }
+            Some(()) = control.reload.recv(), if stopping.is_none() => {
+                if let Some(new) = reload(&config_path, &config) {
+                    if new.fetch != config.fetch {
+                        fetcher = Arc::new(Fetcher::new(&new.fetch)?);
+                    }
+                    config = new;
+                    let now = Utc::now();
+                    poll::sync(&config, &store, now, &mut rng).await?;
+                    warn_aggressive(&config, now);
+                    tracing::info!(feeds = config.feeds.len(), "reloaded {}", config_path.display());
+                }
+            }
+            Some((row, fetch)) = inflight.next() => {
+                busy.remove(&row.id);
+                let now = Utc::now();
+                let report = poll::settle(&config, &store, &row, fetch, now, &mut rng).await?;
+                log_report(&report);
+                new_since_outputs += report.result.new_stories();
+                if inflight.is_empty() && new_since_outputs > 0 {
+                    regenerate_outputs(&config, &store, now, new_since_outputs).await;
+                    new_since_outputs = 0;
+                }
+            }
+            _ = tokio::time::sleep_until(wake) => {
+                if stopping.is_some() {
+                    tracing::warn!(abandoned = inflight.len(), "grace period over: stopping without them (they will be fetched next time)");
+                    break;
+                }
+            }
+        }
+    }
+    if new_since_outputs > 0 {
+        regenerate_outputs(&config, &store, Utc::now(), new_since_outputs).await;
+    }
+    drop(inflight);
+    store.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// When to look at the database again: the earliest plan, but at most [`MAX_NAP`] away.
+async fn next_wake(store: &Store, now: DateTime<Utc>) -> Result<tokio::time::Instant, StoreError> {
+    let nap = match store.next_wake().await? {
+        Some(t) => (t - now).to_std().unwrap_or(Duration::ZERO).min(MAX_NAP),
+        None => MAX_NAP,
+    };
+    // Never spin: a feed due "now" that is already in flight must not busy-loop.
+    Ok(tokio::time::Instant::now() + nap.max(Duration::from_millis(200)))
+}
+
+fn reload(path: &std::path::Path, current: &Config) -> Option<Config> {
+    match Config::load(path) {
+        // The database in use stays: changing [storage] path takes a restart.
+        Ok(new) => Some(Config {
+            storage: current.storage.clone(),
+            ..new
+        }),
+        Err(e) => {
+            tracing::error!("reload rejected, the running config stays: {e}");
+            None
+        }
+    }
+}
+
+fn warn_aggressive(config: &Config, now: DateTime<Utc>) {
+    for feed in &config.feeds {
+        let s = config.schedule_of(feed);
+        if s.is_aggressive(now) {
+            tracing::warn!(feed = %feed.name, schedule = %s, "polls more often than every 5 minutes; publishers may block it");
+        }
+    }
+}
+
+fn log_report(r: &poll::FeedReport) {
+    let next = r
+        .next_due
+        .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
+        .unwrap_or_else(|| "never".into());
+    let line = output::round::feed_line(r);
+    match &r.result {
+        FeedResult::Failed(_) | FeedResult::Gone => {
+            tracing::warn!(feed = %r.name, next_due = %next, state = r.state.as_str(), "{line}")
+        }
+        _ => tracing::info!(feed = %r.name, next_due = %next, "{line}"),
+    }
+}
+
+async fn regenerate_outputs(config: &Config, store: &Store, now: DateTime<Utc>, new: usize) {
+    match output::regenerate(config, store, now).await {
+        Ok(written) => tracing::info!(new_stories = new, files = written.len(), "outputs regenerated"),
+        Err(e) => tracing::error!("regenerating outputs failed: {e}"),
+    }
+}
