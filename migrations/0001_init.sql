@@ -29,10 +29,13 @@ CREATE TABLE feeds (
     in_config            INTEGER NOT NULL DEFAULT 1 -- 0 once removed from feeds.toml (rows are kept)
 );
 
--- One row per story; the same canonical URL from several feeds is one story.
+-- One row per story; the same canonical URL from several feeds is one story. Within one feed
+-- entries are told apart by their own ids, so two stories may share a canonical URL (a
+-- changelog linking to page#v1 and page#v2).
 CREATE TABLE stories (
     id            INTEGER PRIMARY KEY,
-    canonical_url TEXT UNIQUE,                      -- NULL when the entry had no usable link
+    feed_id       INTEGER REFERENCES feeds (id) ON DELETE SET NULL, -- the source that owns the text
+    canonical_url TEXT,                             -- NULL when the entry had no usable link
     url           TEXT,                             -- the link as first seen
     title         TEXT    NOT NULL,                 -- plain text
     author        TEXT,
@@ -43,6 +46,7 @@ CREATE TABLE stories (
     first_seen    INTEGER NOT NULL,
     last_changed  INTEGER NOT NULL
 );
+CREATE INDEX stories_canonical_url ON stories (canonical_url);
 CREATE INDEX stories_published ON stories (published);
 CREATE INDEX stories_first_seen ON stories (first_seen);
 

@@ -386,6 +386,16 @@ impl Validator<'_> {
         }
         match f.connect_timeout {
             Some(s) => match duration_value(&s) {
+                Ok(d) if d > out.timeout => self.push(
+                    at,
+                    ctx,
+                    Some("connect_timeout"),
+                    format!(
+                        "{} is longer than timeout ({}), which bounds the whole request",
+                        humantime::format_duration(d),
+                        humantime::format_duration(out.timeout)
+                    ),
+                ),
                 Ok(d) => out.connect_timeout = d,
                 Err(m) => self.push(at, ctx, Some("connect_timeout"), m),
             },

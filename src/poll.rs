@@ -198,7 +198,12 @@ pub async fn fetch_feed(fetcher: &Fetcher, row: &FeedRow, now: DateTime<Utc>) ->
                 Ok(fetched) => {
                     let meta = fetched.meta();
                     record.status = Some(meta.status);
-                    record.moved_to = meta.moved_to.as_ref().map(Url::to_string);
+                    // An https feed redirected to http is followed, never adopted.
+                    record.moved_to = meta
+                        .moved_to
+                        .as_ref()
+                        .filter(|to| !(url.scheme() == "https" && to.scheme() == "http"))
+                        .map(Url::to_string);
                     match fetched {
                         Fetched::NotModified(_) => Outcome::NotModified,
                         Fetched::Gone(_) => Outcome::Gone,
@@ -259,11 +264,15 @@ pub async fn settle(
         },
         (Outcome::Failed { error }, _) => FeedResult::Failed(error.clone()),
     };
+    let adopted = matches!(
+        result,
+        FeedResult::Stored { .. } | FeedResult::SameBody | FeedResult::NotModified
+    );
     Ok(FeedReport {
         name: row.name.clone(),
         url: row.url.clone(),
         result,
-        moved_to: record.moved_to.clone(),
+        moved_to: record.moved_to.clone().filter(|_| adopted),
         next_due: plan.next_due,
         state: plan.state,
     })
@@ -280,7 +289,11 @@ fn plan_for(
     let event = match &record.outcome {
         Outcome::Parsed { .. } | Outcome::SameBody { .. } | Outcome::NotModified => Event::Success,
         Outcome::Gone => Event::Gone,
-        Outcome::RetryLater { until } => Event::RateLimited { until: *until },
+        Outcome::RetryLater { until } => Event::RateLimited {
+            until: *until,
+            failures: (record.status == Some(503))
+                .then(|| u32::try_from(row.consecutive_failures + 1).unwrap_or(u32::MAX)),
+        },
         Outcome::Failed { .. } => Event::Failure {
             failures: u32::try_from(row.consecutive_failures + 1).unwrap_or(u32::MAX),
         },

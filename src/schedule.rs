@@ -213,8 +213,12 @@ pub enum Event {
     Success,
     /// Any error; `failures` counts this one.
     Failure { failures: u32 },
-    /// 429/503, with the time the server asked for if it did.
-    RateLimited { until: Option<DateTime<Utc>> },
+    /// 429/503, with the time the server asked for if it did. A 503 counts as a failure
+    /// (`failures` is set) for deciding when the feed is dead; a 429 does not.
+    RateLimited {
+        until: Option<DateTime<Utc>>,
+        failures: Option<u32>,
+    },
     /// 410.
     Gone,
 }
@@ -247,14 +251,15 @@ pub fn plan(
             next_due: Some(regular_next(schedule, policy, hints, now, rng)),
             state: FeedState::Active,
         },
-        Event::RateLimited { until } => {
+        Event::RateLimited { until, failures } => {
             let asked = until.unwrap_or_else(|| {
                 now + chrono::Duration::seconds(3600 + rng.i64(0..=3600))
             });
             let regular = regular_next(schedule, policy, &Hints::default(), now, rng);
+            let dead = failures.is_some() && is_dead(policy, failing_since, now);
             Plan {
                 next_due: Some(asked.max(regular)),
-                state: FeedState::Active,
+                state: if dead { FeedState::Dead } else { FeedState::Active },
             }
         }
         Event::Failure { failures } => {
@@ -262,7 +267,7 @@ pub fn plan(
             let factor = 2u32.saturating_pow(failures.saturating_sub(1).min(30));
             let backoff = period.saturating_mul(factor).min(MAX_BACKOFF);
             let wait = backoff + jitter(backoff, policy.jitter, rng);
-            let dead = now - failing_since >= chrono_duration(policy.dead_after);
+            let dead = is_dead(policy, failing_since, now);
             Plan {
                 next_due: Some(now + chrono_duration(wait.min(MAX_BACKOFF))),
                 state: if dead {
@@ -273,6 +278,10 @@ pub fn plan(
             }
         }
     }
+}
+
+fn is_dead(policy: &Policy, failing_since: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+    now - failing_since >= chrono_duration(policy.dead_after)
 }
 
 /// The next run after a success: the schedule, pushed back by publisher hints, plus jitter.
@@ -456,17 +465,23 @@ mod tests {
         let s = Schedule::Every(Duration::from_secs(600));
         let now = t("2026-11-25T12:00:00Z");
         let until = now + chrono::Duration::minutes(90);
-        let p = plan(&s, &no_jitter(), Event::RateLimited { until: Some(until) }, &Hints::default(), now, now, &mut rng());
+        let p = plan(&s, &no_jitter(), Event::RateLimited { until: Some(until), failures: None }, &Hints::default(), now, now, &mut rng());
         assert_eq!(p.next_due, Some(until));
-        let p = plan(&s, &no_jitter(), Event::RateLimited { until: Some(now + chrono::Duration::seconds(5)) }, &Hints::default(), now, now, &mut rng());
+        let p = plan(&s, &no_jitter(), Event::RateLimited { until: Some(now + chrono::Duration::seconds(5)), failures: None }, &Hints::default(), now, now, &mut rng());
         assert_eq!(p.next_due, Some(now + chrono::Duration::minutes(10)));
         let mut r = rng();
         for _ in 0..100 {
-            let p = plan(&s, &no_jitter(), Event::RateLimited { until: None }, &Hints::default(), now, now, &mut r);
+            let p = plan(&s, &no_jitter(), Event::RateLimited { until: None, failures: None }, &Hints::default(), now, now, &mut r);
             let wait = (p.next_due.unwrap() - now).num_minutes();
             assert!((60..=120).contains(&wait), "{wait}");
             assert_eq!(p.state, FeedState::Active);
         }
+        // A 503 for longer than dead_after makes the feed dead; a 429 never does.
+        let long_ago = now - chrono::Duration::days(40);
+        let p = plan(&s, &Policy::default(), Event::RateLimited { until: None, failures: Some(90) }, &Hints::default(), long_ago, now, &mut r);
+        assert_eq!(p.state, FeedState::Dead);
+        let p = plan(&s, &Policy::default(), Event::RateLimited { until: None, failures: None }, &Hints::default(), long_ago, now, &mut r);
+        assert_eq!(p.state, FeedState::Active);
     }
 
     #[test]

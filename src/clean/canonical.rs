@@ -2,7 +2,8 @@
 //!
 //! The rules, applied in order (each has a test below):
 //! 1. only `http` and `https` URLs have a canonical form; `http` ≡ `https` (written `https`);
-//! 2. scheme and host are lower-cased (the `url` crate does this), a leading `www.` is dropped,
+//! 2. scheme and host are lower-cased (the `url` crate does this), a leading `www.` is dropped
+//!    (when a dotted name remains),
 //!    and so is a port that is the default for http or https (80, 443);
 //! 3. user name and password are dropped;
 //! 4. the fragment is dropped, except `#!` routes, which address content;
@@ -78,8 +79,9 @@ pub fn canonicalize(url: &str) -> Option<String> {
     if matches!(u.port(), Some(80 | 443)) {
         u.set_port(None).ok()?;
     }
+    // `www.example.com` → `example.com`, but `www.com` stays (a bare TLD is not a host).
     if let Some(host) = u.host_str().and_then(|h| h.strip_prefix("www."))
-        && !host.is_empty()
+        && host.contains('.')
     {
         let host = host.to_string();
         u.set_host(Some(&host)).ok()?;
@@ -133,6 +135,7 @@ mod tests {
         same("HTTPS://WWW.Example.COM/Post", "https://example.com/Post");
         same("http://example.com:80/a", "https://example.com/a");
         same("https://example.com:443/a", "https://example.com/a");
+        assert_eq!(c("https://www.com/").unwrap(), "https://www.com/");
         assert_eq!(
             c("https://example.com:8080/a").unwrap(),
             "https://example.com:8080/a"

@@ -86,9 +86,16 @@ static POLICY: LazyLock<Builder<'static>> = LazyLock::new(|| {
         .link_rel(Some("noopener noreferrer"))
         .strip_comments(true)
         .url_relative(UrlRelative::Custom(Box::new(resolve_relative)))
+        // The filter sees values before relative URLs are resolved, so it resolves them itself
+        // (a protocol-relative `//www.youtube.com/embed/…` is an embed, `//feeds.feedburner…`
+        // a beacon).
         .attribute_filter(|element, attribute, value| match (element, attribute) {
-            ("iframe", "src") => is_allowed_embed(value).then_some(Cow::Borrowed(value)),
-            ("img", "src") | ("a", "href") if is_beacon(value) => None,
+            ("iframe", "src") => absolute(value)
+                .filter(is_allowed_embed)
+                .map(|u| Cow::Owned(u.into())),
+            ("img", "src") | ("a", "href") if absolute(value).is_some_and(|u| is_beacon(&u)) => {
+                None
+            }
             _ => Some(Cow::Borrowed(value)),
         });
     b
@@ -102,17 +109,22 @@ fn resolve_relative(url: &str) -> Option<Cow<'_, str>> {
     })
 }
 
-fn is_allowed_embed(src: &str) -> bool {
-    let Ok(url) = Url::parse(src) else {
-        return false;
-    };
+/// `value` as an absolute URL, resolved against the current base when relative.
+fn absolute(value: &str) -> Option<Url> {
+    match Url::parse(value.trim()) {
+        Ok(u) => Some(u),
+        Err(url::ParseError::RelativeUrlWithoutBase) => {
+            BASE.with(|b| b.borrow().as_ref().and_then(|base| base.join(value.trim()).ok()))
+        }
+        Err(_) => None,
+    }
+}
+
+fn is_allowed_embed(url: &Url) -> bool {
     url.scheme() == "https" && url.host_str().is_some_and(|h| VIDEO_HOSTS.contains(&h))
 }
 
-fn is_beacon(src: &str) -> bool {
-    let Ok(url) = Url::parse(src) else {
-        return false;
-    };
+fn is_beacon(url: &Url) -> bool {
     let host = url.host_str().unwrap_or("");
     BEACONS
         .iter()
@@ -423,6 +435,16 @@ mod tests {
         assert!(out.contains("sandbox=\""), "{out}");
         assert!(!out.contains("evil"), "{out}");
         assert!(!out.contains("inner"), "{out}");
+    }
+
+    #[test]
+    fn protocol_relative_embeds_are_kept_and_protocol_relative_beacons_dropped() {
+        let out = clean(
+            r#"<iframe src="//www.youtube.com/embed/abc"></iframe><img src="//feeds.feedburner.com/~r/x/~4/y"><img src="//cdn.example/a.png">"#,
+        );
+        assert!(out.contains(r#"src="https://www.youtube.com/embed/abc""#), "{out}");
+        assert!(!out.contains("feedburner"), "{out}");
+        assert!(out.contains(r#"src="https://cdn.example/a.png""#), "{out}");
     }
 
     #[test]

@@ -54,13 +54,23 @@ impl Store {
         let mut rows = Vec::with_capacity(feeds.len());
         for f in feeds {
             let url = f.url.as_str();
-            let existing: Option<i64> = sqlx::query_scalar(
-                "SELECT id FROM feeds WHERE url = ?1
-                 UNION ALL SELECT id FROM feeds WHERE moved_to = ?1 LIMIT 1",
-            )
-            .bind(url)
-            .fetch_optional(&mut *tx)
-            .await?;
+            let mut existing: Option<i64> = sqlx::query_scalar("SELECT id FROM feeds WHERE url = ?1")
+                .bind(url)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if existing.is_none() {
+                // The editor updated feeds.toml to where the feed moved: same feed, same row —
+                // unless the old URL is still configured as a feed of its own.
+                let moved: Vec<(i64, String)> =
+                    sqlx::query_as("SELECT id, url FROM feeds WHERE moved_to = ?1 ORDER BY id")
+                        .bind(url)
+                        .fetch_all(&mut *tx)
+                        .await?;
+                existing = moved
+                    .into_iter()
+                    .find(|(_, old)| !feeds.iter().any(|c| c.url.as_str() == old))
+                    .map(|(id, _)| id);
+            }
             let id =
                 match existing {
                     Some(id) => {
@@ -185,10 +195,18 @@ impl Store {
         let status = rec.status.map(i64::from);
         let now_s = ts(now);
 
+        // A permanent redirect is adopted only when the new address worked; when the adopted
+        // address fails, the configured URL is tried again next time (it may redirect anew).
+        let success = matches!(
+            rec.outcome,
+            Outcome::Parsed { .. } | Outcome::SameBody { .. } | Outcome::NotModified
+        );
+        let abandon_move = feed.moved_to.is_some() && matches!(rec.outcome, Outcome::Failed { .. });
         // Common to every outcome: when, what status, where the feed lives now, the plan.
         sqlx::query(
             "UPDATE feeds SET last_fetched_at = ?2, last_status = ?3,
-                 moved_to = COALESCE(?4, moved_to), next_due = ?5, schedule = ?6
+                 moved_to = CASE WHEN ?7 THEN NULL WHEN ?8 THEN COALESCE(?4, moved_to) ELSE moved_to END,
+                 next_due = ?5, schedule = ?6
              WHERE id = ?1",
         )
         .bind(feed.id)
@@ -197,6 +215,8 @@ impl Store {
         .bind(&rec.moved_to)
         .bind(plan.next_due.map(ts))
         .bind(schedule)
+        .bind(abandon_move)
+        .bind(success)
         .execute(&mut *tx)
         .await?;
 
@@ -263,10 +283,13 @@ impl Store {
                 Some("gone")
             }
             Outcome::RetryLater { until } => {
-                // Not a broken feed: the failure count is left alone.
+                // 429 is the publisher pacing us, not a broken feed: the failure count stays.
+                // 503 is an unavailable server, and counts (a host answering 503 for a month
+                // is dead).
                 sqlx::query(
                     "UPDATE feeds SET retry_after = ?2,
-                         last_error = 'server asked to retry later (HTTP ' || ?3 || ')'
+                         last_error = 'server asked to retry later (HTTP ' || ?3 || ')',
+                         consecutive_failures = consecutive_failures + (?3 = 503)
                      WHERE id = ?1",
                 )
                 .bind(feed.id)

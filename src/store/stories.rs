@@ -19,10 +19,14 @@ pub struct StoryFilter {
 /// Stores one story from one feed.
 ///
 /// - known (feed, key), same content hash: nothing to do;
-/// - known (feed, key), new hash: the story is updated and `updated` set;
-/// - new key, canonical URL already stored (another feed, or this feed under another key):
-///   this feed becomes one more source of that story;
-/// - otherwise a new story.
+/// - known (feed, key), new hash: if this feed owns the story (brought it first), the story is
+///   rewritten and `updated` set; another source's change (an aggregator's live comment
+///   count) only updates that source's hash and never overwrites the owner's text;
+/// - new key, and this feed already carries a story with the same canonical URL and title: the
+///   publisher re-keyed its entries (added GUIDs); the new key joins that story;
+/// - new key, canonical URL carried by another feed: this feed becomes one more source;
+/// - otherwise a new story (two entries of one feed may share a canonical URL: a changelog
+///   linking to `page#v1` and `page#v2`).
 pub(super) async fn upsert(
     tx: &mut SqliteConnection,
     feed_id: i64,
@@ -32,7 +36,7 @@ pub(super) async fn upsert(
 ) -> Result<(), StoreError> {
     let e = &story.entry;
     let known = sqlx::query(
-        "SELECT ss.story_id, ss.content_hash, s.updated FROM story_sources ss
+        "SELECT ss.story_id, ss.content_hash, s.updated, s.feed_id FROM story_sources ss
          JOIN stories s ON s.id = ss.story_id
          WHERE ss.feed_id = ?1 AND ss.entry_key = ?2",
     )
@@ -45,7 +49,22 @@ pub(super) async fn upsert(
         let story_id: i64 = row.get(0);
         let old_hash: String = row.get(1);
         let old_updated: Option<i64> = row.get(2);
+        let owner: Option<i64> = row.get(3);
         if old_hash == story.content_hash {
+            counts.unchanged += 1;
+            return Ok(());
+        }
+        sqlx::query(
+            "UPDATE story_sources SET content_hash = ?3, entry_url = ?4
+             WHERE feed_id = ?1 AND entry_key = ?2",
+        )
+        .bind(feed_id)
+        .bind(&story.key)
+        .bind(&story.content_hash)
+        .bind(&e.url)
+        .execute(&mut *tx)
+        .await?;
+        if owner != Some(feed_id) {
             counts.unchanged += 1;
             return Ok(());
         }
@@ -57,12 +76,7 @@ pub(super) async fn upsert(
         sqlx::query(
             "UPDATE stories SET title = ?2, url = COALESCE(?3, url), author = COALESCE(?4, author),
                  published = COALESCE(published, ?5), updated = ?6, excerpt = ?7,
-                 content_html = ?8, last_changed = ?9,
-                 canonical_url = CASE
-                     WHEN ?10 IS NULL THEN canonical_url
-                     WHEN EXISTS (SELECT 1 FROM stories o WHERE o.canonical_url = ?10 AND o.id != ?1)
-                         THEN canonical_url
-                     ELSE ?10 END
+                 content_html = ?8, last_changed = ?9, canonical_url = COALESCE(?10, canonical_url)
              WHERE id = ?1",
         )
         .bind(story_id)
@@ -77,56 +91,69 @@ pub(super) async fn upsert(
         .bind(&e.canonical_url)
         .execute(&mut *tx)
         .await?;
-        sqlx::query(
-            "UPDATE story_sources SET content_hash = ?3, entry_url = ?4
-             WHERE feed_id = ?1 AND entry_key = ?2",
-        )
-        .bind(feed_id)
-        .bind(&story.key)
-        .bind(&story.content_hash)
-        .bind(&e.url)
-        .execute(&mut *tx)
-        .await?;
         counts.updated += 1;
         return Ok(());
     }
 
-    let existing: Option<i64> = match &e.canonical_url {
-        Some(c) => {
-            sqlx::query_scalar("SELECT id FROM stories WHERE canonical_url = ?")
-                .bind(c)
-                .fetch_optional(&mut *tx)
-                .await?
-        }
-        None => None,
-    };
-    let story_id = match existing {
-        Some(id) => {
-            // Another source of a known story: fill what the first source lacked.
-            sqlx::query(
-                "UPDATE stories SET published = COALESCE(published, ?2),
-                     author = COALESCE(author, ?3),
-                     content_html = CASE WHEN content_html = '' THEN ?4 ELSE content_html END,
-                     excerpt = CASE WHEN excerpt = '' THEN ?5 ELSE excerpt END
-                 WHERE id = ?1",
+    let mut story_id = None;
+    if let Some(c) = &e.canonical_url {
+        let rekeyed: Option<i64> = sqlx::query_scalar(
+            "SELECT s.id FROM stories s
+             WHERE s.canonical_url = ?1 AND s.title = ?3
+               AND EXISTS (SELECT 1 FROM story_sources ss WHERE ss.story_id = s.id AND ss.feed_id = ?2)
+             ORDER BY s.id LIMIT 1",
+        )
+        .bind(c)
+        .bind(feed_id)
+        .bind(&e.title)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(id) = rekeyed {
+            counts.unchanged += 1;
+            story_id = Some(id);
+        } else {
+            let elsewhere: Option<i64> = sqlx::query_scalar(
+                "SELECT s.id FROM stories s
+                 WHERE s.canonical_url = ?1
+                   AND NOT EXISTS (SELECT 1 FROM story_sources ss WHERE ss.story_id = s.id AND ss.feed_id = ?2)
+                 ORDER BY s.id LIMIT 1",
             )
-            .bind(id)
-            .bind(e.published.map(ts))
-            .bind(&e.author)
-            .bind(&e.content_html)
-            .bind(&e.excerpt)
-            .execute(&mut *tx)
+            .bind(c)
+            .bind(feed_id)
+            .fetch_optional(&mut *tx)
             .await?;
-            counts.also_elsewhere += 1;
-            id
+            if let Some(id) = elsewhere {
+                // Another source of a known story: fill what the first source lacked.
+                sqlx::query(
+                    "UPDATE stories SET published = COALESCE(published, ?2),
+                         author = COALESCE(author, ?3),
+                         content_html = CASE WHEN content_html = '' THEN ?4 ELSE content_html END,
+                         excerpt = CASE WHEN excerpt = '' THEN ?5 ELSE excerpt END
+                     WHERE id = ?1",
+                )
+                .bind(id)
+                .bind(e.published.map(ts))
+                .bind(&e.author)
+                .bind(&e.content_html)
+                .bind(&e.excerpt)
+                .execute(&mut *tx)
+                .await?;
+                counts.also_elsewhere += 1;
+                story_id = Some(id);
+            }
         }
+    }
+    let story_id = match story_id {
+        Some(id) => id,
         None => {
-            let id = sqlx::query_scalar(
-                "INSERT INTO stories (canonical_url, url, title, author, published, updated,
-                     excerpt, content_html, first_seen, last_changed)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)
+            counts.new += 1;
+            sqlx::query_scalar(
+                "INSERT INTO stories (feed_id, canonical_url, url, title, author, published,
+                     updated, excerpt, content_html, first_seen, last_changed)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)
                  RETURNING id",
             )
+            .bind(feed_id)
             .bind(&e.canonical_url)
             .bind(&e.url)
             .bind(&e.title)
@@ -137,9 +164,7 @@ pub(super) async fn upsert(
             .bind(&e.content_html)
             .bind(ts(now))
             .fetch_one(&mut *tx)
-            .await?;
-            counts.new += 1;
-            id
+            .await?
         }
     };
     sqlx::query(

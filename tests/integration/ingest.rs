@@ -588,3 +588,69 @@ async fn literal_entities_never_become_markup() {
     );
     assert!(s.content_html.contains("café"), "{}", s.content_html);
 }
+
+#[tokio::test]
+async fn entries_of_one_feed_sharing_a_page_stay_apart() {
+    // A changelog linking each release to an anchor on one page: the canonical URLs are equal,
+    // the GUIDs are not. Regression: the second release used to be merged into the first.
+    let server = Server::start();
+    let ws = Workspace::new();
+    let body = rss(
+        "Changelog",
+        &[
+            ("v1.0", "Release 1.0", "https://tool.example/changelog#v1.0", "<p>first</p>"),
+            ("v1.1", "Release 1.1", "https://tool.example/changelog#v1.1", "<p>second</p>"),
+        ],
+    );
+    let url = server.route("/changelog", Route::feed(body));
+    ws.write_config("", &[("Changelog", &url)]);
+    let round = ws.poll().await;
+    match result_of(&round, "Changelog") {
+        FeedResult::Stored { counts, .. } => assert_eq!((counts.new, counts.also_elsewhere), (2, 0)),
+        other => panic!("{other:?}"),
+    }
+    let mut titles: Vec<String> = ws.stories().await.into_iter().map(|s| s.title).collect();
+    titles.sort();
+    assert_eq!(titles, ["Release 1.0", "Release 1.1"]);
+}
+
+#[tokio::test]
+async fn an_aggregator_changing_its_copy_never_overwrites_the_original() {
+    // hnrss-style descriptions carry live point counts; the blog post is the story.
+    let server = Server::start();
+    let ws = Workspace::new();
+    let blog = rss("Blog", &[("post", "The post", "https://blog.example/post", "<p>The full article text.</p>")]);
+    let hn = |points: u32| rss("HN", &[("hn-1", "The post", "https://blog.example/post", &format!("<p>Points: {points}</p>"))]);
+    let ub = server.route("/blog", Route::feed(blog));
+    let uh = server.route("/hn", Route::feed(hn(10)));
+    ws.write_config("concurrency = 1", &[("Blog", &ub), ("HN", &uh)]);
+    ws.poll().await;
+    server.route("/hn", Route::feed(hn(250)));
+    let round = ws.poll().await;
+    match result_of(&round, "HN") {
+        FeedResult::Stored { counts, .. } => assert_eq!(counts.updated, 0),
+        other => panic!("{other:?}"),
+    }
+    let stories = ws.stories().await;
+    assert_eq!(stories.len(), 1);
+    assert_eq!(stories[0].content_html, "<p>The full article text.</p>");
+    assert_eq!(stories[0].updated, None);
+}
+
+#[tokio::test]
+async fn a_publisher_adding_guids_later_does_not_duplicate_its_stories() {
+    let server = Server::start();
+    let ws = Workspace::new();
+    let no_guid = r#"<rss version="2.0"><channel><title>R</title><item><title>Post</title><link>https://r.example/post</link></item></channel></rss>"#;
+    let url = server.route("/r", Route::feed(no_guid));
+    ws.write_config("", &[("R", &url)]);
+    ws.poll().await;
+    let with_guid = no_guid.replace("<item>", "<item><guid>urn:r:1</guid>");
+    server.route("/r", Route::feed(with_guid));
+    let round = ws.poll().await;
+    match result_of(&round, "R") {
+        FeedResult::Stored { counts, .. } => assert_eq!((counts.new, counts.also_elsewhere), (0, 0)),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(ws.stories().await.len(), 1);
+}
