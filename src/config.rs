@@ -528,10 +528,17 @@ impl Validator<'_> {
                 },
             };
             let schedule = if f.every.is_some() || f.cron.is_some() || f.timezone.is_some() {
-                match Schedule::parse(f.every.as_deref(), f.cron.as_deref(), f.timezone.as_deref()) {
+                match Schedule::parse(f.every.as_deref(), f.cron.as_deref(), f.timezone.as_deref())
+                {
                     Ok(s) => Some(s),
                     Err(m) => {
-                        let key = if f.cron.is_some() { "cron" } else if f.every.is_some() { "every" } else { "timezone" };
+                        let key = if f.cron.is_some() {
+                            "cron"
+                        } else if f.every.is_some() {
+                            "every"
+                        } else {
+                            "timezone"
+                        };
                         self.push(at, &label, Some(key), m);
                         continue;
                     }

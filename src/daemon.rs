@@ -111,7 +111,11 @@ pub async fn run(
             let room = config.fetch.concurrency.saturating_sub(inflight.len());
             if room > 0 {
                 let due = store.due_feeds(now, room + busy.len()).await?;
-                let due: Vec<_> = due.into_iter().filter(|r| !busy.contains(&r.id)).take(room).collect();
+                let due: Vec<_> = due
+                    .into_iter()
+                    .filter(|r| !busy.contains(&r.id))
+                    .take(room)
+                    .collect();
                 for row in poll::interleave_by_host(due) {
                     busy.insert(row.id);
                     let fetcher = fetcher.clone();
@@ -225,7 +229,11 @@ fn log_report(r: &poll::FeedReport) {
 
 async fn regenerate_outputs(config: &Config, store: &Store, now: DateTime<Utc>, new: usize) {
     match output::regenerate(config, store, now).await {
-        Ok(written) => tracing::info!(new_stories = new, files = written.len(), "outputs regenerated"),
+        Ok(written) => tracing::info!(
+            new_stories = new,
+            files = written.len(),
+            "outputs regenerated"
+        ),
         Err(e) => tracing::error!("regenerating outputs failed: {e}"),
     }
 }

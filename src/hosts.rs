@@ -87,7 +87,11 @@ mod tests {
         }
         assert_eq!(
             starts,
-            [Duration::ZERO, Duration::from_secs(2), Duration::from_secs(4)]
+            [
+                Duration::ZERO,
+                Duration::from_secs(2),
+                Duration::from_secs(4)
+            ]
         );
         let before = t0.elapsed();
         let _p = gate.enter("blog.example").await;

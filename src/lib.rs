@@ -19,8 +19,8 @@
 //! hints); `hosts` keeps per-host politeness; `daemon` runs rounds forever on that schedule.
 
 pub mod config;
-pub mod schedule;
 pub mod model;
+pub mod schedule;
 pub mod text;
 
 pub mod fetch;

@@ -86,8 +86,10 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Check => {
             let (config, db) = load_config(&cli)?;
             let now = chrono::Utc::now();
-            say(output::check::render(&config, &cli.config.display().to_string(), &db, now)
-                .trim_end());
+            say(
+                output::check::render(&config, &cli.config.display().to_string(), &db, now)
+                    .trim_end(),
+            );
             Ok(())
         }
         Command::Run => {

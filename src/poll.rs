@@ -192,9 +192,14 @@ pub async fn fetch_feed(fetcher: &Fetcher, row: &FeedRow, now: DateTime<Utc>) ->
                 last_modified: row.last_modified.clone(),
             };
             match fetch::fetch(&fetcher.client, &fetcher.settings, &url, &validators).await {
-                Err(e) => Outcome::Failed {
-                    error: e.to_string(),
-                },
+                Err(e) => {
+                    if let fetch::FetchError::Status { code, .. } = e {
+                        record.status = Some(code);
+                    }
+                    Outcome::Failed {
+                        error: e.to_string(),
+                    }
+                }
                 Ok(fetched) => {
                     let meta = fetched.meta();
                     record.status = Some(meta.status);
@@ -423,7 +428,11 @@ async fn process_body(body: fetch::Body, last_hash: Option<&str>) -> (Outcome, E
     }
     // Parsing and sanitizing are CPU work: keep them off the async workers.
     let joined = tokio::task::spawn_blocking(move || {
-        prepare(&body.bytes, body.content_type.as_deref(), &body.meta.final_url)
+        prepare(
+            &body.bytes,
+            body.content_type.as_deref(),
+            &body.meta.final_url,
+        )
     })
     .await;
     match joined {

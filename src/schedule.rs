@@ -40,7 +40,7 @@ pub const POLITE_MINIMUM: Duration = Duration::from_secs(5 * 60);
 #[derive(Debug, Clone, PartialEq)]
 pub enum Schedule {
     Every(Duration),
-    Cron(CronSchedule),
+    Cron(Box<CronSchedule>),
 }
 
 /// A cron expression in a time zone.
@@ -121,7 +121,7 @@ impl Schedule {
                 }
                 Ok(Schedule::Every(d))
             }
-            (None, Some(c)) => CronSchedule::parse(c, tz).map(Schedule::Cron),
+            (None, Some(c)) => CronSchedule::parse(c, tz).map(|c| Schedule::Cron(Box::new(c))),
             (None, None) => Err("give `every` or `cron`".into()),
         }
     }
@@ -131,9 +131,7 @@ impl Schedule {
         match self {
             Schedule::Every(d) => t + chrono_duration(*d),
             // Validated at parse time to match again; a year is a safe fallback regardless.
-            Schedule::Cron(c) => c
-                .next_after(t)
-                .unwrap_or(t + chrono::Duration::days(365)),
+            Schedule::Cron(c) => c.next_after(t).unwrap_or(t + chrono::Duration::days(365)),
         }
     }
 
@@ -252,14 +250,17 @@ pub fn plan(
             state: FeedState::Active,
         },
         Event::RateLimited { until, failures } => {
-            let asked = until.unwrap_or_else(|| {
-                now + chrono::Duration::seconds(3600 + rng.i64(0..=3600))
-            });
+            let asked =
+                until.unwrap_or_else(|| now + chrono::Duration::seconds(3600 + rng.i64(0..=3600)));
             let regular = regular_next(schedule, policy, &Hints::default(), now, rng);
             let dead = failures.is_some() && is_dead(policy, failing_since, now);
             Plan {
                 next_due: Some(asked.max(regular)),
-                state: if dead { FeedState::Dead } else { FeedState::Active },
+                state: if dead {
+                    FeedState::Dead
+                } else {
+                    FeedState::Active
+                },
             }
         }
         Event::Failure { failures } => {
@@ -356,19 +357,32 @@ mod tests {
     fn crontab_semantics_sunday_is_0_and_7_and_dom_or_dow() {
         let now = t("2026-11-25T12:00:00Z"); // a Wednesday
         for expr in ["0 9 * * 0", "0 9 * * 7", "0 9 * * SUN"] {
-            assert_eq!(cron(expr, None).next_after(now), t("2026-11-29T09:00:00Z"), "{expr}");
+            assert_eq!(
+                cron(expr, None).next_after(now),
+                t("2026-11-29T09:00:00Z"),
+                "{expr}"
+            );
         }
         // Vixie cron: day-of-month OR day-of-week. The 1st of the month, or any Monday.
         let s = cron("0 8 1 * 1", None);
         assert_eq!(s.next_after(now), t("2026-11-30T08:00:00Z")); // Monday the 30th
-        assert_eq!(s.next_after(t("2026-11-30T09:00:00Z")), t("2026-12-01T08:00:00Z")); // the 1st
+        assert_eq!(
+            s.next_after(t("2026-11-30T09:00:00Z")),
+            t("2026-12-01T08:00:00Z")
+        ); // the 1st
     }
 
     #[test]
     fn seconds_first_form_and_steps() {
         let now = t("2026-11-25T12:00:00Z");
-        assert_eq!(cron("30 0 */2 * * *", None).next_after(now), t("2026-11-25T12:00:30Z"));
-        assert_eq!(cron("0 */2 * * *", None).next_after(now), t("2026-11-25T14:00:00Z"));
+        assert_eq!(
+            cron("30 0 */2 * * *", None).next_after(now),
+            t("2026-11-25T12:00:30Z")
+        );
+        assert_eq!(
+            cron("0 */2 * * *", None).next_after(now),
+            t("2026-11-25T14:00:00Z")
+        );
     }
 
     #[test]
@@ -383,9 +397,15 @@ mod tests {
             (Some("1h"), Some("0 * * * *"), None),
             (Some("1h"), None, Some("UTC")),
         ] {
-            assert!(Schedule::parse(every, cron, tz).is_err(), "{every:?} {cron:?} {tz:?}");
+            assert!(
+                Schedule::parse(every, cron, tz).is_err(),
+                "{every:?} {cron:?} {tz:?}"
+            );
         }
-        assert_eq!(Schedule::parse(Some("1s"), None, None), Ok(Schedule::Every(Duration::from_secs(1))));
+        assert_eq!(
+            Schedule::parse(Some("1s"), None, None),
+            Ok(Schedule::Every(Duration::from_secs(1)))
+        );
     }
 
     #[test]
@@ -393,7 +413,11 @@ mod tests {
         // Europe/Berlin skips 02:00–03:00 on 2026-03-29.
         let s = cron("30 2 * * *", Some("Europe/Berlin"));
         let runs = s.upcoming(t("2026-03-27T12:00:00Z"), 3);
-        let berlin = |d: &DateTime<Utc>| d.with_timezone(&chrono_tz::Europe::Berlin).format("%d %H:%M").to_string();
+        let berlin = |d: &DateTime<Utc>| {
+            d.with_timezone(&chrono_tz::Europe::Berlin)
+                .format("%d %H:%M")
+                .to_string()
+        };
         let local: Vec<String> = runs.iter().map(berlin).collect();
         assert_eq!(local, ["28 02:30", "29 03:00", "30 02:30"]);
     }
@@ -406,7 +430,10 @@ mod tests {
         assert_eq!(runs[0], t("2026-10-25T00:30:00Z")); // 02:30 CEST
         assert_eq!(runs[1], t("2026-10-26T01:30:00Z")); // next day 02:30 CET, not 02:30 CET today
         // Asked from inside the repeated hour (after the first 02:30), it does not run again.
-        assert_eq!(s.next_after(t("2026-10-25T01:10:00Z")), t("2026-10-26T01:30:00Z"));
+        assert_eq!(
+            s.next_after(t("2026-10-25T01:10:00Z")),
+            t("2026-10-26T01:30:00Z")
+        );
     }
 
     #[test]
@@ -417,7 +444,15 @@ mod tests {
         let mut rng = rng();
         let mut seen = Vec::new();
         for _ in 0..500 {
-            let p = plan(&s, &policy, Event::Success, &Hints::default(), now, now, &mut rng);
+            let p = plan(
+                &s,
+                &policy,
+                Event::Success,
+                &Hints::default(),
+                now,
+                now,
+                &mut rng,
+            );
             let wait = (p.next_due.unwrap() - now).num_seconds();
             assert!((1800..=1800 + 450).contains(&wait), "{wait}");
             seen.push(wait);
@@ -430,14 +465,58 @@ mod tests {
     fn publisher_hints_lengthen_but_never_shorten_and_are_capped() {
         let s = Schedule::Every(Duration::from_secs(3600));
         let now = t("2026-11-25T12:00:00Z");
-        let p = |h: Hints| plan(&s, &no_jitter(), Event::Success, &h, now, now, &mut rng()).next_due.unwrap() - now;
-        assert_eq!(p(Hints { ttl: Some(Duration::from_secs(7200)), ..Default::default() }).num_seconds(), 7200);
-        assert_eq!(p(Hints { max_age: Some(Duration::from_secs(60)), ..Default::default() }).num_seconds(), 3600);
-        assert_eq!(p(Hints { expires: Some(now + chrono::Duration::hours(3)), ..Default::default() }).num_seconds(), 3 * 3600);
-        assert_eq!(p(Hints { ttl: Some(Duration::from_secs(9 * 86400)), ..Default::default() }).num_seconds(), 86400);
+        let p = |h: Hints| {
+            plan(&s, &no_jitter(), Event::Success, &h, now, now, &mut rng())
+                .next_due
+                .unwrap()
+                - now
+        };
+        assert_eq!(
+            p(Hints {
+                ttl: Some(Duration::from_secs(7200)),
+                ..Default::default()
+            })
+            .num_seconds(),
+            7200
+        );
+        assert_eq!(
+            p(Hints {
+                max_age: Some(Duration::from_secs(60)),
+                ..Default::default()
+            })
+            .num_seconds(),
+            3600
+        );
+        assert_eq!(
+            p(Hints {
+                expires: Some(now + chrono::Duration::hours(3)),
+                ..Default::default()
+            })
+            .num_seconds(),
+            3 * 3600
+        );
+        assert_eq!(
+            p(Hints {
+                ttl: Some(Duration::from_secs(9 * 86400)),
+                ..Default::default()
+            })
+            .num_seconds(),
+            86400
+        );
         // A cron schedule waits for the first run the publisher allows.
         let c = cron("0 * * * *", None);
-        let next = plan(&c, &no_jitter(), Event::Success, &Hints { ttl: Some(Duration::from_secs(5400)), ..Default::default() }, now, now, &mut rng());
+        let next = plan(
+            &c,
+            &no_jitter(),
+            Event::Success,
+            &Hints {
+                ttl: Some(Duration::from_secs(5400)),
+                ..Default::default()
+            },
+            now,
+            now,
+            &mut rng(),
+        );
         assert_eq!(next.next_due, Some(t("2026-11-25T14:00:00Z")));
     }
 
@@ -447,7 +526,15 @@ mod tests {
         let now = t("2026-11-25T12:00:00Z");
         let waits: Vec<i64> = (1..=12)
             .map(|n| {
-                let p = plan(&s, &no_jitter(), Event::Failure { failures: n }, &Hints::default(), now, now, &mut rng());
+                let p = plan(
+                    &s,
+                    &no_jitter(),
+                    Event::Failure { failures: n },
+                    &Hints::default(),
+                    now,
+                    now,
+                    &mut rng(),
+                );
                 assert_eq!(p.state, FeedState::Active);
                 (p.next_due.unwrap() - now).num_minutes()
             })
@@ -455,7 +542,15 @@ mod tests {
         assert_eq!(waits[..5], [30, 60, 120, 240, 480]);
         assert_eq!(*waits.last().unwrap(), 7 * 24 * 60);
         // Failing for 30 days: dead, but still retried.
-        let p = plan(&s, &Policy::default(), Event::Failure { failures: 40 }, &Hints::default(), now - chrono::Duration::days(31), now, &mut rng());
+        let p = plan(
+            &s,
+            &Policy::default(),
+            Event::Failure { failures: 40 },
+            &Hints::default(),
+            now - chrono::Duration::days(31),
+            now,
+            &mut rng(),
+        );
         assert_eq!(p.state, FeedState::Dead);
         assert!(p.next_due.unwrap() <= now + chrono::Duration::days(7));
     }
@@ -465,22 +560,77 @@ mod tests {
         let s = Schedule::Every(Duration::from_secs(600));
         let now = t("2026-11-25T12:00:00Z");
         let until = now + chrono::Duration::minutes(90);
-        let p = plan(&s, &no_jitter(), Event::RateLimited { until: Some(until), failures: None }, &Hints::default(), now, now, &mut rng());
+        let p = plan(
+            &s,
+            &no_jitter(),
+            Event::RateLimited {
+                until: Some(until),
+                failures: None,
+            },
+            &Hints::default(),
+            now,
+            now,
+            &mut rng(),
+        );
         assert_eq!(p.next_due, Some(until));
-        let p = plan(&s, &no_jitter(), Event::RateLimited { until: Some(now + chrono::Duration::seconds(5)), failures: None }, &Hints::default(), now, now, &mut rng());
+        let p = plan(
+            &s,
+            &no_jitter(),
+            Event::RateLimited {
+                until: Some(now + chrono::Duration::seconds(5)),
+                failures: None,
+            },
+            &Hints::default(),
+            now,
+            now,
+            &mut rng(),
+        );
         assert_eq!(p.next_due, Some(now + chrono::Duration::minutes(10)));
         let mut r = rng();
         for _ in 0..100 {
-            let p = plan(&s, &no_jitter(), Event::RateLimited { until: None, failures: None }, &Hints::default(), now, now, &mut r);
+            let p = plan(
+                &s,
+                &no_jitter(),
+                Event::RateLimited {
+                    until: None,
+                    failures: None,
+                },
+                &Hints::default(),
+                now,
+                now,
+                &mut r,
+            );
             let wait = (p.next_due.unwrap() - now).num_minutes();
             assert!((60..=120).contains(&wait), "{wait}");
             assert_eq!(p.state, FeedState::Active);
         }
         // A 503 for longer than dead_after makes the feed dead; a 429 never does.
         let long_ago = now - chrono::Duration::days(40);
-        let p = plan(&s, &Policy::default(), Event::RateLimited { until: None, failures: Some(90) }, &Hints::default(), long_ago, now, &mut r);
+        let p = plan(
+            &s,
+            &Policy::default(),
+            Event::RateLimited {
+                until: None,
+                failures: Some(90),
+            },
+            &Hints::default(),
+            long_ago,
+            now,
+            &mut r,
+        );
         assert_eq!(p.state, FeedState::Dead);
-        let p = plan(&s, &Policy::default(), Event::RateLimited { until: None, failures: None }, &Hints::default(), long_ago, now, &mut r);
+        let p = plan(
+            &s,
+            &Policy::default(),
+            Event::RateLimited {
+                until: None,
+                failures: None,
+            },
+            &Hints::default(),
+            long_ago,
+            now,
+            &mut r,
+        );
         assert_eq!(p.state, FeedState::Active);
     }
 
@@ -488,14 +638,34 @@ mod tests {
     fn gone_is_never_again() {
         let s = Schedule::Every(Duration::from_secs(60));
         let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
-        let p = plan(&s, &Policy::default(), Event::Gone, &Hints::default(), now, now, &mut rng());
-        assert_eq!(p, Plan { next_due: None, state: FeedState::Gone });
+        let p = plan(
+            &s,
+            &Policy::default(),
+            Event::Gone,
+            &Hints::default(),
+            now,
+            now,
+            &mut rng(),
+        );
+        assert_eq!(
+            p,
+            Plan {
+                next_due: None,
+                state: FeedState::Gone
+            }
+        );
     }
 
     #[test]
     fn spec_strings_are_stable() {
-        assert_eq!(Schedule::Every(Duration::from_secs(1800)).to_string(), "every 30m");
-        assert_eq!(cron("0 9 * * 1", Some("Europe/Berlin")).to_string(), "cron 0 9 * * 1 (Europe/Berlin)");
+        assert_eq!(
+            Schedule::Every(Duration::from_secs(1800)).to_string(),
+            "every 30m"
+        );
+        assert_eq!(
+            cron("0 9 * * 1", Some("Europe/Berlin")).to_string(),
+            "cron 0 9 * * 1 (Europe/Berlin)"
+        );
         assert_eq!(cron("0 9 * * 1", None).to_string(), "cron 0 9 * * 1");
     }
 }

@@ -113,9 +113,11 @@ fn resolve_relative(url: &str) -> Option<Cow<'_, str>> {
 fn absolute(value: &str) -> Option<Url> {
     match Url::parse(value.trim()) {
         Ok(u) => Some(u),
-        Err(url::ParseError::RelativeUrlWithoutBase) => {
-            BASE.with(|b| b.borrow().as_ref().and_then(|base| base.join(value.trim()).ok()))
-        }
+        Err(url::ParseError::RelativeUrlWithoutBase) => BASE.with(|b| {
+            b.borrow()
+                .as_ref()
+                .and_then(|base| base.join(value.trim()).ok())
+        }),
         Err(_) => None,
     }
 }
@@ -442,7 +444,10 @@ mod tests {
         let out = clean(
             r#"<iframe src="//www.youtube.com/embed/abc"></iframe><img src="//feeds.feedburner.com/~r/x/~4/y"><img src="//cdn.example/a.png">"#,
         );
-        assert!(out.contains(r#"src="https://www.youtube.com/embed/abc""#), "{out}");
+        assert!(
+            out.contains(r#"src="https://www.youtube.com/embed/abc""#),
+            "{out}"
+        );
         assert!(!out.contains("feedburner"), "{out}");
         assert!(out.contains(r#"src="https://cdn.example/a.png""#), "{out}");
     }

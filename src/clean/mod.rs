@@ -108,8 +108,8 @@ fn title_text(t: &RawText) -> String {
 /// (`<code>…</code>`). A lone `</b>`, or script and style, never count.
 fn looks_like_html(text: &str) -> bool {
     const INLINE: &[&str] = &[
-        "a", "abbr", "b", "big", "cite", "code", "del", "em", "i", "ins", "kbd", "mark", "q",
-        "s", "small", "span", "strong", "sub", "sup", "tt", "u",
+        "a", "abbr", "b", "big", "cite", "code", "del", "em", "i", "ins", "kbd", "mark", "q", "s",
+        "small", "span", "strong", "sub", "sup", "tt", "u",
     ];
     let lower = text.to_ascii_lowercase();
     INLINE.iter().any(|tag| {
@@ -118,9 +118,9 @@ fn looks_like_html(text: &str) -> bool {
             return false;
         };
         let open = format!("<{tag}");
-        lower[..end].match_indices(&open).any(|(i, _)| {
-            matches!(lower.as_bytes().get(i + open.len()), Some(b'>' | b' '))
-        })
+        lower[..end]
+            .match_indices(&open)
+            .any(|(i, _)| matches!(lower.as_bytes().get(i + open.len()), Some(b'>' | b' ')))
     })
 }
 
@@ -214,7 +214,10 @@ mod tests {
         assert_eq!(t("Using <code>async</code> in Rust"), "Using async in Rust");
         assert_eq!(t("Why <div> soup is bad"), "Why <div> soup is bad");
         assert_eq!(t("a < b && c > d"), "a < b && c > d");
-        assert_eq!(t("x <script>alert(1)</script> y"), "x <script>alert(1)</script> y");
+        assert_eq!(
+            t("x <script>alert(1)</script> y"),
+            "x <script>alert(1)</script> y"
+        );
         assert_eq!(t("R&D </b> results"), "R&D </b> results");
         assert_eq!(t("Closing </script> safely"), "Closing </script> safely");
         assert_eq!(t("<a href=\"/x\">Link</a> title"), "Link title");

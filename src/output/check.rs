@@ -50,7 +50,12 @@ pub fn render(config: &Config, source: &str, db: &std::path::Path, now: DateTime
             .iter()
             .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
             .collect();
-        let _ = writeln!(out, "  {:<width$}  {schedule}; next: {}", "", runs.join(", "));
+        let _ = writeln!(
+            out,
+            "  {:<width$}  {schedule}; next: {}",
+            "",
+            runs.join(", ")
+        );
         if schedule.is_aggressive(now) {
             let _ = writeln!(
                 out,
@@ -74,7 +79,9 @@ mod tests {
             Path::new("."),
         )
         .unwrap();
-        let now = DateTime::parse_from_rfc3339("2026-11-25T12:00:00Z").unwrap().with_timezone(&Utc);
+        let now = DateTime::parse_from_rfc3339("2026-11-25T12:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
         let out = render(&c, "feeds.toml", Path::new("gleaner.db"), now);
         let want = [
             "config:   feeds.toml (valid)",

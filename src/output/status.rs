@@ -106,7 +106,13 @@ pub fn text(feeds: &[FeedStatus], now: DateTime<Utc>) -> String {
         ]);
     }
     let widths: Vec<usize> = (0..6)
-        .map(|i| cells.iter().map(|c| c[i].chars().count()).max().unwrap_or(0))
+        .map(|i| {
+            cells
+                .iter()
+                .map(|c| c[i].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
         .collect();
     let mut out = String::new();
     for (i, c) in cells.iter().enumerate() {
@@ -121,7 +127,10 @@ pub fn text(feeds: &[FeedStatus], now: DateTime<Utc>) -> String {
         }
         let r = &rows[i - 1];
         if let Some(to) = r.moved_to {
-            let _ = writeln!(out, "    moved permanently to {to}: update its url in feeds.toml");
+            let _ = writeln!(
+                out,
+                "    moved permanently to {to}: update its url in feeds.toml"
+            );
         }
         if let Some(e) = r.last_error.filter(|_| r.state != "ok") {
             let _ = writeln!(out, "    last error: {}", one_line(e));
@@ -203,7 +212,10 @@ mod tests {
         assert_eq!(state_of(&status(FeedState::Active, 0, false), n), "new");
         assert_eq!(state_of(&status(FeedState::Active, 0, true), n), "ok");
         assert_eq!(state_of(&status(FeedState::Active, 1, true), n), "failing");
-        assert_eq!(state_of(&status(FeedState::Active, 3, true), n), "backing off");
+        assert_eq!(
+            state_of(&status(FeedState::Active, 3, true), n),
+            "backing off"
+        );
         assert_eq!(state_of(&status(FeedState::Dead, 40, true), n), "dead");
         assert_eq!(state_of(&status(FeedState::Gone, 0, true), n), "gone");
         let mut waiting = status(FeedState::Active, 0, true);

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 
-use super::{Store, StoreError, from_ts, stories, ts};
+use super::{Store, StoreError, from_ts, stories, ts, ts_ceil};
 use crate::config::FeedConfig;
 use crate::model::{FeedRow, FeedState, FeedStatus, FetchRecord, Outcome, StoreCounts};
 use crate::schedule::Plan;
@@ -54,10 +54,11 @@ impl Store {
         let mut rows = Vec::with_capacity(feeds.len());
         for f in feeds {
             let url = f.url.as_str();
-            let mut existing: Option<i64> = sqlx::query_scalar("SELECT id FROM feeds WHERE url = ?1")
-                .bind(url)
-                .fetch_optional(&mut *tx)
-                .await?;
+            let mut existing: Option<i64> =
+                sqlx::query_scalar("SELECT id FROM feeds WHERE url = ?1")
+                    .bind(url)
+                    .fetch_optional(&mut *tx)
+                    .await?;
             if existing.is_none() {
                 // The editor updated feeds.toml to where the feed moved: same feed, same row —
                 // unless the old URL is still configured as a feed of its own.
@@ -142,7 +143,11 @@ impl Store {
 
     /// Configured feeds that are due at `now` (never fetched first, then oldest plan first),
     /// gone feeds excepted.
-    pub async fn due_feeds(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<FeedRow>, StoreError> {
+    pub async fn due_feeds(
+        &self,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<FeedRow>, StoreError> {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {FEED_COLUMNS} FROM feeds
              WHERE in_config = 1 AND state != 'gone' AND (next_due IS NULL OR next_due <= ?1)
@@ -174,7 +179,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         sqlx::query("UPDATE feeds SET next_due = ?2, schedule = ?3 WHERE id = ?1")
             .bind(feed_id)
-            .bind(next_due.map(ts))
+            .bind(next_due.map(ts_ceil))
             .bind(schedule)
             .execute(&self.pool)
             .await?;
@@ -213,7 +218,7 @@ impl Store {
         .bind(now_s)
         .bind(status)
         .bind(&rec.moved_to)
-        .bind(plan.next_due.map(ts))
+        .bind(plan.next_due.map(ts_ceil))
         .bind(schedule)
         .bind(abandon_move)
         .bind(success)

@@ -97,6 +97,11 @@ fn ts(t: DateTime<Utc>) -> i64 {
     t.timestamp()
 }
 
+/// For plans: rounded up, so that a feed is never fetched before its time.
+fn ts_ceil(t: DateTime<Utc>) -> i64 {
+    t.timestamp() + i64::from(t.timestamp_subsec_nanos() > 0)
+}
+
 fn from_ts(secs: i64) -> DateTime<Utc> {
     Utc.timestamp_opt(secs, 0).single().unwrap_or_default()
 }

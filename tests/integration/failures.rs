@@ -339,8 +339,20 @@ async fn a_permanent_redirect_to_something_broken_is_not_adopted() {
     let server = Server::start();
     let ws = Workspace::new();
     let good = rss("P", &[("p1", "Parked?", "https://p.example/1", "x")]);
-    server.route("/parked", Route::typed("<!DOCTYPE html><html><body>This domain is for sale</body></html>", "text/html"));
-    let url = server.route("/feed", Route::Redirect { status: 301, location: "/parked".into() });
+    server.route(
+        "/parked",
+        Route::typed(
+            "<!DOCTYPE html><html><body>This domain is for sale</body></html>",
+            "text/html",
+        ),
+    );
+    let url = server.route(
+        "/feed",
+        Route::Redirect {
+            status: 301,
+            location: "/parked".into(),
+        },
+    );
     ws.write_config("", &[("P", &url)]);
     let round = ws.poll().await;
     let report = round.feeds.iter().find(|f| f.name == "P").unwrap();
@@ -349,7 +361,11 @@ async fn a_permanent_redirect_to_something_broken_is_not_adopted() {
     // The publisher fixes the redirect: the configured URL is asked again and works.
     server.route("/feed", Route::feed(good));
     let round = ws.poll().await;
-    assert!(matches!(result_of(&round, "P"), FeedResult::Stored { .. }), "{:?}", round.feeds);
+    assert!(
+        matches!(result_of(&round, "P"), FeedResult::Stored { .. }),
+        "{:?}",
+        round.feeds
+    );
     assert_eq!(server.seen("/feed").len(), 2);
     assert_eq!(server.seen("/parked").len(), 1);
 }
@@ -358,18 +374,28 @@ async fn a_permanent_redirect_to_something_broken_is_not_adopted() {
 async fn adding_a_redirect_target_as_its_own_feed_keeps_both_rows() {
     let server = Server::start();
     let ws = Workspace::new();
-    server.route("/new", Route::feed(rss("N", &[("n1", "New home", "https://n.example/1", "x")])));
-    let old = server.route("/old", Route::Redirect { status: 301, location: "/new".into() });
+    server.route(
+        "/new",
+        Route::feed(rss("N", &[("n1", "New home", "https://n.example/1", "x")])),
+    );
+    let old = server.route(
+        "/old",
+        Route::Redirect {
+            status: 301,
+            location: "/new".into(),
+        },
+    );
     ws.write_config("", &[("Old", &old)]);
     ws.poll().await;
     ws.write_config("", &[("Old", &old), ("New", &server.url("/new"))]);
     ws.poll().await;
     ws.poll().await;
     let store = ws.store().await;
-    let rows: Vec<(i64, String, String)> = sqlx::query_as("SELECT id, name, url FROM feeds ORDER BY id")
-        .fetch_all(store.pool())
-        .await
-        .unwrap();
+    let rows: Vec<(i64, String, String)> =
+        sqlx::query_as("SELECT id, name, url FROM feeds ORDER BY id")
+            .fetch_all(store.pool())
+            .await
+            .unwrap();
     assert_eq!(rows.len(), 2, "{rows:?}");
     assert_eq!((rows[0].1.as_str(), rows[1].1.as_str()), ("Old", "New"));
     let story = &ws.stories().await[0];

@@ -598,15 +598,27 @@ async fn entries_of_one_feed_sharing_a_page_stay_apart() {
     let body = rss(
         "Changelog",
         &[
-            ("v1.0", "Release 1.0", "https://tool.example/changelog#v1.0", "<p>first</p>"),
-            ("v1.1", "Release 1.1", "https://tool.example/changelog#v1.1", "<p>second</p>"),
+            (
+                "v1.0",
+                "Release 1.0",
+                "https://tool.example/changelog#v1.0",
+                "<p>first</p>",
+            ),
+            (
+                "v1.1",
+                "Release 1.1",
+                "https://tool.example/changelog#v1.1",
+                "<p>second</p>",
+            ),
         ],
     );
     let url = server.route("/changelog", Route::feed(body));
     ws.write_config("", &[("Changelog", &url)]);
     let round = ws.poll().await;
     match result_of(&round, "Changelog") {
-        FeedResult::Stored { counts, .. } => assert_eq!((counts.new, counts.also_elsewhere), (2, 0)),
+        FeedResult::Stored { counts, .. } => {
+            assert_eq!((counts.new, counts.also_elsewhere), (2, 0))
+        }
         other => panic!("{other:?}"),
     }
     let mut titles: Vec<String> = ws.stories().await.into_iter().map(|s| s.title).collect();
@@ -619,8 +631,26 @@ async fn an_aggregator_changing_its_copy_never_overwrites_the_original() {
     // hnrss-style descriptions carry live point counts; the blog post is the story.
     let server = Server::start();
     let ws = Workspace::new();
-    let blog = rss("Blog", &[("post", "The post", "https://blog.example/post", "<p>The full article text.</p>")]);
-    let hn = |points: u32| rss("HN", &[("hn-1", "The post", "https://blog.example/post", &format!("<p>Points: {points}</p>"))]);
+    let blog = rss(
+        "Blog",
+        &[(
+            "post",
+            "The post",
+            "https://blog.example/post",
+            "<p>The full article text.</p>",
+        )],
+    );
+    let hn = |points: u32| {
+        rss(
+            "HN",
+            &[(
+                "hn-1",
+                "The post",
+                "https://blog.example/post",
+                &format!("<p>Points: {points}</p>"),
+            )],
+        )
+    };
     let ub = server.route("/blog", Route::feed(blog));
     let uh = server.route("/hn", Route::feed(hn(10)));
     ws.write_config("concurrency = 1", &[("Blog", &ub), ("HN", &uh)]);
@@ -649,7 +679,9 @@ async fn a_publisher_adding_guids_later_does_not_duplicate_its_stories() {
     server.route("/r", Route::feed(with_guid));
     let round = ws.poll().await;
     match result_of(&round, "R") {
-        FeedResult::Stored { counts, .. } => assert_eq!((counts.new, counts.also_elsewhere), (0, 0)),
+        FeedResult::Stored { counts, .. } => {
+            assert_eq!((counts.new, counts.also_elsewhere), (0, 0))
+        }
         other => panic!("{other:?}"),
     }
     assert_eq!(ws.stories().await.len(), 1);

@@ -5,5 +5,6 @@ mod support;
 
 mod cli;
 mod corpus;
+mod daemon;
 mod failures;
 mod ingest;

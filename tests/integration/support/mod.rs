@@ -83,6 +83,30 @@ impl Workspace {
         s
     }
 
+    /// Writes feeds.toml verbatim.
+    pub fn write_config_text(&self, text: &str) {
+        std::fs::write(self.config_path(), text).unwrap();
+    }
+
+    /// Starts `gleaner run` in this workspace; its stderr goes to `daemon-N.log`.
+    pub fn start_daemon(&self) -> Daemon {
+        let n = std::fs::read_dir(self.dir.path())
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().starts_with("daemon-"))
+            .count();
+        let log = self.path(&format!("daemon-{n}.log"));
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_gleaner"))
+            .arg("run")
+            .current_dir(self.dir.path())
+            .env("RUST_LOG", "gleaner=debug")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap();
+        Daemon { child, log }
+    }
+
     /// Runs the real binary in this workspace.
     pub fn gleaner(&self, args: &[&str]) -> Output {
         run_in(self.dir.path(), args)
@@ -128,4 +152,65 @@ pub fn rss(title: &str, items: &[(&str, &str, &str, &str)]) -> String {
     }
     s.push_str("</channel></rss>\n");
     s
+}
+
+/// A `gleaner run` child process; killed with SIGKILL if a test forgets it.
+pub struct Daemon {
+    pub child: std::process::Child,
+    pub log: PathBuf,
+}
+
+impl Daemon {
+    /// Sends a signal by name (`TERM`, `INT`, `HUP`, `KILL`).
+    pub fn signal(&self, sig: &str) {
+        let status = std::process::Command::new("kill")
+            .arg(format!("-{sig}"))
+            .arg(self.child.id().to_string())
+            .status()
+            .unwrap();
+        assert!(status.success(), "kill -{sig} failed");
+    }
+
+    /// Waits for the process to exit, at most `limit`.
+    pub async fn wait(&mut self, limit: std::time::Duration) -> Option<std::process::ExitStatus> {
+        let deadline = std::time::Instant::now() + limit;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return Some(status);
+            }
+            if std::time::Instant::now() > deadline {
+                return None;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
+    pub fn is_running(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_none()
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if self.is_running() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// Waits until `cond` holds, checking every 50 ms, at most `limit`; returns whether it held.
+pub async fn eventually(limit: std::time::Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let deadline = std::time::Instant::now() + limit;
+    while std::time::Instant::now() < deadline {
+        if cond() {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    cond()
 }

@@ -31,6 +31,11 @@ pub enum Route {
     Hang,
     /// A body of this many bytes, streamed; with or without Content-Length.
     Huge { bytes: usize, declare_length: bool },
+    /// A feed answered after a delay.
+    Slow { delay: Duration, body: Vec<u8> },
+    /// An RSS feed that gains `per_request` new items at every request (item ids are global
+    /// and unique to the path), so every fetch stores something new.
+    Growing { per_request: usize },
 }
 
 impl Route {
@@ -66,12 +71,18 @@ impl Route {
 pub struct Seen {
     pub path: String,
     pub headers: HashMap<String, String>,
+    /// When the request arrived.
+    pub at: std::time::Instant,
+    /// Requests (this one included) in flight to the same Host header at arrival.
+    pub concurrent_for_host: usize,
 }
 
 #[derive(Default)]
 struct State {
     routes: HashMap<String, Route>,
     seen: Vec<Seen>,
+    in_flight: HashMap<String, usize>,
+    growth: HashMap<String, usize>,
 }
 
 /// A running server; stops when the test process ends.
@@ -155,16 +166,42 @@ async fn handle(mut sock: TcpStream, state: Arc<Mutex<State>>) -> std::io::Resul
         .filter_map(|l| l.split_once(':'))
         .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
         .collect();
-    let route = {
+    let host = headers.get("host").cloned().unwrap_or_default();
+    let (route, served) = {
         let mut st = state.lock().unwrap();
+        let n = st.in_flight.entry(host.clone()).or_default();
+        *n += 1;
+        let concurrent_for_host = *n;
         st.seen.push(Seen {
             path: path.clone(),
             headers: headers.clone(),
+            at: std::time::Instant::now(),
+            concurrent_for_host,
         });
-        st.routes.get(&path).cloned()
+        let route = st.routes.get(&path).cloned();
+        let served = if let Some(Route::Growing { per_request }) = &route {
+            let g = st.growth.entry(path.clone()).or_default();
+            *g += per_request;
+            *g
+        } else {
+            0
+        };
+        (route, served)
     };
+    let result = answer(&mut sock, &path, &headers, route, served).await;
+    *state.lock().unwrap().in_flight.entry(host).or_default() -= 1;
+    result
+}
+
+async fn answer(
+    sock: &mut TcpStream,
+    path: &str,
+    headers: &HashMap<String, String>,
+    route: Option<Route>,
+    served: usize,
+) -> std::io::Result<()> {
     let Some(route) = route else {
-        return respond(&mut sock, 404, &[], b"not found").await;
+        return respond(sock, 404, &[], b"not found").await;
     };
     match route {
         Route::Feed {
@@ -185,22 +222,49 @@ async fn handle(mut sock: TcpStream, state: Arc<Mutex<State>>) -> std::io::Resul
                 h.push(("Last-Modified".into(), l));
             }
             if etag_match || lm_match {
-                respond(&mut sock, 304, &h, b"").await
+                respond(sock, 304, &h, b"").await
             } else {
-                respond(&mut sock, 200, &h, &body).await
+                respond(sock, 200, &h, &body).await
             }
         }
         Route::Raw {
             status,
             headers,
             body,
-        } => respond(&mut sock, status, &headers, &body).await,
+        } => respond(sock, status, &headers, &body).await,
         Route::Redirect { status, location } => {
-            respond(&mut sock, status, &[("Location".into(), location)], b"").await
+            respond(sock, status, &[("Location".into(), location)], b"").await
         }
         Route::Hang => {
             tokio::time::sleep(Duration::from_secs(600)).await;
             Ok(())
+        }
+        Route::Slow { delay, body } => {
+            tokio::time::sleep(delay).await;
+            respond(
+                sock,
+                200,
+                &[("Content-Type".into(), "application/rss+xml".into())],
+                &body,
+            )
+            .await
+        }
+        Route::Growing { .. } => {
+            let mut doc = String::from("<rss version=\"2.0\"><channel><title>Growing</title>");
+            // The newest 50 items, as a real feed would show.
+            for i in served.saturating_sub(50)..served {
+                doc.push_str(&format!(
+                    "<item><guid>{path}-{i}</guid><title>Item {i} of {path}</title><link>https://grow.example{path}/{i}</link><description>body {i}</description></item>"
+                ));
+            }
+            doc.push_str("</channel></rss>");
+            respond(
+                sock,
+                200,
+                &[("Content-Type".into(), "application/rss+xml".into())],
+                doc.as_bytes(),
+            )
+            .await
         }
         Route::Huge {
             bytes,
