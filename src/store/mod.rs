@@ -25,7 +25,7 @@ pub use stories::StoryFilter;
 pub enum StoreError {
     #[error("cannot open database {path}: {source}")]
     Open { path: PathBuf, source: sqlx::Error },
-    #[error("cannot create the directory for database {path}: {source}")]
+    #[error("cannot create or lock the files of database {path}: {source}")]
     Dir {
         path: PathBuf,
         source: std::io::Error,
@@ -58,6 +58,14 @@ impl Store {
             path: path.to_owned(),
             source,
         };
+        // Creating and migrating are serialized across processes (a reader started while the
+        // daemon creates the database must not migrate it too). The lock is a sidecar file:
+        // SQLite's own POSIX locks on the database file would be dropped if we closed another
+        // descriptor of it.
+        let lock = Self::lock_for_setup(path).await.map_err(|source| StoreError::Dir {
+            path: path.to_owned(),
+            source,
+        })?;
         let options = SqliteConnectOptions::from_str("sqlite:")
             .map_err(open_err)?
             .filename(path)
@@ -79,7 +87,24 @@ impl Store {
                 path: path.to_owned(),
                 source,
             })?;
+        drop(lock);
         Ok(Store { pool })
+    }
+
+    async fn lock_for_setup(path: &Path) -> std::io::Result<std::fs::File> {
+        let mut lock_path = path.as_os_str().to_owned();
+        lock_path.push(".lock");
+        tokio::task::spawn_blocking(move || {
+            let f = std::fs::OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(&lock_path)?;
+            f.lock()?;
+            Ok(f)
+        })
+        .await
+        .map_err(std::io::Error::other)?
     }
 
     /// Closes the pool, checkpointing the WAL.
