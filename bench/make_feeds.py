@@ -17,7 +17,7 @@ words = ("kubernetes deploy latency postgres incident review scaling cache queue
          "observability tracing rollout canary terraform release café naïve über").split()
 os.makedirs(os.path.join(out, "feeds"), exist_ok=True)
 with open(os.path.join(out, "feeds.toml"), "w") as cfg:
-    cfg.write('[storage]\npath = "bench.db"\n[fetch]\nconcurrency = 16\nper_host = 16\n')
+    cfg.write('[storage]\npath = "bench.db"\n[fetch]\nconcurrency = 16\nper_host = 16\nhost_delay = "0s"\n')
     for f in range(n):
         items = []
         for i in range(30):
