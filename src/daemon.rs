@@ -219,6 +219,9 @@ fn log_report(r: &poll::FeedReport) {
         .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
         .unwrap_or_else(|| "never".into());
     let line = output::round::feed_line(r);
+    if r.state == crate::model::FeedState::Dead {
+        tracing::warn!(feed = %r.name, "dead: failing for longer than [schedule] dead_after; still retried at the longest backoff — check the URL or remove the feed");
+    }
     match &r.result {
         FeedResult::Failed(_) | FeedResult::Gone => {
             tracing::warn!(feed = %r.name, next_due = %next, state = r.state.as_str(), "{line}")

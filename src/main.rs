@@ -106,9 +106,14 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 })
         }
         Command::Status(args) => {
-            let db = match &cli.db {
-                Some(db) if !cli.config.exists() => db.clone(),
-                _ => load_config(&cli)?.1,
+            let config = match &cli.db {
+                Some(_) if !cli.config.exists() => None,
+                _ => Some(load_config(&cli)?),
+            };
+            let db = match (&cli.db, &config) {
+                (Some(db), _) => db.clone(),
+                (None, Some((_, db))) => db.clone(),
+                (None, None) => unreachable!("without --db the config is loaded"),
             };
             let store = open_store(&db).await?;
             let rows = store
@@ -116,6 +121,10 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 .await
                 .map_err(|e| (EXIT_DATABASE, e.to_string()))?;
             let now = chrono::Utc::now();
+            let rows = match &config {
+                Some((config, _)) => output::status::with_unseen(rows, config, now),
+                None => rows,
+            };
             let text = if args.json {
                 output::status::json(&rows, now)
             } else {

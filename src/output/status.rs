@@ -12,6 +12,47 @@ use serde::Serialize;
 
 use crate::model::{FeedState, FeedStatus};
 
+/// Adds the configured feeds the database has not seen yet (no poll or run since they were
+/// added) as `new` rows, without writing anything: `status` is a reader.
+pub fn with_unseen(
+    mut rows: Vec<FeedStatus>,
+    config: &crate::config::Config,
+    now: DateTime<Utc>,
+) -> Vec<FeedStatus> {
+    for f in &config.feeds {
+        if rows.iter().any(|r| r.row.url == f.url.as_str()) {
+            continue;
+        }
+        rows.push(FeedStatus {
+            row: crate::model::FeedRow {
+                id: 0,
+                name: f.name.clone(),
+                url: f.url.to_string(),
+                moved_to: None,
+                section: f.section.clone(),
+                etag: None,
+                last_modified: None,
+                body_hash: None,
+                state: FeedState::Active,
+                retry_after: None,
+                consecutive_failures: 0,
+                created_at: now,
+                last_fetched_at: None,
+                last_success_at: None,
+                next_due: None,
+                schedule: Some(config.schedule_of(f).to_string()),
+                ttl_minutes: None,
+                max_age_seconds: None,
+                expires_at: None,
+            },
+            last_status: None,
+            last_error: None,
+            stories: 0,
+        });
+    }
+    rows
+}
+
 /// The state word for a feed at `now`.
 pub fn state_of(s: &FeedStatus, now: DateTime<Utc>) -> &'static str {
     let r = &s.row;

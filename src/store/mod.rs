@@ -62,10 +62,12 @@ impl Store {
         // daemon creates the database must not migrate it too). The lock is a sidecar file:
         // SQLite's own POSIX locks on the database file would be dropped if we closed another
         // descriptor of it.
-        let lock = Self::lock_for_setup(path).await.map_err(|source| StoreError::Dir {
-            path: path.to_owned(),
-            source,
-        })?;
+        let lock = Self::lock_for_setup(path)
+            .await
+            .map_err(|source| StoreError::Dir {
+                path: path.to_owned(),
+                source,
+            })?;
         let options = SqliteConnectOptions::from_str("sqlite:")
             .map_err(open_err)?
             .filename(path)

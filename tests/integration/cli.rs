@@ -208,3 +208,17 @@ fn help_explains_itself() {
     let out = ws.gleaner(&["poll", "--help"]);
     assert!(stdout(&out).contains("Exits 0 when"));
 }
+
+#[test]
+fn status_lists_configured_feeds_before_any_poll_without_writing_them() {
+    let ws = Workspace::new();
+    ws.write_config("", &[("Never polled", "https://n.example/feed")]);
+    let out = ws.gleaner(&["status", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v[0]["name"], "Never polled");
+    assert_eq!(v[0]["state"], "new");
+    assert_eq!(v[0]["schedule"], "every 1h");
+    let text = stdout(&ws.gleaner(&["status"]));
+    assert!(text.contains("Never polled  new"), "{text}");
+}
