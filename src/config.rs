@@ -24,6 +24,10 @@ pub struct Config {
     /// `[schedule]`: the default schedule, jitter and when a failing feed is dead.
     pub schedule: Policy,
     pub daemon: DaemonSettings,
+    /// `[keywords]` and `[scoring]`.
+    pub scoring: ScoringSettings,
+    /// `[output]`: where and how the editorial outputs are written.
+    pub output: OutputSettings,
     pub feeds: Vec<FeedConfig>,
 }
 
@@ -31,6 +35,80 @@ impl Config {
     /// The schedule a feed follows: its own, else the default.
     pub fn schedule_of<'a>(&'a self, feed: &'a FeedConfig) -> &'a Schedule {
         feed.schedule.as_ref().unwrap_or(&self.schedule.default)
+    }
+}
+
+/// How stories are scored against the editor's keywords.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScoringSettings {
+    /// `[keywords]`: phrase (or `prefix*`) → weight; negative weights push stories down.
+    pub keywords: Vec<(String, f64)>,
+    /// Terms that hide a story whatever its score.
+    pub veto: Vec<String>,
+    /// A term in the title counts this much (once).
+    pub title_weight: f64,
+    /// A term in the body counts this much per hit, up to `body_cap` hits.
+    pub body_weight: f64,
+    pub body_cap: u32,
+    /// Recency decay: a story's score halves every `half_life`.
+    pub half_life: Duration,
+    /// Added per feed beyond the first that carried the story.
+    pub multi_source_bonus: f64,
+    /// Per-host multipliers (`[scoring.hosts]`), matched on the story's host and its parents.
+    pub hosts: Vec<(String, f64)>,
+}
+
+impl Default for ScoringSettings {
+    fn default() -> Self {
+        ScoringSettings {
+            keywords: Vec::new(),
+            veto: Vec::new(),
+            title_weight: 3.0,
+            body_weight: 1.0,
+            body_cap: 3,
+            half_life: Duration::from_secs(3 * 24 * 3600),
+            multi_source_bonus: 1.0,
+            hosts: Vec::new(),
+        }
+    }
+}
+
+/// Where the editorial outputs go and what shape they take.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutputSettings {
+    /// Resolved against the directory of feeds.toml when relative (default `out`).
+    pub dir: PathBuf,
+    /// The newsletter's sections, in issue order.
+    pub sections: Vec<String>,
+    /// Candidates shown per section.
+    pub per_section: usize,
+    /// Without a published issue, the candidate window is this many days.
+    pub window_days: u32,
+    /// Events and Jobs links may come back as candidates this long after being used.
+    pub repeat_days: u32,
+    /// Entries in `curated.atom`.
+    pub curated_size: usize,
+    /// The newsletter's name (draft heading, feed title).
+    pub title: String,
+    /// The authority in `tag:` ids of the curated feed (a domain or email you control).
+    pub tag_authority: String,
+    /// The newsletter's home page, linked from the curated feed.
+    pub link: Option<Url>,
+}
+
+impl OutputSettings {
+    fn with_dir(dir: PathBuf) -> OutputSettings {
+        OutputSettings {
+            dir,
+            sections: ["News", "Jobs", "Events", "Tools"].map(String::from).to_vec(),
+            per_section: 15,
+            window_days: 7,
+            repeat_days: 30,
+            curated_size: 50,
+            title: "gleaner picks".into(),
+            tag_authority: "gleaner.invalid".into(),
+            link: None,
+        }
     }
 }
 
@@ -95,6 +173,10 @@ pub struct FeedConfig {
     pub section: Option<String>,
     /// Its own schedule (`every` or `cron`); `None` follows `[schedule]`.
     pub schedule: Option<Schedule>,
+    /// Multiplies the keyword score of its stories (default 1).
+    pub weight: f64,
+    /// Extra keywords that apply to this feed's stories only.
+    pub keywords: Vec<(String, f64)>,
 }
 
 /// Every problem found in a config file.
@@ -159,7 +241,29 @@ pub enum LoadError {
     Invalid { path: PathBuf, errors: ConfigErrors },
 }
 
-const TOP_KEYS: &[&str] = &["storage", "fetch", "schedule", "daemon", "feeds"];
+const TOP_KEYS: &[&str] = &[
+    "storage", "fetch", "schedule", "daemon", "keywords", "scoring", "output", "feeds",
+];
+const SCORING_KEYS: &[&str] = &[
+    "title_weight",
+    "body_weight",
+    "body_cap",
+    "half_life",
+    "multi_source_bonus",
+    "veto",
+    "hosts",
+];
+const OUTPUT_KEYS: &[&str] = &[
+    "dir",
+    "sections",
+    "per_section",
+    "window_days",
+    "repeat_days",
+    "curated_size",
+    "title",
+    "tag_authority",
+    "link",
+];
 const SCHEDULE_KEYS: &[&str] = &["every", "cron", "timezone", "jitter", "dead_after"];
 const DAEMON_KEYS: &[&str] = &["grace"];
 const STORAGE_KEYS: &[&str] = &["path"];
@@ -171,7 +275,9 @@ const FETCH_KEYS: &[&str] = &[
     "per_host",
     "host_delay",
 ];
-const FEED_KEYS: &[&str] = &["name", "url", "section", "every", "cron", "timezone"];
+const FEED_KEYS: &[&str] = &[
+    "name", "url", "section", "every", "cron", "timezone", "weight", "keywords",
+];
 
 #[derive(Deserialize)]
 struct RawDoc {
@@ -179,6 +285,9 @@ struct RawDoc {
     fetch: Option<Spanned<toml::Table>>,
     schedule: Option<Spanned<toml::Table>>,
     daemon: Option<Spanned<toml::Table>>,
+    keywords: Option<Spanned<toml::Table>>,
+    scoring: Option<Spanned<toml::Table>>,
+    output: Option<Spanned<toml::Table>>,
     #[serde(default)]
     feeds: Vec<Spanned<toml::Table>>,
 }
@@ -233,6 +342,8 @@ impl Config {
         let fetch = v.fetch(raw.fetch.as_ref());
         let schedule = v.schedule(raw.schedule.as_ref());
         let daemon = v.daemon(raw.daemon.as_ref());
+        let scoring = v.scoring(raw.keywords.as_ref(), raw.scoring.as_ref());
+        let output = v.output(raw.output.as_ref(), base_dir);
         let feeds = v.feeds(&raw.feeds);
 
         if v.problems.is_empty() {
@@ -241,6 +352,8 @@ impl Config {
                 fetch,
                 schedule,
                 daemon,
+                scoring,
+                output,
                 feeds,
             })
         } else {
@@ -271,6 +384,30 @@ struct RawSchedule {
 }
 
 #[derive(Deserialize)]
+struct RawScoring {
+    title_weight: Option<f64>,
+    body_weight: Option<f64>,
+    body_cap: Option<i64>,
+    half_life: Option<toml::Value>,
+    multi_source_bonus: Option<f64>,
+    veto: Option<Vec<String>>,
+    hosts: Option<toml::Table>,
+}
+
+#[derive(Deserialize)]
+struct RawOutput {
+    dir: Option<PathBuf>,
+    sections: Option<Vec<String>>,
+    per_section: Option<i64>,
+    window_days: Option<i64>,
+    repeat_days: Option<i64>,
+    curated_size: Option<i64>,
+    title: Option<String>,
+    tag_authority: Option<String>,
+    link: Option<String>,
+}
+
+#[derive(Deserialize)]
 struct RawDaemon {
     grace: Option<toml::Value>,
 }
@@ -293,6 +430,8 @@ struct RawFeed {
     every: Option<String>,
     cron: Option<String>,
     timezone: Option<String>,
+    weight: Option<f64>,
+    keywords: Option<toml::Table>,
 }
 
 impl Validator<'_> {
@@ -469,6 +608,147 @@ impl Validator<'_> {
         out
     }
 
+    /// `phrase = weight` pairs, as in `[keywords]`, `[scoring.hosts]` and per-feed keywords.
+    fn weights(&mut self, table: &toml::Table, at: usize, ctx: &str, terms: bool) -> Vec<(String, f64)> {
+        let mut out = Vec::new();
+        for (k, v) in table {
+            let weight = match v {
+                toml::Value::Integer(i) => *i as f64,
+                toml::Value::Float(f) if f.is_finite() => *f,
+                other => {
+                    self.push(at, ctx, Some(k), format!("expected a number (the weight), got {other}"));
+                    continue;
+                }
+            };
+            if terms {
+                if let Err(m) = crate::score::check_term(k) {
+                    self.push(at, ctx, Some(k), m);
+                    continue;
+                }
+            }
+            out.push((k.clone(), weight));
+        }
+        out
+    }
+
+    fn scoring(
+        &mut self,
+        keywords: Option<&Spanned<toml::Table>>,
+        raw: Option<&Spanned<toml::Table>>,
+    ) -> ScoringSettings {
+        let mut out = ScoringSettings::default();
+        if let Some(k) = keywords {
+            out.keywords = self.weights(k.get_ref(), k.span().start, "[keywords]", true);
+        }
+        let Some(table) = raw else { return out };
+        let Some(s) = self.section::<RawScoring>(table, SCORING_KEYS, "[scoring]") else {
+            return out;
+        };
+        let at = table.span().start;
+        let ctx = "[scoring]";
+        for (key, value, slot) in [
+            ("title_weight", s.title_weight, &mut out.title_weight),
+            ("body_weight", s.body_weight, &mut out.body_weight),
+            ("multi_source_bonus", s.multi_source_bonus, &mut out.multi_source_bonus),
+        ] {
+            match value {
+                Some(v) if v.is_finite() && v >= 0.0 => *slot = v,
+                Some(v) => self.push(at, ctx, Some(key), format!("must be zero or more, got {v}")),
+                None => {}
+            }
+        }
+        if let Some(c) = s.body_cap {
+            match u32::try_from(c) {
+                Ok(c) => out.body_cap = c,
+                Err(_) => self.push(at, ctx, Some("body_cap"), format!("must be zero or more, got {c}")),
+            }
+        }
+        if let Some(h) = s.half_life {
+            match duration_value(&h) {
+                Ok(d) => out.half_life = d,
+                Err(m) => self.push(at, ctx, Some("half_life"), m),
+            }
+        }
+        for term in s.veto.unwrap_or_default() {
+            match crate::score::check_term(&term) {
+                Ok(()) => out.veto.push(term),
+                Err(m) => self.push(at, ctx, Some("veto"), m),
+            }
+        }
+        if let Some(hosts) = s.hosts {
+            out.hosts = self
+                .weights(&hosts, at, "[scoring.hosts]", false)
+                .into_iter()
+                .map(|(h, w)| (h.trim().trim_start_matches("www.").to_ascii_lowercase(), w))
+                .collect();
+            for (h, w) in &out.hosts {
+                if *w < 0.0 {
+                    self.push(at, "[scoring.hosts]", Some(h), "a host weight multiplies; use 0 to mute a host".into());
+                }
+            }
+        }
+        out
+    }
+
+    fn output(&mut self, raw: Option<&Spanned<toml::Table>>, base_dir: &Path) -> OutputSettings {
+        let mut out = OutputSettings::with_dir(base_dir.join("out"));
+        let Some(table) = raw else { return out };
+        let Some(o) = self.section::<RawOutput>(table, OUTPUT_KEYS, "[output]") else {
+            return out;
+        };
+        let at = table.span().start;
+        let ctx = "[output]";
+        if let Some(d) = o.dir {
+            out.dir = if d.is_relative() { base_dir.join(d) } else { d };
+        }
+        if let Some(sections) = o.sections {
+            let cleaned: Vec<String> = sections.iter().map(|s| s.trim().to_string()).collect();
+            if cleaned.is_empty() || cleaned.iter().any(String::is_empty) {
+                self.push(at, ctx, Some("sections"), "must list section names, none empty".into());
+            } else {
+                out.sections = cleaned;
+            }
+        }
+        for (key, value, slot) in [
+            ("per_section", o.per_section, &mut out.per_section),
+            ("curated_size", o.curated_size, &mut out.curated_size),
+        ] {
+            match value.map(usize::try_from) {
+                Some(Ok(n)) if n >= 1 => *slot = n,
+                Some(_) => self.push(at, ctx, Some(key), "must be 1 or more".into()),
+                None => {}
+            }
+        }
+        for (key, value, slot) in [
+            ("window_days", o.window_days, &mut out.window_days),
+            ("repeat_days", o.repeat_days, &mut out.repeat_days),
+        ] {
+            match value.map(u32::try_from) {
+                Some(Ok(n)) => *slot = n,
+                Some(Err(_)) => self.push(at, ctx, Some(key), "must be zero or more".into()),
+                None => {}
+            }
+        }
+        if let Some(t) = o.title.filter(|t| !t.trim().is_empty()) {
+            out.title = t.trim().to_string();
+        }
+        if let Some(a) = o.tag_authority {
+            let a = a.trim();
+            if a.is_empty() || a.contains(|c: char| c.is_whitespace() || c == ',') {
+                self.push(at, ctx, Some("tag_authority"), format!("`{a}` is not a domain name or email address"));
+            } else {
+                out.tag_authority = a.to_string();
+            }
+        }
+        if let Some(l) = o.link {
+            match Url::parse(l.trim()) {
+                Ok(u) if matches!(u.scheme(), "http" | "https") => out.link = Some(u),
+                _ => self.push(at, ctx, Some("link"), format!("`{l}` is not an http(s) URL")),
+            }
+        }
+        out
+    }
+
     fn daemon(&mut self, raw: Option<&Spanned<toml::Table>>) -> DaemonSettings {
         let mut out = DaemonSettings::default();
         let Some(table) = raw else { return out };
@@ -571,6 +851,18 @@ impl Validator<'_> {
                 );
                 continue;
             }
+            let weight = match f.weight {
+                Some(w) if w.is_finite() && w >= 0.0 => w,
+                Some(w) => {
+                    self.push(at, &label, Some("weight"), format!("must be zero or more, got {w}"));
+                    continue;
+                }
+                None => 1.0,
+            };
+            let keywords = match &f.keywords {
+                Some(k) => self.weights(k, at, &format!("{label}: keywords"), true),
+                None => Vec::new(),
+            };
             by_url.insert(url.clone(), name.clone());
             by_name.insert(name.clone(), i);
             out.push(FeedConfig {
@@ -578,6 +870,8 @@ impl Validator<'_> {
                 url,
                 section,
                 schedule,
+                weight,
+                keywords,
             });
         }
         out

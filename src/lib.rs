@@ -32,6 +32,10 @@ pub mod dedup;
 
 pub mod store;
 
+pub mod neardup;
+pub mod score;
+pub mod sections;
+
 pub mod output;
 pub mod poll;
 

@@ -1,0 +1,266 @@
+//! Near-duplicates: the same story at different URLs — a syndicated copy, a retitled repost, a
+//! GitHub release and the blog post announcing it — grouped under one candidate. Pure.
+//!
+//! Each story gets a [`Fingerprint`]: its significant title words (lower-cased, stop words
+//! dropped, `v1.2` read as `1.2`), the version numbers among them, the owner and repository
+//! names when the link is a GitHub URL, and a 64-bit SimHash of its body's word 3-shingles.
+//! Two stories are the same when one of these holds (thresholds tested on realistic pairs and
+//! non-pairs below):
+//!
+//! | rule | condition |
+//! |---|---|
+//! | same title | title-word Jaccard ≥ 0.8, with at least 3 significant words in the shorter title |
+//! | same text | SimHash Hamming distance ≤ 3 and both bodies ≥ 500 characters |
+//! | similar both | title Jaccard ≥ 0.5 and SimHash distance ≤ 10, both bodies ≥ 200 characters |
+//! | release | a shared version number, a shared name word (title or GitHub repo), different hosts |
+//!
+//! Groups are the connected components of these pairs.
+
+use std::collections::BTreeSet;
+
+/// Words too common to identify a story.
+const STOP: &[&str] = &[
+    "a", "an", "and", "announcing", "are", "as", "at", "be", "by", "for", "from", "has", "have",
+    "how", "in", "introducing", "is", "it", "its", "new", "now", "of", "on", "or", "our", "out",
+    "released", "release", "releases", "the", "this", "to", "we", "what", "why", "with", "you",
+    "your", "available", "version",
+];
+
+/// What near-duplicate detection compares.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fingerprint {
+    pub words: BTreeSet<String>,
+    pub versions: BTreeSet<String>,
+    /// Title words plus GitHub owner/repo words, versions excluded.
+    pub names: BTreeSet<String>,
+    pub simhash: u64,
+    pub body_len: usize,
+    pub host: String,
+}
+
+/// Computes the fingerprint of a story; `simhash` may be passed in when stored.
+pub fn fingerprint(title: &str, body: &str, url: Option<&str>, simhash: Option<u64>) -> Fingerprint {
+    let mut words = BTreeSet::new();
+    let mut versions = BTreeSet::new();
+    for w in crate::score::normalize_keep_dots(title).split_whitespace() {
+        let w = w.trim_matches('.');
+        let v = w.strip_prefix('v').unwrap_or(w);
+        if is_version(v) {
+            versions.insert(v.to_string());
+            words.insert(v.to_string());
+        } else if w.len() > 1 && !STOP.contains(&w) {
+            words.insert(w.to_string());
+        }
+    }
+    let mut names: BTreeSet<String> = words.iter().filter(|w| !versions.contains(*w)).cloned().collect();
+    let parsed = url.and_then(|u| url::Url::parse(u).ok());
+    let host = parsed
+        .as_ref()
+        .and_then(|u| u.host_str())
+        .map(|h| h.trim_start_matches("www.").to_ascii_lowercase())
+        .unwrap_or_default();
+    if host == "github.com"
+        && let Some(mut segs) = parsed.as_ref().and_then(|u| u.path_segments())
+    {
+        for seg in segs.by_ref().take(2) {
+            for w in crate::score::normalize(seg).split_whitespace() {
+                if w.len() > 1 && !STOP.contains(&w) {
+                    names.insert(w.to_string());
+                }
+            }
+        }
+    }
+    Fingerprint {
+        words,
+        versions,
+        names,
+        simhash: simhash.unwrap_or_else(|| self::simhash(body)),
+        body_len: body.chars().count(),
+        host,
+    }
+}
+
+fn is_version(w: &str) -> bool {
+    let parts: Vec<&str> = w.split('.').collect();
+    parts.len() >= 2 && parts.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// 64-bit SimHash of word 3-shingles (FNV-1a hashed), over at most the first 5,000 words.
+pub fn simhash(text: &str) -> u64 {
+    let norm = crate::score::normalize(text);
+    let words: Vec<&str> = norm.split_whitespace().take(5000).collect();
+    if words.is_empty() {
+        return 0;
+    }
+    let mut acc = [0i32; 64];
+    let shingles: Box<dyn Iterator<Item = &[&str]>> = if words.len() < 3 {
+        Box::new(std::iter::once(&words[..]))
+    } else {
+        Box::new(words.windows(3))
+    };
+    for sh in shingles {
+        let h = fnv1a(sh);
+        for (bit, a) in acc.iter_mut().enumerate() {
+            *a += if h >> bit & 1 == 1 { 1 } else { -1 };
+        }
+    }
+    acc.iter()
+        .enumerate()
+        .fold(0u64, |h, (bit, a)| if *a > 0 { h | 1 << bit } else { h })
+}
+
+fn fnv1a(words: &[&str]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for w in words {
+        for b in w.bytes().chain(std::iter::once(b' ')) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    h
+}
+
+fn jaccard(a: &BTreeSet<String>, b: &BTreeSet<String>) -> f64 {
+    let inter = a.intersection(b).count();
+    let union = a.len() + b.len() - inter;
+    if union == 0 { 0.0 } else { inter as f64 / union as f64 }
+}
+
+/// Why two stories are the same, or `None`.
+pub fn same_story(a: &Fingerprint, b: &Fingerprint) -> Option<&'static str> {
+    let title = jaccard(&a.words, &b.words);
+    let distance = (a.simhash ^ b.simhash).count_ones();
+    if title >= 0.8 && a.words.len().min(b.words.len()) >= 3 {
+        return Some("same title");
+    }
+    if distance <= 3 && a.body_len.min(b.body_len) >= 500 {
+        return Some("same text");
+    }
+    if title >= 0.5 && distance <= 10 && a.body_len.min(b.body_len) >= 200 {
+        return Some("similar title and text");
+    }
+    if a.host != b.host
+        && a.versions.intersection(&b.versions).next().is_some()
+        && a.names.intersection(&b.names).next().is_some()
+    {
+        return Some("same release");
+    }
+    None
+}
+
+/// Groups stories: returns, for each input, the index of its group's first member.
+pub fn group(prints: &[Fingerprint]) -> Vec<usize> {
+    let mut parent: Vec<usize> = (0..prints.len()).collect();
+    fn find(p: &mut [usize], mut i: usize) -> usize {
+        while p[i] != i {
+            p[i] = p[p[i]];
+            i = p[i];
+        }
+        i
+    }
+    for i in 0..prints.len() {
+        for j in i + 1..prints.len() {
+            if same_story(&prints[i], &prints[j]).is_some() {
+                let (a, b) = (find(&mut parent, i), find(&mut parent, j));
+                if a != b {
+                    parent[a.max(b)] = a.min(b);
+                }
+            }
+        }
+    }
+    (0..prints.len()).map(|i| find(&mut parent, i)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fp(title: &str, body: &str, url: &str) -> Fingerprint {
+        fingerprint(title, body, Some(url), None)
+    }
+
+    const ARTICLE: &str = "Our team moved the build farm from a fleet of long-lived Jenkins agents to \
+        ephemeral runners on Kubernetes. Each job now starts in a clean pod, pulls a cached image \
+        layer, and exits; the queue time dropped from minutes to seconds and flaky state between \
+        builds disappeared. We describe the autoscaler settings, the cache warmers, the cost \
+        model and the three outages we caused on the way, including the night the registry ran \
+        out of inodes. The post ends with the checklist we now use before every migration of \
+        shared infrastructure, and what we would do differently next time.";
+
+    #[test]
+    fn a_syndicated_copy_with_another_title_is_the_same_story() {
+        let a = fp("Ephemeral CI runners on Kubernetes", ARTICLE, "https://eng.acme.example/ci");
+        let b = fp("Acme's CI story", ARTICLE, "https://medium.example/@acme/ci");
+        assert_eq!(same_story(&a, &b), Some("same text"));
+        // With a footer added and a longer retitle, title and text together still match.
+        let c = fp("How Acme made CI ephemeral with Kubernetes", &format!("{ARTICLE} Originally published on the Acme blog."), "https://medium.example/@acme/ci");
+        assert_eq!(same_story(&a, &c), Some("similar title and text"));
+    }
+
+    #[test]
+    fn title_variants_are_the_same_story() {
+        let a = fp("Kubernetes 1.30: Uwubernetes", "Release notes.", "https://kubernetes.example/blog/1.30");
+        let b = fp("Kubernetes v1.30 Uwubernetes released", "Short summary.", "https://news.example/k8s-130");
+        assert_eq!(same_story(&a, &b), Some("same title"));
+    }
+
+    #[test]
+    fn a_github_release_and_its_announcement_are_the_same_story() {
+        let a = fp("v2.53.0 / 2024-06-16", "Changelog: native histograms …", "https://github.com/prometheus/prometheus/releases/tag/v2.53.0");
+        let b = fp("Prometheus 2.53.0 brings native histograms", "The Prometheus team announces 2.53.0 …", "https://prometheus.example/blog/2-53");
+        assert_eq!(same_story(&a, &b), Some("same release"));
+    }
+
+    #[test]
+    fn different_stories_stay_apart() {
+        let pairs = [
+            // Consecutive releases of one project.
+            (fp("Kubernetes 1.30 released", "notes", "https://k8s.example/130"), fp("Kubernetes 1.29 released", "notes", "https://k8s.example/129")),
+            // Two job ads from one board sharing a boilerplate half.
+            (
+                fp("Senior SRE at Acme", &format!("Acme runs payments for small shops; you will own the on-call rotation, the Terraform estate and our Postgres fleet. {BOILER}"), "https://jobs.example/1"),
+                fp("Senior SRE at Globex", &format!("Globex builds satellite ground stations; you will automate antenna scheduling and keep the telemetry pipeline alive. {BOILER}"), "https://jobs.example/2"),
+            ),
+            // Same topic, different articles.
+            (fp("Postgres vacuum explained", ARTICLE, "https://a.example/1"), fp("Postgres vacuum tuning at scale", "A different article entirely about autovacuum thresholds and bloat, with graphs from production and a comparison of settings across versions.", "https://b.example/2")),
+            // A release of another project with the same version number.
+            (fp("Terraform 1.5.0", "x", "https://github.com/hashicorp/terraform/releases/tag/v1.5.0"), fp("Vault 1.5.0 released", "y", "https://vault.example/blog")),
+            // Short generic titles.
+            (fp("Weekly notes", "a", "https://a.example/n"), fp("Weekly notes", "b", "https://b.example/n")),
+        ];
+        for (a, b) in &pairs {
+            assert_eq!(
+                same_story(a, b),
+                None,
+                "{:?} vs {:?}, distance {}",
+                a.words,
+                b.words,
+                (a.simhash ^ b.simhash).count_ones()
+            );
+        }
+    }
+
+    const BOILER: &str = "We offer a competitive salary, equity, 30 days of paid leave, a yearly \
+        learning budget, remote work within European time zones and a team that values written \
+        communication, blameless postmortems and sustainable on-call. Apply with a CV and a short \
+        note; we answer every application within two weeks.";
+
+    #[test]
+    fn groups_are_connected_components() {
+        let prints = [
+            fp("Kubernetes 1.30: Uwubernetes", "", "https://a.example/1"),
+            fp("Unrelated post about caching", "", "https://b.example/2"),
+            fp("Kubernetes v1.30 Uwubernetes released", "", "https://c.example/3"),
+            fp("Uwubernetes: Kubernetes 1.30", "", "https://d.example/4"),
+        ];
+        assert_eq!(group(&prints), vec![0, 1, 0, 0]);
+    }
+
+    #[test]
+    fn simhash_is_stable_and_close_for_close_texts() {
+        assert_eq!(simhash(ARTICLE), simhash(ARTICLE));
+        let near = (simhash(ARTICLE) ^ simhash(&ARTICLE.replace("inodes", "disk"))).count_ones();
+        let far = (simhash(ARTICLE) ^ simhash(BOILER)).count_ones();
+        assert!(near < 10 && far > 15, "near {near}, far {far}");
+    }
+}

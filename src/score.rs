@@ -1,0 +1,485 @@
+//! Keyword scoring with reasons. Pure: a [`Scorer`] is compiled once from the config and scores
+//! stories deterministically; recency decay is applied separately, at an explicit `as_of` time.
+//!
+//! Matching is case-insensitive on word boundaries: text and terms are lower-cased and every run
+//! of characters that are not letters or digits becomes one space, so `continuous delivery`
+//! matches `Continuous-Delivery` and `Continuous delivery.`; `deploy*` matches any word that
+//! starts with `deploy`. All terms (global, per-feed, veto) go into one Aho–Corasick automaton,
+//! so thousands of keywords cost one pass over the text.
+//!
+//! The score of a story, before decay (its *base*):
+//!
+//! ```text
+//! keyword score = Σ over matched terms: weight × title_weight        (if in the title; once)
+//!                                     + weight × body_weight × min(hits in body, body_cap)
+//! base          = keyword score × feed weight × host weight + multi_source_bonus × (sources − 1)
+//! score         = base × 0.5^(age / half_life)          (age at `as_of`; never negative)
+//! ```
+//!
+//! The feed weight is the highest weight among the feeds that carried the story; the host weight
+//! is that of the story's host or its nearest listed parent domain. A veto term anywhere hides
+//! the story. Every part is kept in an [`Explanation`].
+
+use std::collections::HashMap;
+
+use aho_corasick::{AhoCorasick, MatchKind};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::config::Config;
+
+/// Longest body text scored, in bytes: a 1 MB post cannot cost more than this.
+pub const MAX_BODY: usize = 64 * 1024;
+
+/// Lower-cases `text` and turns every run of non-alphanumerics into one space, with a space at
+/// both ends, so that word boundaries are spaces.
+pub fn normalize(text: &str) -> String {
+    normalize_with(text, |c| c.is_alphanumeric())
+}
+
+/// [`normalize`], keeping `.` inside words (so `1.30` and `v2.53.0` stay whole).
+pub fn normalize_keep_dots(text: &str) -> String {
+    normalize_with(text, |c| c.is_alphanumeric() || c == '.')
+}
+
+fn normalize_with(text: &str, keep: impl Fn(char) -> bool) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push(' ');
+    let mut space = true;
+    for c in text.chars() {
+        if keep(c) {
+            for l in c.to_lowercase() {
+                out.push(l);
+            }
+            space = false;
+        } else if !space {
+            out.push(' ');
+            space = true;
+        }
+    }
+    if !space {
+        out.push(' ');
+    }
+    out
+}
+
+/// Whether a configured term can be matched: some letters or digits, `*` only at the end.
+pub fn check_term(term: &str) -> Result<(), String> {
+    let t = term.trim();
+    let body = t.strip_suffix('*').unwrap_or(t);
+    if body.contains('*') {
+        return Err(format!("`{term}`: `*` may only end a term (prefix match)"));
+    }
+    if normalize(body).trim().is_empty() {
+        return Err(format!("`{term}` has no letters or digits to match"));
+    }
+    Ok(())
+}
+
+/// What a configured term searches for.
+fn pattern(term: &str) -> (String, bool) {
+    let t = term.trim();
+    match t.strip_suffix('*') {
+        // Prefix: a word boundary before, anything after.
+        Some(prefix) => (format!(" {}", normalize(prefix).trim()), true),
+        None => (normalize(t), false),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Kind {
+    Keyword,
+    Veto,
+}
+
+#[derive(Debug, Clone)]
+struct Term {
+    label: String,
+    weight: f64,
+    kind: Kind,
+    /// `None`: applies to every story; else only to stories from this feed.
+    feed: Option<String>,
+}
+
+/// One matched term and what it added.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TermHit {
+    pub term: String,
+    /// `title` or `body`.
+    pub field: String,
+    pub hits: u32,
+    pub contribution: f64,
+    /// Set for a feed's own keyword.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub feed: Option<String>,
+}
+
+/// Why a story scored what it did (before decay).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Explanation {
+    pub terms: Vec<TermHit>,
+    pub keyword_score: f64,
+    /// The feed whose weight applied, and the weight.
+    pub feed: Option<String>,
+    pub feed_weight: f64,
+    pub host: Option<String>,
+    pub host_weight: f64,
+    pub sources: u32,
+    pub multi_source_bonus: f64,
+    pub base: f64,
+    pub vetoed_by: Option<String>,
+}
+
+/// A story as scoring sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct StoryText<'a> {
+    pub title: &'a str,
+    /// Plain text of the body.
+    pub body: &'a str,
+    /// Names of the feeds that carried it.
+    pub sources: &'a [String],
+    pub url: Option<&'a str>,
+}
+
+/// The compiled scoring config.
+#[derive(Debug)]
+pub struct Scorer {
+    matcher: Option<AhoCorasick>,
+    terms: Vec<Term>,
+    feed_weights: HashMap<String, f64>,
+    hosts: Vec<(String, f64)>,
+    title_weight: f64,
+    body_weight: f64,
+    body_cap: u32,
+    bonus: f64,
+    /// A short hash of everything above: stored scores with another version are stale.
+    pub version: String,
+}
+
+impl Scorer {
+    pub fn new(config: &Config) -> Scorer {
+        let s = &config.scoring;
+        let mut terms = Vec::new();
+        let mut patterns = Vec::new();
+        let mut add = |label: &str, weight: f64, kind: Kind, feed: Option<&str>| {
+            patterns.push(pattern(label).0);
+            terms.push(Term {
+                label: label.trim().to_string(),
+                weight,
+                kind,
+                feed: feed.map(str::to_string),
+            });
+        };
+        for (k, w) in &s.keywords {
+            add(k, *w, Kind::Keyword, None);
+        }
+        for v in &s.veto {
+            add(v, 0.0, Kind::Veto, None);
+        }
+        for f in &config.feeds {
+            for (k, w) in &f.keywords {
+                add(k, *w, Kind::Keyword, Some(&f.name));
+            }
+        }
+        let matcher = (!patterns.is_empty()).then(|| {
+            AhoCorasick::builder()
+                .match_kind(MatchKind::Standard)
+                .build(&patterns)
+                .expect("keyword patterns are plain strings")
+        });
+        let feed_weights: HashMap<String, f64> = config
+            .feeds
+            .iter()
+            .map(|f| (f.name.clone(), f.weight))
+            .collect();
+        let mut h = Sha256::new();
+        h.update(format!(
+            "{:?}|{:?}|{:?}|{}|{}|{}|{}",
+            terms.iter().map(|t| (&t.label, t.weight, t.kind as u8, &t.feed)).collect::<Vec<_>>(),
+            {
+                let mut w: Vec<_> = feed_weights.iter().collect();
+                w.sort_by(|a, b| a.0.cmp(b.0));
+                w
+            },
+            s.hosts,
+            s.title_weight,
+            s.body_weight,
+            s.body_cap,
+            s.multi_source_bonus
+        ));
+        let version = h.finalize()[..8].iter().map(|b| format!("{b:02x}")).collect();
+        Scorer {
+            matcher,
+            terms,
+            feed_weights,
+            hosts: s.hosts.clone(),
+            title_weight: s.title_weight,
+            body_weight: s.body_weight,
+            body_cap: s.body_cap,
+            bonus: s.multi_source_bonus,
+            version,
+        }
+    }
+
+    /// Per-term hit counts in normalized text (overlapping matches count, so `kubernetes` and
+    /// `kubernetes operator` both match "kubernetes operator").
+    fn count(&self, text: &str) -> Vec<u32> {
+        let mut counts = vec![0u32; self.terms.len()];
+        let Some(m) = &self.matcher else {
+            return counts;
+        };
+        for hit in m.find_overlapping_iter(text) {
+            counts[hit.pattern().as_usize()] += 1;
+        }
+        counts
+    }
+
+    /// Scores one story (before decay).
+    pub fn score(&self, story: &StoryText) -> Explanation {
+        let title = normalize(story.title);
+        let body_src = truncate_at_char(story.body, MAX_BODY);
+        let body = normalize(body_src);
+        let in_title = self.count(&title);
+        let in_body = self.count(&body);
+
+        let mut hits = Vec::new();
+        let mut keyword_score = 0.0;
+        let mut vetoed_by = None;
+        for (i, term) in self.terms.iter().enumerate() {
+            let (t, b) = (in_title[i], in_body[i]);
+            if t == 0 && b == 0 {
+                continue;
+            }
+            if let Some(feed) = &term.feed
+                && !story.sources.iter().any(|s| s == feed)
+            {
+                continue;
+            }
+            if term.kind == Kind::Veto {
+                vetoed_by.get_or_insert_with(|| term.label.clone());
+                continue;
+            }
+            if t > 0 {
+                let c = term.weight * self.title_weight;
+                keyword_score += c;
+                hits.push(TermHit {
+                    term: term.label.clone(),
+                    field: "title".into(),
+                    hits: t,
+                    contribution: round(c),
+                    feed: term.feed.clone(),
+                });
+            }
+            if b > 0 {
+                let c = term.weight * self.body_weight * f64::from(b.min(self.body_cap));
+                keyword_score += c;
+                hits.push(TermHit {
+                    term: term.label.clone(),
+                    field: "body".into(),
+                    hits: b,
+                    contribution: round(c),
+                    feed: term.feed.clone(),
+                });
+            }
+        }
+
+        let (feed, feed_weight) = story
+            .sources
+            .iter()
+            .map(|s| (s, self.feed_weights.get(s).copied().unwrap_or(1.0)))
+            .max_by(|a, b| a.1.total_cmp(&b.1).then_with(|| b.0.cmp(a.0)))
+            .map_or((None, 1.0), |(s, w)| (Some(s.clone()), w));
+        let host = story
+            .url
+            .and_then(|u| url::Url::parse(u).ok())
+            .and_then(|u| u.host_str().map(|h| h.trim_start_matches("www.").to_ascii_lowercase()));
+        let host_weight = host.as_deref().map_or(1.0, |h| self.host_weight(h));
+        let sources = story.sources.len() as u32;
+        let bonus = self.bonus * f64::from(sources.saturating_sub(1));
+        let base = keyword_score * feed_weight * host_weight + bonus;
+        Explanation {
+            terms: hits,
+            keyword_score: round(keyword_score),
+            feed,
+            feed_weight,
+            host,
+            host_weight,
+            sources,
+            multi_source_bonus: round(bonus),
+            base: round(base),
+            vetoed_by,
+        }
+    }
+
+    /// The weight of `host` or of its nearest listed parent (`github.com` for `gist.github.com`).
+    fn host_weight(&self, host: &str) -> f64 {
+        let mut h = host;
+        loop {
+            if let Some((_, w)) = self.hosts.iter().find(|(name, _)| name == h) {
+                return *w;
+            }
+            match h.split_once('.') {
+                Some((_, parent)) if parent.contains('.') => h = parent,
+                _ => return 1.0,
+            }
+        }
+    }
+}
+
+/// Recency decay at `as_of` for a story dated `date`: 1 when new (or dated in the future), ½
+/// after one half-life.
+pub fn decay(date: DateTime<Utc>, as_of: DateTime<Utc>, half_life: std::time::Duration) -> f64 {
+    let age = (as_of - date).num_seconds().max(0) as f64;
+    let hl = half_life.as_secs_f64().max(1.0);
+    0.5f64.powf(age / hl)
+}
+
+/// Scores are shown and compared at 3 decimals: deterministic across platforms.
+pub fn round(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+fn truncate_at_char(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn scorer(toml: &str) -> Scorer {
+        Scorer::new(&Config::parse(toml, Path::new("/")).unwrap())
+    }
+
+    fn sources(names: &[&str]) -> Vec<String> {
+        names.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn normalization_makes_word_boundaries_spaces() {
+        assert_eq!(normalize("Continuous-Delivery, at  SCALE!"), " continuous delivery at scale ");
+        assert_eq!(normalize("Naïve Über"), " naïve über ");
+        assert_eq!(normalize(""), " ");
+    }
+
+    #[test]
+    fn phrases_prefixes_and_word_boundaries() {
+        let s = scorer(
+            "[keywords]\n\"continuous delivery\" = 5\n\"deploy*\" = 2\ngo = 1\n[scoring]\ntitle_weight = 3\nbody_weight = 1\n",
+        );
+        let src = sources(&["Blog"]);
+        let e = s.score(&StoryText {
+            title: "Continuous-Delivery at Acme",
+            body: "We deployed. Deployments are boring. Go go gopher; golang is not go-ing.",
+            sources: &src,
+            url: None,
+        });
+        let got: Vec<(&str, &str, u32, f64)> = e
+            .terms
+            .iter()
+            .map(|h| (h.term.as_str(), h.field.as_str(), h.hits, h.contribution))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("continuous delivery", "title", 1, 15.0),
+                ("deploy*", "body", 2, 4.0),
+                // "go", "go", and "go" in "go-ing"; "gopher" and "golang" do not match.
+                ("go", "body", 3, 3.0),
+            ]
+        );
+        assert_eq!(e.keyword_score, 22.0);
+        assert_eq!(e.base, 22.0);
+    }
+
+    #[test]
+    fn weights_bonus_veto_and_feed_keywords() {
+        let s = scorer(
+            r#"
+[keywords]
+kubernetes = 2
+crypto = -4
+[scoring]
+title_weight = 3
+multi_source_bonus = 1.5
+veto = ["sponsored post"]
+[scoring.hosts]
+"github.com" = 2
+[[feeds]]
+name = "Releases"
+url = "https://github.com/k/k/releases.atom"
+weight = 1.5
+keywords = { helm = 1 }
+[[feeds]]
+name = "Other"
+url = "https://o.example/feed"
+"#,
+        );
+        let two = sources(&["Other", "Releases"]);
+        let e = s.score(&StoryText {
+            title: "Kubernetes and Helm",
+            body: "crypto",
+            sources: &two,
+            url: Some("https://gist.github.com/x"),
+        });
+        // (2×3 + 1×3 − 4×1) × 1.5 (Releases) × 2 (github.com via gist.github.com) + 1.5 × 1
+        assert_eq!(e.keyword_score, 5.0);
+        assert_eq!((e.feed.as_deref(), e.feed_weight, e.host_weight), (Some("Releases"), 1.5, 2.0));
+        assert_eq!(e.base, 16.5);
+        // A feed's own keyword applies only to its stories.
+        let one = sources(&["Other"]);
+        let e = s.score(&StoryText { title: "Helm", body: "", sources: &one, url: None });
+        assert!(e.terms.is_empty());
+        let e = s.score(&StoryText { title: "A Sponsored-Post about k8s", body: "", sources: &one, url: None });
+        assert_eq!(e.vetoed_by.as_deref(), Some("sponsored post"));
+    }
+
+    #[test]
+    fn decay_halves_per_half_life_from_as_of() {
+        let hl = std::time::Duration::from_secs(3 * 86400);
+        let t = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+        assert_eq!(decay(t("2026-11-20T00:00:00Z"), t("2026-11-20T00:00:00Z"), hl), 1.0);
+        assert_eq!(decay(t("2026-11-17T00:00:00Z"), t("2026-11-20T00:00:00Z"), hl), 0.5);
+        assert_eq!(decay(t("2026-11-14T00:00:00Z"), t("2026-11-20T00:00:00Z"), hl), 0.25);
+        assert_eq!(decay(t("2026-11-25T00:00:00Z"), t("2026-11-20T00:00:00Z"), hl), 1.0);
+    }
+
+    #[test]
+    fn versions_change_with_the_config_and_only_then() {
+        let a = scorer("[keywords]\nk8s = 1\n");
+        let b = scorer("[keywords]\nk8s = 1\n");
+        let c = scorer("[keywords]\nk8s = 2\n");
+        assert_eq!(a.version, b.version);
+        assert_ne!(a.version, c.version);
+    }
+
+    #[test]
+    fn bad_terms_are_rejected() {
+        assert!(check_term("*").is_err());
+        assert!(check_term("de*ploy").is_err());
+        assert!(check_term("--").is_err());
+        assert!(check_term("deploy*").is_ok());
+        assert!(Config::parse("[keywords]\n\"a*b\" = 1\nx = \"high\"\n", Path::new("/")).is_err());
+    }
+
+    #[test]
+    fn thousands_of_keywords_compile_into_one_matcher() {
+        let mut toml = String::from("[keywords]\n");
+        for i in 0..3000 {
+            toml.push_str(&format!("\"term{i}\" = 1\n"));
+        }
+        let s = scorer(&toml);
+        let src = sources(&["x"]);
+        let e = s.score(&StoryText { title: "term1 term2999", body: "term17", sources: &src, url: None });
+        assert_eq!(e.terms.len(), 3);
+    }
+}
