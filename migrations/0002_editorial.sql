@@ -11,6 +11,7 @@ CREATE TABLE scores (
     base          REAL    NOT NULL,   -- keyword score × source weight + multi-source bonus
     vetoed_by     TEXT,               -- the veto term, when one matched
     simhash       INTEGER NOT NULL,   -- of the story's text, for near-duplicate grouping
+    body_len      INTEGER NOT NULL,   -- characters of that text
     explanation   TEXT    NOT NULL,   -- JSON: terms, fields, contributions, weights
     scored_at     INTEGER NOT NULL
 );
@@ -22,6 +23,7 @@ CREATE TABLE decisions (
     section    TEXT,               -- overrides the suggested section
     blurb      TEXT,
     reason     TEXT,
+    also_at    TEXT,               -- JSON array: other URLs of the same story when picked
     decided_at INTEGER NOT NULL,
     issue      INTEGER REFERENCES issues (number)   -- set when published
 );

@@ -59,6 +59,133 @@ pub enum Command {
     Entries(EntriesArgs),
     /// Validate the config and print what gleaner understood, with each feed's next run times.
     Check,
+    /// The ranked candidates of the current window, by section, with why each one scored.
+    ///
+    /// The window runs from the last published issue (or [output] window_days back) to now.
+    /// Also rewrites out/candidates.md and out/candidates.json (unless --as-of or --since is
+    /// given, which only print).
+    Candidates(CandidatesArgs),
+    /// Pick a story for the next issue (ids come from `candidates`).
+    Pick(PickArgs),
+    /// Reject a story: it leaves the candidate list.
+    Reject(RejectArgs),
+    /// Take back an unpublished pick or reject.
+    Unpick(IdArg),
+    /// Add a link that is in no feed: fetch its title and description, store it and pick it.
+    Add(AddArgs),
+    /// Apply the ticks of an edited candidates file: [x] picks, [-] rejects, blurbs, sections.
+    ///
+    /// All or nothing: a malformed or duplicated marker is reported with its line and nothing
+    /// is applied.
+    Apply(ApplyArgs),
+    /// Show every part of a story's score.
+    Explain(ExplainArgs),
+    /// Recompute every score (after changing [keywords] or [scoring]).
+    Rescore,
+    /// Write out/issue-N.md: the picks in the newsletter's shape.
+    Draft(DraftArgs),
+    /// Publish issue N: its picks become used links and the next window starts now.
+    Publish(PublishArgs),
+    /// The week's top candidates per section, with counts of what was read.
+    Digest(DigestArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CandidatesArgs {
+    /// Print JSON: id, title, url, also_at, sources, section, published, score, why, excerpt.
+    #[arg(long)]
+    pub json: bool,
+    /// Start the window here instead of at the last published issue (YYYY-MM-DD or RFC 3339).
+    #[arg(long, value_name = "DATE", value_parser = parse_since)]
+    pub since: Option<DateTime<Utc>>,
+    /// Use this as "now" for the window and the recency decay, to replay a past week exactly.
+    #[arg(long, value_name = "DATETIME", value_parser = parse_since)]
+    pub as_of: Option<DateTime<Utc>>,
+    /// Only this section.
+    #[arg(long, value_name = "S")]
+    pub section: Option<String>,
+    /// At most this many candidates.
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+}
+
+#[derive(Debug, Args)]
+pub struct IdArg {
+    /// The story id (from `candidates`).
+    pub id: i64,
+}
+
+#[derive(Debug, Args)]
+pub struct PickArgs {
+    /// The story id (from `candidates`).
+    pub id: i64,
+    /// Put it in this section instead of the suggested one.
+    #[arg(long, value_name = "S")]
+    pub section: Option<String>,
+    /// The two or three sentences that introduce it in the issue.
+    #[arg(long, value_name = "TEXT")]
+    pub blurb: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RejectArgs {
+    /// The story id (from `candidates`).
+    pub id: i64,
+    /// Why, for the record.
+    #[arg(long, value_name = "R")]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    /// The page to add.
+    pub url: String,
+    #[arg(long, value_name = "S")]
+    pub section: Option<String>,
+    #[arg(long, value_name = "TEXT")]
+    pub blurb: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// The edited candidates file (usually out/candidates.md).
+    pub file: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    pub id: i64,
+    /// Compute the recency decay at this time instead of now.
+    #[arg(long, value_name = "DATETIME", value_parser = parse_since)]
+    pub as_of: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Args)]
+pub struct DraftArgs {
+    /// The issue number (default: the next one).
+    #[arg(long, value_name = "N")]
+    pub issue: Option<i64>,
+}
+
+#[derive(Debug, Args)]
+pub struct PublishArgs {
+    /// The issue number.
+    pub number: i64,
+}
+
+#[derive(Debug, Args)]
+pub struct DigestArgs {
+    /// The ISO week, e.g. 2014-W15 (default: the current week).
+    #[arg(long, value_name = "YYYY-Www")]
+    pub week: Option<String>,
+    #[arg(long, value_enum, default_value = "md")]
+    pub format: DigestFormatArg,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DigestFormatArg {
+    Md,
+    Html,
 }
 
 #[derive(Debug, Args)]

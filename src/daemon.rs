@@ -9,8 +9,8 @@
 //! - SIGHUP: re-read feeds.toml. A valid file takes effect at once (new feeds are fetched,
 //!   removed feeds stop, changed schedules are replanned); an invalid one is reported with all
 //!   its problems and the running config stays.
-//! - After a burst of fetches that stored new stories, the outputs are regenerated
-//!   ([`crate::output::regenerate`], the hook later outputs plug into).
+//! - After a burst of fetches that stored new stories, the stale scores are recomputed and the
+//!   outputs rewritten ([`crate::desk::refresh`]).
 
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -231,7 +231,7 @@ fn log_report(r: &poll::FeedReport) {
 }
 
 async fn regenerate_outputs(config: &Config, store: &Store, now: DateTime<Utc>, new: usize) {
-    match output::regenerate(config, store, now).await {
+    match crate::desk::refresh(config, store, now).await {
         Ok(written) => tracing::info!(
             new_stories = new,
             files = written.len(),

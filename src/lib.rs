@@ -36,10 +36,14 @@ pub mod neardup;
 pub mod score;
 pub mod sections;
 
+pub mod candidates;
+pub mod page;
+
 pub mod output;
 pub mod poll;
 
 pub mod daemon;
+pub mod desk;
 
 /// The User-Agent gleaner sends: `gleaner/<version> (+<repository>)`.
 pub const USER_AGENT: &str = concat!(

@@ -75,6 +75,14 @@ fn load_config(cli: &Cli) -> Result<(Config, PathBuf), Failure> {
     Ok((config, db))
 }
 
+fn desk_failure(e: gleaner::desk::DeskError) -> Failure {
+    use gleaner::desk::DeskError;
+    match e {
+        DeskError::Store(e) => (EXIT_DATABASE, e.to_string()),
+        other => (EXIT_FAILURE, other.to_string()),
+    }
+}
+
 async fn open_store(db: &std::path::Path) -> Result<Store, Failure> {
     Store::open(db)
         .await
@@ -195,6 +203,146 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 bar.finish_and_clear();
             }
             say(&output::round::summary(&round));
+            match gleaner::desk::refresh(&config, &store, chrono::Utc::now()).await {
+                Ok(files) => say(&format!(
+                    "candidates and curated feed written to {}",
+                    files.first().and_then(|f| f.parent()).unwrap_or(std::path::Path::new(".")).display()
+                )),
+                Err(e) => eprintln!("gleaner: outputs not written: {e}"),
+            }
+            store.close().await;
+            Ok(())
+        }
+        Command::Candidates(args) => {
+            let (config, db) = load_config(&cli)?;
+            let store = open_store(&db).await?;
+            let now = chrono::Utc::now();
+            let as_of = args.as_of.unwrap_or(now);
+            let filter = gleaner::candidates::Filter {
+                section: args.section.clone(),
+                limit: args.limit,
+            };
+            let (cands, since) = gleaner::desk::candidates(&config, &store, as_of, args.since, &filter)
+                .await
+                .map_err(desk_failure)?;
+            if args.as_of.is_none() && args.since.is_none() {
+                gleaner::desk::refresh(&config, &store, now).await.map_err(desk_failure)?;
+            }
+            let text = if args.json {
+                output::candidates::json(&cands)
+            } else {
+                output::candidates::markdown(&cands, since, as_of)
+            };
+            let mut out = std::io::stdout().lock();
+            let _ = out.write_all(text.as_bytes());
+            store.close().await;
+            Ok(())
+        }
+        Command::Pick(args) => {
+            let (config, db) = load_config(&cli)?;
+            let store = open_store(&db).await?;
+            let row = gleaner::desk::pick(&config, &store, args.id, args.section.clone(), args.blurb.clone(), chrono::Utc::now())
+                .await
+                .map_err(desk_failure)?;
+            say(&format!("picked #{} {}", row.story.id, row.story.title));
+            store.close().await;
+            Ok(())
+        }
+        Command::Reject(args) => {
+            let (config, db) = load_config(&cli)?;
+            let store = open_store(&db).await?;
+            let row = gleaner::desk::reject(&config, &store, args.id, args.reason.clone(), chrono::Utc::now())
+                .await
+                .map_err(desk_failure)?;
+            say(&format!("rejected #{} {}", row.story.id, row.story.title));
+            store.close().await;
+            Ok(())
+        }
+        Command::Unpick(args) => {
+            let (config, db) = load_config(&cli)?;
+            let store = open_store(&db).await?;
+            gleaner::desk::unpick(&config, &store, args.id, chrono::Utc::now())
+                .await
+                .map_err(desk_failure)?;
+            say(&format!("#{} is a candidate again", args.id));
+            store.close().await;
+            Ok(())
+        }
+        Command::Add(args) => {
+            let (config, db) = load_config(&cli)?;
+            let store = open_store(&db).await?;
+            let fetcher = Fetcher::new(&config.fetch)
+                .map_err(|e| (EXIT_FAILURE, format!("cannot build the HTTP client: {e}")))?;
+            let row = gleaner::desk::add(&config, &store, &fetcher, &args.url, args.section.clone(), args.blurb.clone(), chrono::Utc::now())
+                .await
+                .map_err(desk_failure)?;
+            say(&format!("added and picked #{} {}", row.story.id, row.story.title));
+            store.close().await;
+            Ok(())
+        }
+        Command::Apply(args) => {
+            let (config, db) = load_config(&cli)?;
+            let store = open_store(&db).await?;
+            let a = gleaner::desk::apply(&config, &store, &args.file, chrono::Utc::now())
+                .await
+                .map_err(desk_failure)?;
+            say(&format!("applied: {} picked, {} rejected, {} left as candidates", a.picked, a.rejected, a.untouched));
+            store.close().await;
+            Ok(())
+        }
+        Command::Explain(args) => {
+            let (config, db) = load_config(&cli)?;
+            let store = open_store(&db).await?;
+            let text = gleaner::desk::explain(&config, &store, args.id, args.as_of.unwrap_or_else(chrono::Utc::now))
+                .await
+                .map_err(desk_failure)?;
+            say(text.trim_end());
+            store.close().await;
+            Ok(())
+        }
+        Command::Rescore => {
+            let (config, db) = load_config(&cli)?;
+            let store = open_store(&db).await?;
+            let now = chrono::Utc::now();
+            let n = gleaner::desk::rescore(&config, &store, true, now).await.map_err(desk_failure)?;
+            gleaner::desk::refresh(&config, &store, now).await.map_err(desk_failure)?;
+            say(&format!("rescored {n} stories"));
+            store.close().await;
+            Ok(())
+        }
+        Command::Draft(args) => {
+            let (config, db) = load_config(&cli)?;
+            let store = open_store(&db).await?;
+            let (n, path, _) = gleaner::desk::draft(&config, &store, args.issue, chrono::Utc::now())
+                .await
+                .map_err(desk_failure)?;
+            say(&format!("issue {n} drafted: {}", path.display()));
+            store.close().await;
+            Ok(())
+        }
+        Command::Publish(args) => {
+            let (config, db) = load_config(&cli)?;
+            let store = open_store(&db).await?;
+            let n = gleaner::desk::publish(&config, &store, args.number, chrono::Utc::now())
+                .await
+                .map_err(desk_failure)?;
+            say(&format!("issue {} published with {n} items; the next window starts now", args.number));
+            store.close().await;
+            Ok(())
+        }
+        Command::Digest(args) => {
+            let (config, db) = load_config(&cli)?;
+            let store = open_store(&db).await?;
+            let week = args.week.clone().unwrap_or_else(|| gleaner::desk::week_of(chrono::Utc::now()));
+            let format = match args.format {
+                cli::DigestFormatArg::Md => gleaner::desk::DigestFormat::Markdown,
+                cli::DigestFormatArg::Html => gleaner::desk::DigestFormat::Html,
+            };
+            let (_, text) = gleaner::desk::digest(&config, &store, &week, format)
+                .await
+                .map_err(desk_failure)?;
+            let mut out = std::io::stdout().lock();
+            let _ = out.write_all(text.as_bytes());
             store.close().await;
             Ok(())
         }

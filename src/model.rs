@@ -234,3 +234,103 @@ pub struct StoryView {
     pub author: Option<String>,
     pub first_seen: DateTime<Utc>,
 }
+
+/// What scoring needs of a stored story.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScoreInput {
+    pub story_id: i64,
+    pub title: String,
+    pub url: Option<String>,
+    pub content_html: String,
+    pub excerpt: String,
+    /// Feed names, first one first.
+    pub sources: Vec<String>,
+}
+
+/// A computed score, ready to store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScoreRow {
+    pub story_id: i64,
+    pub version: String,
+    pub sources: i64,
+    pub base: f64,
+    pub vetoed_by: Option<String>,
+    pub simhash: u64,
+    pub body_len: i64,
+    /// JSON of `score::Explanation`.
+    pub explanation: String,
+}
+
+/// The editor's decision on a story.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Pick,
+    Reject,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Pick => "pick",
+            Verdict::Reject => "reject",
+        }
+    }
+}
+
+/// A stored decision.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DecisionRow {
+    pub story_id: i64,
+    pub verdict: Verdict,
+    pub section: Option<String>,
+    pub blurb: Option<String>,
+    pub reason: Option<String>,
+    pub also_at: Vec<String>,
+    pub decided_at: DateTime<Utc>,
+    pub issue: Option<i64>,
+}
+
+/// A story in the candidate window, with its score and what the editor did with it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PoolRow {
+    pub story: StoryView,
+    /// `None` until scored.
+    pub base: Option<f64>,
+    pub vetoed_by: Option<String>,
+    pub simhash: u64,
+    pub body_len: i64,
+    pub explanation: Option<String>,
+    /// The section configured on the feed that owns the story.
+    pub feed_section: Option<String>,
+    pub decision: Option<DecisionRow>,
+}
+
+/// A used link, from the ledger.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LedgerRow {
+    pub canonical_url: String,
+    pub issue: i64,
+    pub section: Option<String>,
+    pub used_at: DateTime<Utc>,
+}
+
+/// A picked story with everything the curated feed and the draft need.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PickedRow {
+    pub story: StoryView,
+    pub decision: DecisionRow,
+    /// The owning feed: name, URL, site URL.
+    pub origin: Option<(String, String, Option<String>)>,
+    pub feed_section: Option<String>,
+}
+
+/// What gleaner read in a period, for the digest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+pub struct Activity {
+    pub feeds_polled: i64,
+    pub fetches: i64,
+    pub stories_seen: i64,
+    /// Extra sources of stories seen (the same story from another feed).
+    pub duplicates_collapsed: i64,
+}

@@ -1,5 +1,21 @@
 //! Small text helpers shared by stages that must agree on them.
 
+/// Escapes text for HTML and XML, in element content and in quoted attribute values.
+pub fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
 /// Escapes every `&` that does not start a character or entity reference, and writes `&#X…;`
 /// as `&#x…;` (CDATA sections are left untouched).
 pub fn escape_bare_ampersands(text: &str) -> Option<String> {

@@ -141,21 +141,7 @@ pub fn sanitize(html: &str, base: Option<&Url>) -> String {
     drop_pixels_and_empty_frames(&clean)
 }
 
-/// Escapes plain text for inclusion in HTML; line breaks are kept.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 16);
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
+pub use crate::text::escape_html as escape;
 
 /// Plain text from HTML: tags dropped (block tags become spaces), entities decoded, script and
 /// style bodies skipped, whitespace collapsed.

@@ -6,6 +6,7 @@
 //! feed being written and never leaves half of one. Queries are checked at run time (no
 //! database needed to build).
 
+mod editorial;
 mod feeds;
 mod stories;
 

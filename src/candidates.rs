@@ -1,0 +1,239 @@
+//! The candidate list, assembled from the stories of a window. Pure: the caller loads the pool
+//! (stories with their base scores and decisions) and the ledger, and passes `as_of`, which is
+//! the only "now" used (for decay and for how long a used Events/Jobs link may repeat).
+//!
+//! 1. Drop vetoed and unscored stories.
+//! 2. Group near-duplicates (`neardup`); a group whose any member is decided (picked or
+//!    rejected) or whose any link is in the ledger leaves the list — except that Events and
+//!    Jobs links may come back for `repeat_days` after their use.
+//! 3. A group's candidate is its best-scoring member; the others become "also at" links, their
+//!    feeds join the sources.
+//! 4. Sections: the editor's (none yet for candidates), else the owning feed's, else the rules
+//!    in `sections`. Sections are listed in the configured order, unknown ones after; within a
+//!    section by score (then newest, then id), at most `per_section`.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::model::{LedgerRow, PoolRow};
+use crate::neardup;
+use crate::score::{self, Explanation};
+
+/// One entry of `why`: a matched term, or another factor of the score.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Why {
+    Term {
+        term: String,
+        field: String,
+        contribution: f64,
+    },
+    Factor {
+        factor: String,
+        value: f64,
+    },
+}
+
+/// One candidate.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Candidate {
+    /// The story id: what `pick`, `reject` and `explain` take.
+    pub id: i64,
+    pub title: String,
+    pub url: Option<String>,
+    /// Other URLs of the same story (near-duplicates).
+    pub also_at: Vec<String>,
+    pub sources: Vec<String>,
+    pub section: String,
+    pub published: Option<DateTime<Utc>>,
+    pub score: f64,
+    pub why: Vec<Why>,
+    pub excerpt: String,
+    /// Ids of the near-duplicates grouped under this candidate.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub also_ids: Vec<i64>,
+}
+
+/// Filters from the command line.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub section: Option<String>,
+    pub limit: Option<usize>,
+}
+
+/// The `why` list of an explanation at a given decay.
+pub fn why(e: &Explanation, decay: f64) -> Vec<Why> {
+    let mut out: Vec<Why> = e
+        .terms
+        .iter()
+        .map(|t| Why::Term {
+            term: t.term.clone(),
+            field: t.field.clone(),
+            contribution: t.contribution,
+        })
+        .collect();
+    if e.feed_weight != 1.0 {
+        out.push(Why::Factor {
+            factor: format!("feed weight ({})", e.feed.as_deref().unwrap_or("-")),
+            value: e.feed_weight,
+        });
+    }
+    if e.host_weight != 1.0 {
+        out.push(Why::Factor {
+            factor: format!("host weight ({})", e.host.as_deref().unwrap_or("-")),
+            value: e.host_weight,
+        });
+    }
+    if e.multi_source_bonus != 0.0 {
+        out.push(Why::Factor {
+            factor: format!("in {} feeds", e.sources),
+            value: e.multi_source_bonus,
+        });
+    }
+    out.push(Why::Factor {
+        factor: "recency decay".into(),
+        value: score::round(decay),
+    });
+    out
+}
+
+/// The date a story's age is measured from.
+pub fn date_of(row: &PoolRow) -> DateTime<Utc> {
+    row.story.published.unwrap_or(row.story.first_seen)
+}
+
+/// Builds the ranked candidate list.
+pub fn build(
+    pool: &[PoolRow],
+    ledger: &[LedgerRow],
+    config: &Config,
+    as_of: DateTime<Utc>,
+    filter: &Filter,
+) -> Vec<Candidate> {
+    let half_life = config.scoring.half_life;
+    let repeat = chrono::Duration::days(i64::from(config.output.repeat_days));
+    let used: HashMap<&str, &LedgerRow> = ledger.iter().map(|l| (l.canonical_url.as_str(), l)).collect();
+    let blocked_url = |url: &str| {
+        used.get(url).is_some_and(|l| {
+            let repeats = matches!(l.section.as_deref(), Some("Events" | "Jobs"));
+            !(repeats && as_of < l.used_at + repeat)
+        })
+    };
+
+    let live: Vec<&PoolRow> = pool
+        .iter()
+        .filter(|r| r.base.is_some() && r.vetoed_by.is_none())
+        .collect();
+    let prints: Vec<neardup::Fingerprint> = live
+        .iter()
+        .map(|r| {
+            let mut f = neardup::fingerprint(&r.story.title, "", r.story.url.as_deref(), Some(r.simhash));
+            f.body_len = r.body_len.max(0) as usize;
+            f
+        })
+        .collect();
+    let groups = neardup::group(&prints);
+    let mut members: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for (i, g) in groups.iter().enumerate() {
+        members.entry(*g).or_default().push(i);
+    }
+
+    let scored = |r: &PoolRow| {
+        let decay = score::decay(date_of(r), as_of, half_life);
+        (score::round(r.base.unwrap_or(0.0) * decay), decay)
+    };
+    let mut out = Vec::new();
+    for idx in members.values() {
+        let rows: Vec<&PoolRow> = idx.iter().map(|i| live[*i]).collect();
+        if rows.iter().any(|r| {
+            r.decision.is_some() || r.story.canonical_url.as_deref().is_some_and(blocked_url)
+        }) {
+            continue;
+        }
+        let best = *rows
+            .iter()
+            .max_by(|a, b| {
+                scored(a)
+                    .0
+                    .total_cmp(&scored(b).0)
+                    .then_with(|| b.story.id.cmp(&a.story.id))
+            })
+            .expect("groups are not empty");
+        let (total, decay) = scored(best);
+        let explanation: Option<Explanation> = best
+            .explanation
+            .as_deref()
+            .and_then(|j| serde_json::from_str(j).ok());
+        let mut sources = best.story.sources.clone();
+        let mut also_at = Vec::new();
+        let mut also_ids = Vec::new();
+        for r in &rows {
+            if r.story.id == best.story.id {
+                continue;
+            }
+            also_ids.push(r.story.id);
+            if let Some(u) = &r.story.url
+                && Some(u) != best.story.url.as_ref()
+                && !also_at.contains(u)
+            {
+                also_at.push(u.clone());
+            }
+            for s in &r.story.sources {
+                if !sources.contains(s) {
+                    sources.push(s.clone());
+                }
+            }
+        }
+        let section = crate::sections::suggest(
+            best.feed_section.as_deref(),
+            best.story.url.as_deref(),
+            &best.story.title,
+        );
+        out.push(Candidate {
+            id: best.story.id,
+            title: best.story.title.clone(),
+            url: best.story.url.clone(),
+            also_at,
+            sources,
+            section,
+            published: best.story.published,
+            score: total,
+            why: explanation.as_ref().map(|e| why(e, decay)).unwrap_or_default(),
+            excerpt: best.story.excerpt.clone(),
+            also_ids,
+        });
+    }
+
+    let order = |s: &str| {
+        config
+            .output
+            .sections
+            .iter()
+            .position(|c| c.eq_ignore_ascii_case(s))
+            .unwrap_or(usize::MAX)
+    };
+    out.sort_by(|a, b| {
+        order(&a.section)
+            .cmp(&order(&b.section))
+            .then_with(|| a.section.cmp(&b.section))
+            .then_with(|| b.score.total_cmp(&a.score))
+            .then_with(|| b.published.cmp(&a.published))
+            .then_with(|| a.id.cmp(&b.id))
+    });
+    let mut per: HashMap<String, usize> = HashMap::new();
+    out.retain(|c| {
+        let n = per.entry(c.section.clone()).or_default();
+        *n += 1;
+        *n <= config.output.per_section
+    });
+    if let Some(s) = &filter.section {
+        out.retain(|c| c.section.eq_ignore_ascii_case(s));
+    }
+    if let Some(l) = filter.limit {
+        out.truncate(l);
+    }
+    out
+}

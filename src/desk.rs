@@ -1,0 +1,499 @@
+//! The editorial orchestrator: scoring, the candidate list, decisions, drafts, publishing, the
+//! digest and the curated feed, in that order of data. Like `poll`, it is the only place that
+//! knows the order; the stages it calls (`score`, `candidates`, `output::*`) are pure, and the
+//! store does the I/O. Every function takes its "now" (or `as_of`) as an argument.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+
+use crate::candidates::{self, Candidate, Filter};
+use crate::clean;
+use crate::config::Config;
+use crate::model::{DecisionRow, PoolRow, ScoreRow, Verdict};
+use crate::output::{self, atomic_write};
+use crate::score::{self, Scorer, StoryText};
+use crate::store::{Store, StoreError};
+
+/// Errors of editorial commands, written for the editor.
+#[derive(Debug, thiserror::Error)]
+pub enum DeskError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cannot write {path}: {source}")]
+    Write { path: PathBuf, source: std::io::Error },
+    #[error("cannot read {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("no story with id {0} (ids are shown by `gleaner candidates`)")]
+    NoStory(i64),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{path}: nothing applied, {} problem{}:\n{}", .errors.len(), if .errors.len() == 1 { "" } else { "s" }, .errors.iter().map(|e| format!("  - {e}")).collect::<Vec<_>>().join("\n"))]
+    Apply {
+        path: PathBuf,
+        errors: Vec<output::candidates::MarkError>,
+    },
+    #[error("cannot add {url}: {reason}")]
+    Add { url: String, reason: String },
+}
+
+/// Scores stories whose score is missing or stale (all of them with `all`); returns how many.
+pub async fn rescore(config: &Config, store: &Store, all: bool, now: DateTime<Utc>) -> Result<usize, DeskError> {
+    let scorer = Scorer::new(config);
+    let inputs = store.score_inputs(&scorer.version, all).await?;
+    if inputs.is_empty() {
+        return Ok(0);
+    }
+    // Text extraction and matching are CPU work: off the async workers.
+    let rows = tokio::task::spawn_blocking(move || {
+        inputs
+            .iter()
+            .map(|i| {
+                let mut body = clean::html::text_of(&i.content_html);
+                if body.is_empty() {
+                    body = i.excerpt.clone();
+                }
+                let e = scorer.score(&StoryText {
+                    title: &i.title,
+                    body: &body,
+                    sources: &i.sources,
+                    url: i.url.as_deref(),
+                });
+                ScoreRow {
+                    story_id: i.story_id,
+                    version: scorer.version.clone(),
+                    sources: i.sources.len() as i64,
+                    base: e.base,
+                    vetoed_by: e.vetoed_by.clone(),
+                    simhash: crate::neardup::simhash(&body),
+                    body_len: body.chars().count() as i64,
+                    explanation: serde_json::to_string(&e).expect("explanations serialize"),
+                }
+            })
+            .collect::<Vec<_>>()
+    })
+    .await
+    .map_err(|e| DeskError::Invalid(format!("scoring failed: {e}")))?;
+    store.write_scores(&rows, now).await?;
+    Ok(rows.len())
+}
+
+/// The candidate window ending at `as_of`: from `since` if given, else from the last issue
+/// published before `as_of`, else `window_days` back.
+pub async fn window_start(
+    config: &Config,
+    store: &Store,
+    as_of: DateTime<Utc>,
+    since: Option<DateTime<Utc>>,
+) -> Result<DateTime<Utc>, DeskError> {
+    if let Some(s) = since {
+        return Ok(s);
+    }
+    let fallback = as_of - chrono::Duration::days(i64::from(config.output.window_days));
+    Ok(match store.last_issue().await? {
+        Some((_, at)) if at <= as_of => at,
+        _ => fallback,
+    })
+}
+
+/// The ranked candidates of the window ending at `as_of` (stale scores are refreshed first).
+pub async fn candidates(
+    config: &Config,
+    store: &Store,
+    as_of: DateTime<Utc>,
+    since: Option<DateTime<Utc>>,
+    filter: &Filter,
+) -> Result<(Vec<Candidate>, DateTime<Utc>), DeskError> {
+    rescore(config, store, false, as_of.max(Utc::now())).await?;
+    let start = window_start(config, store, as_of, since).await?;
+    let pool = store.window_pool(start, as_of).await?;
+    let ledger = store.ledger().await?;
+    Ok((candidates::build(&pool, &ledger, config, as_of, filter), start))
+}
+
+/// Rewrites every output file: `candidates.md`, `candidates.json`, `curated.atom`. Called after
+/// each poll, after the daemon stores new stories, and after every decision.
+pub async fn refresh(config: &Config, store: &Store, now: DateTime<Utc>) -> Result<Vec<PathBuf>, DeskError> {
+    let (cands, since) = candidates(config, store, now, None, &Filter::default()).await?;
+    let dir = &config.output.dir;
+    let md = dir.join("candidates.md");
+    let json = dir.join("candidates.json");
+    write(&md, &output::candidates::markdown(&cands, since, now))?;
+    write(&json, &output::candidates::json(&cands))?;
+    let atom = write_curated(config, store, now).await?;
+    Ok(vec![md, json, atom])
+}
+
+fn write(path: &Path, contents: &str) -> Result<(), DeskError> {
+    atomic_write(path, contents).map_err(|source| DeskError::Write {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+/// Rewrites `curated.atom` from the picks.
+pub async fn write_curated(config: &Config, store: &Store, now: DateTime<Utc>) -> Result<PathBuf, DeskError> {
+    let picked = store.all_picked(config.output.curated_size).await?;
+    let entries: Vec<output::atom::Entry> = picked
+        .iter()
+        .map(|p| output::atom::Entry {
+            story_id: p.story.id,
+            title: p.story.title.clone(),
+            url: p.story.url.clone(),
+            also_at: p.decision.also_at.clone(),
+            picked_at: p.decision.decided_at,
+            published: p.story.published,
+            summary: p
+                .decision
+                .blurb
+                .clone()
+                .filter(|b| !b.trim().is_empty())
+                .unwrap_or_else(|| p.story.excerpt.clone()),
+            section: section_of(&p.decision, p.feed_section.as_deref(), &p.story),
+            origin: p.origin.clone(),
+        })
+        .collect();
+    let info = output::atom::FeedInfo {
+        title: config.output.title.clone(),
+        tag_authority: config.output.tag_authority.clone(),
+        link: config.output.link.as_ref().map(|u| u.to_string()),
+        updated: entries.first().map_or(now, |e| e.picked_at),
+    };
+    let path = config.output.dir.join("curated.atom");
+    write(&path, &output::atom::render(&info, &entries))?;
+    Ok(path)
+}
+
+fn section_of(d: &DecisionRow, feed_section: Option<&str>, story: &crate::model::StoryView) -> String {
+    d.section
+        .clone()
+        .unwrap_or_else(|| crate::sections::suggest(feed_section, story.url.as_deref(), &story.title))
+}
+
+async fn story(store: &Store, id: i64) -> Result<PoolRow, DeskError> {
+    store.pool_row(id).await?.ok_or(DeskError::NoStory(id))
+}
+
+/// The other URLs of a story's near-duplicate group, as the candidate list shows them now.
+async fn also_at(config: &Config, store: &Store, id: i64, now: DateTime<Utc>) -> Result<Vec<String>, DeskError> {
+    let (cands, _) = candidates(config, store, now, None, &Filter::default()).await?;
+    Ok(cands
+        .iter()
+        .find(|c| c.id == id || c.also_ids.contains(&id))
+        .map(|c| {
+            let mut urls: Vec<String> = c.url.iter().cloned().chain(c.also_at.iter().cloned()).collect();
+            let own = cands.iter().find(|c| c.id == id).and_then(|c| c.url.clone());
+            urls.retain(|u| Some(u) != own.as_ref());
+            urls
+        })
+        .unwrap_or_default())
+}
+
+/// Picks a story (with an optional section and blurb) and rewrites the outputs.
+pub async fn pick(
+    config: &Config,
+    store: &Store,
+    id: i64,
+    section: Option<String>,
+    blurb: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<PoolRow, DeskError> {
+    let row = story(store, id).await?;
+    if row.decision.as_ref().is_some_and(|d| d.issue.is_some()) {
+        return Err(DeskError::Invalid(format!("story {id} was published in issue {}", row.decision.as_ref().and_then(|d| d.issue).unwrap_or(0))));
+    }
+    let keep = row.decision.as_ref().filter(|d| d.verdict == Verdict::Pick);
+    let decision = DecisionRow {
+        story_id: id,
+        verdict: Verdict::Pick,
+        section: section.or_else(|| keep.and_then(|d| d.section.clone())),
+        blurb: blurb.or_else(|| keep.and_then(|d| d.blurb.clone())),
+        reason: None,
+        also_at: also_at(config, store, id, now).await?,
+        decided_at: now,
+        issue: None,
+    };
+    store.decide(&decision, "pick").await?;
+    refresh(config, store, now).await?;
+    story(store, id).await
+}
+
+/// Rejects a story and rewrites the outputs.
+pub async fn reject(config: &Config, store: &Store, id: i64, reason: Option<String>, now: DateTime<Utc>) -> Result<PoolRow, DeskError> {
+    let row = story(store, id).await?;
+    if row.decision.as_ref().is_some_and(|d| d.issue.is_some()) {
+        return Err(DeskError::Invalid(format!("story {id} was already published")));
+    }
+    let decision = DecisionRow {
+        story_id: id,
+        verdict: Verdict::Reject,
+        section: None,
+        blurb: None,
+        reason,
+        also_at: Vec::new(),
+        decided_at: now,
+        issue: None,
+    };
+    store.decide(&decision, "reject").await?;
+    refresh(config, store, now).await?;
+    story(store, id).await
+}
+
+/// Takes back an unpublished pick or reject; the story returns to the candidates.
+pub async fn unpick(config: &Config, store: &Store, id: i64, now: DateTime<Utc>) -> Result<(), DeskError> {
+    story(store, id).await?;
+    if !store.undecide(id, now).await? {
+        return Err(DeskError::Invalid(format!("story {id} has no decision to take back (or it was published)")));
+    }
+    refresh(config, store, now).await?;
+    Ok(())
+}
+
+/// Adds a link that is in no feed: fetches the page for its title and description, stores it
+/// and picks it.
+pub async fn add(
+    config: &Config,
+    store: &Store,
+    fetcher: &crate::poll::Fetcher,
+    url: &str,
+    section: Option<String>,
+    blurb: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<PoolRow, DeskError> {
+    let err = |reason: String| DeskError::Add { url: url.to_string(), reason };
+    let parsed = url::Url::parse(url.trim()).map_err(|e| err(e.to_string()))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(err("only http and https links can be added".into()));
+    }
+    let fetched = crate::fetch::fetch(&fetcher.client, &fetcher.settings, &parsed, &Default::default())
+        .await
+        .map_err(|e| err(e.to_string()))?;
+    let (html, final_url) = match fetched {
+        crate::fetch::Fetched::Body(b) => {
+            let text = crate::parse::charset::decode(&b.bytes, None).text;
+            (text, b.meta.final_url)
+        }
+        other => return Err(err(format!("the server answered HTTP {}", other.meta().status))),
+    };
+    let meta = crate::page::extract(&html);
+    let link = meta
+        .canonical
+        .as_deref()
+        .and_then(|c| final_url.join(c).ok())
+        .filter(|u| matches!(u.scheme(), "http" | "https"))
+        .unwrap_or_else(|| parsed.clone());
+    let raw = crate::model::RawEntry {
+        title: meta.title.map(|t| crate::model::RawText { text: t, kind: crate::model::TextKind::Plain }),
+        link: Some(link.to_string()),
+        summary: meta.description.map(|d| crate::model::RawText { text: d, kind: crate::model::TextKind::Plain }),
+        published: meta.published.as_deref().and_then(|p| DateTime::parse_from_rfc3339(p).ok()).map(|d| d.with_timezone(&Utc)),
+        ..Default::default()
+    };
+    let entry = clean::clean_entry(&raw, &final_url);
+    let id = store.add_story(&entry, now).await?;
+    pick(config, store, id, section, blurb, now).await
+}
+
+/// What `apply` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Applied {
+    pub picked: usize,
+    pub rejected: usize,
+    pub untouched: usize,
+}
+
+/// Applies the ticks of an edited candidates file, all or nothing.
+pub async fn apply(config: &Config, store: &Store, path: &Path, now: DateTime<Utc>) -> Result<Applied, DeskError> {
+    let md = std::fs::read_to_string(path).map_err(|source| DeskError::Read { path: path.to_owned(), source })?;
+    let apply_err = |errors| DeskError::Apply { path: path.to_owned(), errors };
+    let marks = output::candidates::parse(&md).map_err(apply_err)?;
+    let mut problems = Vec::new();
+    let mut decisions = Vec::new();
+    let mut applied = Applied::default();
+    for m in &marks {
+        let verdict = match m.action {
+            output::candidates::Action::Pick => Verdict::Pick,
+            output::candidates::Action::Reject => Verdict::Reject,
+            output::candidates::Action::Nothing => {
+                applied.untouched += 1;
+                continue;
+            }
+        };
+        let Some(row) = store.pool_row(m.id).await? else {
+            problems.push(output::candidates::MarkError { line: m.line, message: format!("no story with id {}", m.id) });
+            continue;
+        };
+        if row.decision.as_ref().is_some_and(|d| d.issue.is_some()) {
+            problems.push(output::candidates::MarkError { line: m.line, message: format!("story {} was already published", m.id) });
+            continue;
+        }
+        let suggested = crate::sections::suggest(row.feed_section.as_deref(), row.story.url.as_deref(), &row.story.title);
+        let section = m.section.clone().filter(|s| *s != suggested);
+        match verdict {
+            Verdict::Pick => applied.picked += 1,
+            Verdict::Reject => applied.rejected += 1,
+        }
+        decisions.push(DecisionRow {
+            story_id: m.id,
+            verdict,
+            section: if verdict == Verdict::Pick { section } else { None },
+            blurb: if verdict == Verdict::Pick { m.blurb.clone() } else { None },
+            reason: if verdict == Verdict::Reject { m.reason.clone() } else { None },
+            also_at: Vec::new(),
+            decided_at: now,
+            issue: None,
+        });
+    }
+    if !problems.is_empty() {
+        return Err(apply_err(problems));
+    }
+    for d in &mut decisions {
+        if d.verdict == Verdict::Pick {
+            d.also_at = also_at(config, store, d.story_id, now).await?;
+        }
+    }
+    store.decide_all(&decisions).await?;
+    refresh(config, store, now).await?;
+    Ok(applied)
+}
+
+/// The number the next issue gets.
+pub async fn next_issue(store: &Store) -> Result<i64, DeskError> {
+    Ok(store.last_issue().await?.map_or(1, |(n, _)| n + 1))
+}
+
+/// Writes `out/issue-N.md`: the unpublished picks (or, for a published issue, its items).
+pub async fn draft(config: &Config, store: &Store, issue: Option<i64>, now: DateTime<Utc>) -> Result<(i64, PathBuf, String), DeskError> {
+    let number = match issue {
+        Some(n) => n,
+        None => next_issue(store).await?,
+    };
+    let published = store.issue_published_at(number).await?;
+    let picked = store.picked(published.map(|_| number), None).await?;
+    let mut items: Vec<output::draft::DraftItem> = picked
+        .iter()
+        .map(|p| output::draft::DraftItem {
+            section: section_of(&p.decision, p.feed_section.as_deref(), &p.story),
+            title: p.story.title.clone(),
+            blurb: p.decision.blurb.clone(),
+            excerpt: p.story.excerpt.clone(),
+            url: p.story.url.clone(),
+            also_at: p.decision.also_at.clone(),
+        })
+        .collect();
+    // Oldest pick first within a section: the order the editor chose them.
+    items.reverse();
+    let text = output::draft::render(&config.output.title, number, published.unwrap_or(now), &config.output.sections, &items);
+    let path = config.output.dir.join(format!("issue-{number}.md"));
+    write(&path, &text)?;
+    Ok((number, path, text))
+}
+
+/// Publishes issue `number`: its items are the unpublished picks; their links enter the ledger;
+/// the next candidate window starts now.
+pub async fn publish(config: &Config, store: &Store, number: i64, now: DateTime<Utc>) -> Result<usize, DeskError> {
+    if number < 1 {
+        return Err(DeskError::Invalid("issue numbers start at 1".into()));
+    }
+    if let Some(at) = store.issue_published_at(number).await? {
+        return Err(DeskError::Invalid(format!("issue {number} was already published on {}", at.format("%Y-%m-%d %H:%M UTC"))));
+    }
+    let picked = store.picked(None, None).await?;
+    if picked.is_empty() {
+        return Err(DeskError::Invalid("nothing is picked: pick stories before publishing".into()));
+    }
+    let mut ledger = Vec::new();
+    for p in &picked {
+        let section = section_of(&p.decision, p.feed_section.as_deref(), &p.story);
+        let urls = p.story.canonical_url.iter().cloned().chain(
+            p.decision.also_at.iter().filter_map(|u| clean::canonical::canonicalize(u)),
+        );
+        for u in urls {
+            ledger.push((u, p.story.id, Some(section.clone())));
+        }
+    }
+    let n = store.publish(number, &ledger, now).await?;
+    refresh(config, store, now).await?;
+    Ok(n as usize)
+}
+
+/// Parses `2014-W15` into the Monday 00:00 UTC that starts it.
+pub fn parse_week(s: &str) -> Result<DateTime<Utc>, String> {
+    let bad = || format!("`{s}` is not an ISO week like 2014-W15");
+    let (y, w) = s.trim().split_once("-W").or_else(|| s.trim().split_once("-w")).ok_or_else(bad)?;
+    let y: i32 = y.parse().map_err(|_| bad())?;
+    let w: u32 = w.parse().map_err(|_| bad())?;
+    let d = NaiveDate::from_isoywd_opt(y, w, chrono::Weekday::Mon).ok_or_else(bad)?;
+    Ok(d.and_hms_opt(0, 0, 0).expect("midnight").and_utc())
+}
+
+/// The ISO week label of a time.
+pub fn week_of(t: DateTime<Utc>) -> String {
+    let w = t.iso_week();
+    format!("{}-W{:02}", w.year(), w.week())
+}
+
+/// Output format of the digest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DigestFormat {
+    Markdown,
+    Html,
+}
+
+/// Renders (and writes to `out/digest-YYYY-Www.md|html`) the digest of one ISO week.
+pub async fn digest(config: &Config, store: &Store, week: &str, format: DigestFormat) -> Result<(PathBuf, String), DeskError> {
+    let since = parse_week(week).map_err(DeskError::Invalid)?;
+    let until = since + chrono::Duration::days(7);
+    rescore(config, store, false, Utc::now()).await?;
+    let pool = store.window_pool(since, until - chrono::Duration::seconds(1)).await?;
+    let live = pool.iter().filter(|r| r.base.is_some() && r.vetoed_by.is_none()).count();
+    // The week as it was read: decisions and the ledger do not hide anything here.
+    let undecided: Vec<PoolRow> = pool.into_iter().map(|mut r| {
+        r.decision = None;
+        r
+    }).collect();
+    let cands = candidates::build(&undecided, &[], config, until, &Filter::default());
+    let grouped: usize = cands.iter().map(|c| c.also_ids.len()).sum();
+    let shown: usize = cands.len();
+    let near_duplicates = grouped.min(live.saturating_sub(shown));
+    let mut sections: Vec<(String, Vec<Candidate>)> = Vec::new();
+    for c in cands {
+        match sections.iter_mut().find(|(s, _)| *s == c.section) {
+            Some((_, v)) => v.push(c),
+            None => sections.push((c.section.clone(), vec![c])),
+        }
+    }
+    for s in &config.output.sections {
+        if !sections.iter().any(|(x, _)| x.eq_ignore_ascii_case(s)) {
+            sections.push((s.clone(), Vec::new()));
+        }
+    }
+    let order = |s: &str| config.output.sections.iter().position(|c| c.eq_ignore_ascii_case(s)).unwrap_or(usize::MAX);
+    sections.sort_by_key(|(s, _)| order(s));
+    let d = output::digest::Digest {
+        newsletter: config.output.title.clone(),
+        week: week_of(since),
+        since,
+        until,
+        activity: store.activity(since, until).await?,
+        near_duplicates,
+        sections,
+    };
+    let (text, ext) = match format {
+        DigestFormat::Markdown => (output::digest::markdown(&d), "md"),
+        DigestFormat::Html => (output::digest::html(&d), "html"),
+    };
+    let path = config.output.dir.join(format!("digest-{}.{ext}", d.week));
+    write(&path, &text)?;
+    Ok((path, text))
+}
+
+/// Why a story scored what it did, at `as_of`.
+pub async fn explain(config: &Config, store: &Store, id: i64, as_of: DateTime<Utc>) -> Result<String, DeskError> {
+    rescore(config, store, false, Utc::now()).await?;
+    let row = story(store, id).await?;
+    let e: Option<score::Explanation> = row.explanation.as_deref().and_then(|j| serde_json::from_str(j).ok());
+    let decay = score::decay(candidates::date_of(&row), as_of, config.scoring.half_life);
+    let section = crate::sections::suggest(row.feed_section.as_deref(), row.story.url.as_deref(), &row.story.title);
+    Ok(output::explain::render(&row, e.as_ref(), decay, &section, config.scoring.half_life, as_of))
+}

@@ -1,0 +1,346 @@
+//! `out/candidates.md` and `out/candidates.json`, and the reading of an edited
+//! `candidates.md` back (`gleaner apply`).
+//!
+//! Each item is one line `- [ ] **Title** · score <!-- gleaner:ID -->` followed by indented
+//! lines: the link, sources/date/"also at", why, the excerpt, and `blurb:`. The editor ticks
+//! `[x]` (pick) or `[-]` (reject), may fill `blurb:` (or `reason:` for a reject) and may move an
+//! item under another `## Section` heading; [`parse`] reads that back. Titles and excerpts are
+//! escaped, so no feed text can forge a marker or a heading.
+
+use std::collections::HashMap;
+use std::fmt::Write;
+
+use chrono::{DateTime, Utc};
+
+use crate::candidates::{Candidate, Why};
+
+/// Renders the candidate list as Markdown.
+pub fn markdown(cands: &[Candidate], since: DateTime<Utc>, as_of: DateTime<Utc>) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "# Candidates {} to {}\n",
+        since.format("%Y-%m-%d %H:%M"),
+        as_of.format("%Y-%m-%d %H:%M UTC")
+    );
+    out.push_str(
+        "Tick `[x]` to pick or `[-]` to reject, write a blurb after `blurb:` (a reason after \
+         `reason:`), move an item under another heading to change its section, then run \
+         `gleaner apply` on this file. The hidden `gleaner:` markers map lines back to stories: \
+         leave them as they are.\n",
+    );
+    if cands.is_empty() {
+        out.push_str("\nNo candidates in this window.\n");
+    }
+    let mut section: Option<&str> = None;
+    for c in cands {
+        if section != Some(c.section.as_str()) {
+            section = Some(&c.section);
+            let n = cands.iter().filter(|x| x.section == c.section).count();
+            let _ = writeln!(out, "\n## {}\n\n<!-- {n} candidates -->", inline(&c.section));
+        }
+        let _ = writeln!(
+            out,
+            "\n- [ ] **{}** · {} <!-- gleaner:{} -->",
+            inline(&c.title),
+            fmt_score(c.score),
+            c.id
+        );
+        if let Some(u) = &c.url {
+            let _ = writeln!(out, "  <{u}>");
+        }
+        let mut meta = vec![if c.sources.is_empty() {
+            "added by the editor".to_string()
+        } else {
+            inline(&c.sources.join(", "))
+        }];
+        if let Some(p) = c.published {
+            meta.push(p.format("%Y-%m-%d").to_string());
+        }
+        if !c.also_at.is_empty() {
+            let links: Vec<String> = c.also_at.iter().map(|u| format!("<{u}>")).collect();
+            meta.push(format!("also at {}", links.join(", ")));
+        }
+        let _ = writeln!(out, "  {}", meta.join(" · "));
+        let why = why_line(&c.why);
+        if !why.is_empty() {
+            let _ = writeln!(out, "  why: {why}");
+        }
+        if !c.excerpt.is_empty() {
+            let _ = writeln!(out, "  > {}", inline(&c.excerpt));
+        }
+        out.push_str("  blurb: \n");
+    }
+    out
+}
+
+/// `term field +n, …, recency decay ×0.81`.
+pub fn why_line(why: &[Why]) -> String {
+    why.iter()
+        .map(|w| match w {
+            Why::Term {
+                term,
+                field,
+                contribution,
+            } => format!("{} {field} {}", inline(term), signed(*contribution)),
+            Why::Factor { factor, value } if factor.starts_with("in ") => {
+                format!("{} {}", inline(factor), signed(*value))
+            }
+            Why::Factor { factor, value } => format!("{} ×{}", inline(factor), fmt_score(*value)),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn signed(x: f64) -> String {
+    if x < 0.0 {
+        format!("−{}", fmt_score(-x))
+    } else {
+        format!("+{}", fmt_score(x))
+    }
+}
+
+/// Scores with up to two decimals, no trailing zeros.
+pub fn fmt_score(x: f64) -> String {
+    let s = format!("{x:.2}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s == "-0" { "0".into() } else { s.to_string() }
+}
+
+/// Feed text inside one Markdown line: no line breaks, no HTML, no emphasis or link syntax.
+pub fn inline(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '\\' | '*' | '_' | '[' | ']' | '`' | '#' | '|' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if c.is_control() => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The candidate list as JSON.
+pub fn json(cands: &[Candidate]) -> String {
+    let mut s = serde_json::to_string_pretty(cands).expect("candidates serialize");
+    s.push('\n');
+    s
+}
+
+/// What the editor marked on one item.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mark {
+    /// 1-based line of the item.
+    pub line: usize,
+    pub id: i64,
+    pub action: Action,
+    /// The `## Section` the item sits under.
+    pub section: Option<String>,
+    pub blurb: Option<String>,
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Pick,
+    Reject,
+    Nothing,
+}
+
+/// A problem in an edited candidates file; nothing is applied when there is one.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("line {line}: {message}")]
+pub struct MarkError {
+    pub line: usize,
+    pub message: String,
+}
+
+/// Reads the marks of an edited candidates file. Every line carrying a `gleaner:` marker must
+/// be a well-formed item line, and each story may appear once.
+pub fn parse(md: &str) -> Result<Vec<Mark>, Vec<MarkError>> {
+    let mut marks: Vec<Mark> = Vec::new();
+    let mut errors = Vec::new();
+    let mut seen: HashMap<i64, usize> = HashMap::new();
+    let mut section: Option<String> = None;
+    for (i, line) in md.lines().enumerate() {
+        let n = i + 1;
+        if let Some(h) = line.strip_prefix("## ") {
+            section = Some(unescape(h.trim()));
+            continue;
+        }
+        if let Some(current) = marks.last_mut()
+            && line.starts_with("  ")
+            && current.line + 1 <= n
+        {
+            let t = line.trim_start();
+            if let Some(b) = t.strip_prefix("blurb:") {
+                current.blurb = Some(b.trim().to_string()).filter(|b| !b.is_empty());
+            } else if let Some(r) = t.strip_prefix("reason:") {
+                current.reason = Some(r.trim().to_string()).filter(|r| !r.is_empty());
+            }
+        }
+        if !line.contains("<!-- gleaner") {
+            continue;
+        }
+        match item(line) {
+            Ok((action, id)) => {
+                if let Some(first) = seen.insert(id, n) {
+                    errors.push(MarkError {
+                        line: n,
+                        message: format!("story {id} is already marked on line {first}"),
+                    });
+                    continue;
+                }
+                marks.push(Mark {
+                    line: n,
+                    id,
+                    action,
+                    section: section.clone(),
+                    blurb: None,
+                    reason: None,
+                });
+            }
+            Err(message) => errors.push(MarkError { line: n, message }),
+        }
+    }
+    if errors.is_empty() { Ok(marks) } else { Err(errors) }
+}
+
+/// `- [x] … <!-- gleaner:123 -->` → (pick, 123).
+fn item(line: &str) -> Result<(Action, i64), String> {
+    let t = line.trim_end();
+    let rest = t
+        .strip_prefix("- [")
+        .ok_or("a gleaner marker outside an item line (`- [ ] … <!-- gleaner:ID -->`)")?;
+    let mut chars = rest.chars();
+    let action = match (chars.next(), chars.next()) {
+        (Some('x' | 'X'), Some(']')) => Action::Pick,
+        (Some('-'), Some(']')) => Action::Reject,
+        (Some(' '), Some(']')) => Action::Nothing,
+        _ => return Err("the checkbox must be `[ ]`, `[x]` or `[-]`".into()),
+    };
+    let start = t
+        .rfind("<!-- gleaner:")
+        .ok_or("malformed marker: expected `<!-- gleaner:ID -->` at the end of the line")?;
+    let inner = t[start + "<!-- gleaner:".len()..]
+        .strip_suffix("-->")
+        .ok_or("malformed marker: expected `<!-- gleaner:ID -->` at the end of the line")?
+        .trim();
+    if t[..start].contains("<!-- gleaner") {
+        return Err("more than one gleaner marker on the line".into());
+    }
+    let id = inner
+        .parse::<i64>()
+        .map_err(|_| format!("malformed marker: `{inner}` is not a story id"))?;
+    Ok((action, id))
+}
+
+fn unescape(s: &str) -> String {
+    let mut out = String::new();
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            if let Some(n) = chars.next() {
+                out.push(n);
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cand(id: i64, section: &str, title: &str) -> Candidate {
+        Candidate {
+            id,
+            title: title.into(),
+            url: Some(format!("https://blog.example/{id}")),
+            also_at: vec!["https://mirror.example/x".into()],
+            sources: vec!["Blog".into(), "HN".into()],
+            section: section.into(),
+            published: Some(DateTime::parse_from_rfc3339("2026-11-20T08:00:00Z").unwrap().with_timezone(&Utc)),
+            score: 12.3456,
+            why: vec![
+                Why::Term { term: "kubernetes".into(), field: "title".into(), contribution: 9.0 },
+                Why::Term { term: "crypto".into(), field: "body".into(), contribution: -4.0 },
+                Why::Factor { factor: "in 2 feeds".into(), value: 1.0 },
+                Why::Factor { factor: "recency decay".into(), value: 0.81 },
+            ],
+            excerpt: "How we scaled.".into(),
+            also_ids: vec![],
+        }
+    }
+
+    fn t(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn markdown_snapshot() {
+        let md = markdown(
+            &[
+                cand(1, "News", "Scaling <b>Postgres</b> **fast** <!-- gleaner:99 -->"),
+                cand(2, "News", "Second"),
+                cand(3, "Tools", "Helm 4"),
+            ],
+            t("2026-11-18T09:00:00Z"),
+            t("2026-11-25T09:00:00Z"),
+        );
+        insta::assert_snapshot!(md);
+    }
+
+    #[test]
+    fn json_has_the_contract_fields() {
+        let v: serde_json::Value = serde_json::from_str(&json(&[cand(7, "News", "T")])).unwrap();
+        let o = &v[0];
+        for k in ["id", "title", "url", "also_at", "sources", "section", "published", "score", "why", "excerpt"] {
+            assert!(o.get(k).is_some(), "missing {k}");
+        }
+        assert_eq!(o["why"][0], serde_json::json!({"term": "kubernetes", "field": "title", "contribution": 9.0}));
+        assert_eq!(o["why"][3], serde_json::json!({"factor": "recency decay", "value": 0.81}));
+    }
+
+    #[test]
+    fn rendered_markdown_parses_back_and_feed_text_cannot_forge_markers() {
+        let md = markdown(
+            &[cand(1, "News", "Evil <!-- gleaner:99 --> title"), cand(2, "Tools", "Fine")],
+            t("2026-11-18T09:00:00Z"),
+            t("2026-11-25T09:00:00Z"),
+        );
+        let marks = parse(&md).unwrap();
+        assert_eq!(marks.iter().map(|m| m.id).collect::<Vec<_>>(), [1, 2]);
+        assert!(marks.iter().all(|m| m.action == Action::Nothing));
+        assert_eq!(marks[1].section.as_deref(), Some("Tools"));
+    }
+
+    #[test]
+    fn ticks_blurbs_reasons_and_moved_sections() {
+        let md = "## News\n\n- [x] **A** · 3 <!-- gleaner:1 -->\n  <https://a>\n  blurb: A fine read.\n\n- [-] **B** · 2 <!-- gleaner:2 -->\n  reason: off topic\n  blurb: \n\n## Tools\n\n- [X] **C** · 1 <!-- gleaner:3 -->\n- [ ] **D** · 1 <!-- gleaner:4 -->\n";
+        let marks = parse(md).unwrap();
+        assert_eq!(marks.len(), 4);
+        assert_eq!((marks[0].action, marks[0].blurb.as_deref(), marks[0].section.as_deref()), (Action::Pick, Some("A fine read."), Some("News")));
+        assert_eq!((marks[1].action, marks[1].reason.as_deref(), marks[1].blurb.as_deref()), (Action::Reject, Some("off topic"), None));
+        assert_eq!((marks[2].action, marks[2].section.as_deref()), (Action::Pick, Some("Tools")));
+        assert_eq!(marks[3].action, Action::Nothing);
+    }
+
+    #[test]
+    fn malformed_and_duplicated_markers_name_their_lines() {
+        let md = "- [x] **A** <!-- gleaner:1 -->\n- [x] **B** <!-- gleaner:one -->\n- [?] **C** <!-- gleaner:3 -->\n- [x] **D** <!-- gleaner:1 -->\nsome text <!-- gleaner:5 -->\n- [x] **E** <!-- gleaner:6\n";
+        let errors = parse(md).unwrap_err();
+        let lines: Vec<usize> = errors.iter().map(|e| e.line).collect();
+        assert_eq!(lines, [2, 3, 4, 5, 6]);
+        assert!(errors[0].to_string().contains("`one` is not a story id"));
+        assert!(errors[2].to_string().contains("already marked on line 1"));
+    }
+}

@@ -1,0 +1,119 @@
+//! `out/issue-N.md`: the issue draft in the newsletter's shape — the configured sections in
+//! order, each picked item as its blurb (or its excerpt, marked as needing an edit) with its
+//! link on the next line.
+
+use std::fmt::Write;
+
+use chrono::{DateTime, Utc};
+
+/// An item of the draft.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DraftItem {
+    pub section: String,
+    pub title: String,
+    pub blurb: Option<String>,
+    pub excerpt: String,
+    pub url: Option<String>,
+    pub also_at: Vec<String>,
+}
+
+/// Marks prefilled text the editor still has to rewrite.
+pub const NEEDS_EDIT: &str = "[EDIT]";
+
+/// Renders the draft of issue `number`. Sections follow `sections`; items in other sections
+/// come after them, in alphabetical order of section.
+pub fn render(
+    newsletter: &str,
+    number: i64,
+    date: DateTime<Utc>,
+    sections: &[String],
+    items: &[DraftItem],
+) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "# {newsletter}: issue {number}\n");
+    let _ = writeln!(out, "{}", date.format("%A %-d %B %Y"));
+    let mut order: Vec<&str> = sections.iter().map(String::as_str).collect();
+    let mut extra: Vec<&str> = items
+        .iter()
+        .map(|i| i.section.as_str())
+        .filter(|s| !sections.iter().any(|c| c.eq_ignore_ascii_case(s)))
+        .collect();
+    extra.sort_unstable();
+    extra.dedup();
+    order.extend(extra);
+    let mut any = false;
+    for section in order {
+        let here: Vec<&DraftItem> = items
+            .iter()
+            .filter(|i| i.section.eq_ignore_ascii_case(section))
+            .collect();
+        if here.is_empty() {
+            continue;
+        }
+        any = true;
+        let _ = writeln!(out, "\n## {section}");
+        for item in here {
+            out.push('\n');
+            match item.blurb.as_deref().map(str::trim).filter(|b| !b.is_empty()) {
+                Some(b) => {
+                    let _ = writeln!(out, "{}", one_paragraph(b));
+                }
+                None => {
+                    let text = if item.excerpt.is_empty() { &item.title } else { &item.excerpt };
+                    let _ = writeln!(out, "{NEEDS_EDIT} {}: {}", one_paragraph(&item.title), one_paragraph(text));
+                }
+            }
+            let mut links: Vec<&str> = item.url.iter().map(String::as_str).collect();
+            links.extend(item.also_at.iter().map(String::as_str));
+            if !links.is_empty() {
+                let _ = writeln!(out, "{}", links.join(" "));
+            }
+        }
+    }
+    if !any {
+        out.push_str("\nNothing picked yet: `gleaner pick ID --blurb TEXT`, or tick items in out/candidates.md and run `gleaner apply`.\n");
+    }
+    out
+}
+
+fn one_paragraph(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn draft_snapshot() {
+        let item = |section: &str, title: &str, blurb: Option<&str>| DraftItem {
+            section: section.into(),
+            title: title.into(),
+            blurb: blurb.map(str::to_string),
+            excerpt: format!("Excerpt of {title}."),
+            url: Some(format!("https://example.com/{}", title.to_lowercase().replace(' ', "-"))),
+            also_at: vec![],
+        };
+        let mut with_also = item("News", "Scaling Postgres", Some("Acme explains how they\nscaled Postgres to 40 TB. Worth it for the vacuum section alone."));
+        with_also.also_at = vec!["https://mirror.example/pg".into()];
+        let md = render(
+            "DevOps Weekly",
+            42,
+            DateTime::parse_from_rfc3339("2026-11-29T08:00:00Z").unwrap().with_timezone(&Utc),
+            &["News".into(), "Jobs".into(), "Events".into(), "Tools".into()],
+            &[
+                item("Tools", "Helm 4", Some("Helm 4 is out, with a new plugin system.")),
+                with_also,
+                item("News", "Incident review", None),
+                item("Culture", "On-call health", Some("A thoughtful piece on sustainable on-call.")),
+            ],
+        );
+        insta::assert_snapshot!(md);
+    }
+
+    #[test]
+    fn an_empty_draft_says_how_to_pick() {
+        let md = render("N", 1, Utc::now(), &["News".into()], &[]);
+        assert!(md.contains("Nothing picked yet"));
+    }
+}

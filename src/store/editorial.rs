@@ -1,0 +1,422 @@
+//! Editorial state: scores, decisions, issues, the ledger of used links.
+
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+use sqlx::sqlite::SqliteRow;
+
+use super::{Store, StoreError, from_ts, ts};
+use crate::model::{
+    Activity, DecisionRow, LedgerRow, PickedRow, PoolRow, ScoreInput, ScoreRow, StoryView,
+    Verdict,
+};
+
+/// The columns of a `StoryView`, for queries over `stories s`.
+const STORY_COLUMNS: &str = "s.id, s.title, s.url, s.canonical_url, s.published, s.updated,
+    s.excerpt, s.content_html, s.author, s.first_seen,
+    (SELECT json_group_array(name) FROM (
+        SELECT f.name FROM story_sources ss JOIN feeds f ON f.id = ss.feed_id
+        WHERE ss.story_id = s.id GROUP BY f.id ORDER BY MIN(ss.first_seen), f.name)) AS sources";
+
+pub(super) fn story_view(r: &SqliteRow) -> StoryView {
+    StoryView {
+        id: r.get("id"),
+        title: r.get("title"),
+        url: r.get("url"),
+        canonical_url: r.get("canonical_url"),
+        sources: serde_json::from_str(r.get::<&str, _>("sources")).unwrap_or_default(),
+        published: r.get::<Option<i64>, _>("published").map(from_ts),
+        updated: r.get::<Option<i64>, _>("updated").map(from_ts),
+        excerpt: r.get("excerpt"),
+        content_html: r.get("content_html"),
+        author: r.get("author"),
+        first_seen: from_ts(r.get("first_seen")),
+    }
+}
+
+const DECISION_COLUMNS: &str =
+    "d.story_id AS d_story, d.decision, d.section AS d_section, d.blurb, d.reason, d.also_at, d.decided_at, d.issue";
+
+fn decision_row(r: &SqliteRow) -> Option<DecisionRow> {
+    let verdict = match r.get::<Option<&str>, _>("decision")? {
+        "pick" => Verdict::Pick,
+        _ => Verdict::Reject,
+    };
+    Some(DecisionRow {
+        story_id: r.get("d_story"),
+        verdict,
+        section: r.get("d_section"),
+        blurb: r.get("blurb"),
+        reason: r.get("reason"),
+        also_at: r
+            .get::<Option<&str>, _>("also_at")
+            .and_then(|j| serde_json::from_str(j).ok())
+            .unwrap_or_default(),
+        decided_at: from_ts(r.get("decided_at")),
+        issue: r.get("issue"),
+    })
+}
+
+impl Store {
+    /// Stories whose score is missing or stale: scored with another config `version`, with
+    /// another number of sources, or changed since. All stories when `all`.
+    pub async fn score_inputs(&self, version: &str, all: bool) -> Result<Vec<ScoreInput>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT s.id, s.title, s.url, s.content_html, s.excerpt,
+                (SELECT json_group_array(name) FROM (
+                    SELECT f.name FROM story_sources ss JOIN feeds f ON f.id = ss.feed_id
+                    WHERE ss.story_id = s.id GROUP BY f.id ORDER BY MIN(ss.first_seen), f.name)) AS sources
+             FROM stories s LEFT JOIN scores sc ON sc.story_id = s.id
+             WHERE ?2 OR sc.story_id IS NULL OR sc.version != ?1 OR sc.scored_at < s.last_changed
+                OR sc.sources != (SELECT COUNT(DISTINCT feed_id) FROM story_sources WHERE story_id = s.id)
+             ORDER BY s.id",
+        )
+        .bind(version)
+        .bind(all)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| ScoreInput {
+                story_id: r.get("id"),
+                title: r.get("title"),
+                url: r.get("url"),
+                content_html: r.get("content_html"),
+                excerpt: r.get("excerpt"),
+                sources: serde_json::from_str(r.get::<&str, _>("sources")).unwrap_or_default(),
+            })
+            .collect())
+    }
+
+    /// Stores scores in one transaction.
+    pub async fn write_scores(&self, rows: &[ScoreRow], now: DateTime<Utc>) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        for r in rows {
+            sqlx::query(
+                "INSERT INTO scores (story_id, version, sources, base, vetoed_by, simhash, body_len,
+                     explanation, scored_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                 ON CONFLICT (story_id) DO UPDATE SET version = ?2, sources = ?3, base = ?4,
+                     vetoed_by = ?5, simhash = ?6, body_len = ?7, explanation = ?8, scored_at = ?9",
+            )
+            .bind(r.story_id)
+            .bind(&r.version)
+            .bind(r.sources)
+            .bind(r.base)
+            .bind(&r.vetoed_by)
+            .bind(r.simhash as i64)
+            .bind(r.body_len)
+            .bind(&r.explanation)
+            .bind(ts(now))
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Stories dated (published, else first seen) in `[since, until]`, or the ones given by
+    /// id, with scores and decisions.
+    pub async fn window_pool(
+        &self,
+        since: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<Vec<PoolRow>, StoreError> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {STORY_COLUMNS}, sc.base, sc.vetoed_by, sc.simhash, sc.body_len, sc.explanation,
+                 f.section AS feed_section, {DECISION_COLUMNS}
+             FROM stories s
+             LEFT JOIN scores sc ON sc.story_id = s.id
+             LEFT JOIN feeds f ON f.id = s.feed_id
+             LEFT JOIN decisions d ON d.story_id = s.id
+             WHERE COALESCE(s.published, s.first_seen) BETWEEN ?1 AND ?2
+             ORDER BY s.id"
+        )))
+        .bind(ts(since))
+        .bind(ts(until))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.iter().map(pool_row).collect())
+    }
+
+    /// One story with its score and decision.
+    pub async fn pool_row(&self, story_id: i64) -> Result<Option<PoolRow>, StoreError> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {STORY_COLUMNS}, sc.base, sc.vetoed_by, sc.simhash, sc.body_len, sc.explanation,
+                 f.section AS feed_section, {DECISION_COLUMNS}
+             FROM stories s
+             LEFT JOIN scores sc ON sc.story_id = s.id
+             LEFT JOIN feeds f ON f.id = s.feed_id
+             LEFT JOIN decisions d ON d.story_id = s.id
+             WHERE s.id = ?1"
+        )))
+        .bind(story_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.as_ref().map(pool_row))
+    }
+
+    /// Records a decision (replacing an earlier one on the same story).
+    pub async fn decide(&self, d: &DecisionRow, action: &str) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        Self::decide_in(&mut tx, d, action).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Records several decisions all-or-nothing.
+    pub async fn decide_all(&self, ds: &[DecisionRow]) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        for d in ds {
+            Self::decide_in(&mut tx, d, d.verdict.as_str()).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn decide_in(
+        tx: &mut sqlx::SqliteConnection,
+        d: &DecisionRow,
+        action: &str,
+    ) -> Result<(), StoreError> {
+        let also_at = serde_json::to_string(&d.also_at).expect("strings serialize");
+        sqlx::query(
+            "INSERT INTO decisions (story_id, decision, section, blurb, reason, also_at, decided_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+             ON CONFLICT (story_id) DO UPDATE SET decision = ?2, section = ?3, blurb = ?4,
+                 reason = ?5, also_at = ?6, decided_at = ?7",
+        )
+        .bind(d.story_id)
+        .bind(d.verdict.as_str())
+        .bind(&d.section)
+        .bind(&d.blurb)
+        .bind(&d.reason)
+        .bind(&also_at)
+        .bind(ts(d.decided_at))
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO decision_log (story_id, action, section, blurb, reason, at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )
+        .bind(d.story_id)
+        .bind(action)
+        .bind(&d.section)
+        .bind(&d.blurb)
+        .bind(&d.reason)
+        .bind(ts(d.decided_at))
+        .execute(&mut *tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Removes an unpublished decision; returns whether there was one.
+    pub async fn undecide(&self, story_id: i64, now: DateTime<Utc>) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let n = sqlx::query("DELETE FROM decisions WHERE story_id = ?1 AND issue IS NULL")
+            .bind(story_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if n > 0 {
+            sqlx::query("INSERT INTO decision_log (story_id, action, at) VALUES (?1, 'unpick', ?2)")
+                .bind(story_id)
+                .bind(ts(now))
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(n > 0)
+    }
+
+    /// Picked stories: unpublished ones (`issue` None) or those of one issue; newest first.
+    pub async fn picked(&self, issue: Option<i64>, limit: Option<usize>) -> Result<Vec<PickedRow>, StoreError> {
+        self.picked_where(
+            match issue {
+                Some(_) => "d.issue = ?1",
+                None => "d.issue IS NULL",
+            },
+            issue,
+            limit,
+        )
+        .await
+    }
+
+    /// Every picked story, published or not, newest decision first (the curated feed).
+    pub async fn all_picked(&self, limit: usize) -> Result<Vec<PickedRow>, StoreError> {
+        self.picked_where("?1 IS NULL", None, Some(limit)).await
+    }
+
+    async fn picked_where(
+        &self,
+        cond: &str,
+        issue: Option<i64>,
+        limit: Option<usize>,
+    ) -> Result<Vec<PickedRow>, StoreError> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {STORY_COLUMNS}, {DECISION_COLUMNS},
+                 f.name AS origin_name, f.url AS origin_url, f.site_url AS origin_site,
+                 f.section AS feed_section
+             FROM decisions d JOIN stories s ON s.id = d.story_id
+             LEFT JOIN feeds f ON f.id = s.feed_id
+             WHERE d.decision = 'pick' AND {cond}
+             ORDER BY d.decided_at DESC, d.story_id DESC
+             LIMIT ?2"
+        )))
+        .bind(issue)
+        .bind(limit.map_or(-1, |l| l as i64))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| PickedRow {
+                story: story_view(r),
+                decision: decision_row(r).expect("joined on decisions"),
+                origin: r
+                    .get::<Option<String>, _>("origin_name")
+                    .map(|n| (n, r.get("origin_url"), r.get("origin_site"))),
+                feed_section: r.get("feed_section"),
+            })
+            .collect())
+    }
+
+    /// The last published issue: number and time.
+    pub async fn last_issue(&self) -> Result<Option<(i64, DateTime<Utc>)>, StoreError> {
+        let row: Option<(i64, i64)> =
+            sqlx::query_as("SELECT number, published_at FROM issues ORDER BY published_at DESC, number DESC LIMIT 1")
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.map(|(n, t)| (n, from_ts(t))))
+    }
+
+    pub async fn issue_published_at(&self, number: i64) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let t: Option<i64> = sqlx::query_scalar("SELECT published_at FROM issues WHERE number = ?1")
+            .bind(number)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(t.map(from_ts))
+    }
+
+    /// Publishes issue `number`: the unpublished picks become its items, and their links (and
+    /// the other URLs of the same stories) enter the ledger. Returns the items' count.
+    pub async fn publish(
+        &self,
+        number: i64,
+        ledger: &[(String, i64, Option<String>)],
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("INSERT INTO issues (number, published_at) VALUES (?1, ?2)")
+            .bind(number)
+            .bind(ts(now))
+            .execute(&mut *tx)
+            .await?;
+        let n = sqlx::query("UPDATE decisions SET issue = ?1 WHERE decision = 'pick' AND issue IS NULL")
+            .bind(number)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        for (url, story_id, section) in ledger {
+            sqlx::query(
+                "INSERT OR IGNORE INTO ledger (canonical_url, issue, story_id, section, used_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )
+            .bind(url)
+            .bind(number)
+            .bind(story_id)
+            .bind(section)
+            .bind(ts(now))
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(n)
+    }
+
+    pub async fn ledger(&self) -> Result<Vec<LedgerRow>, StoreError> {
+        let rows: Vec<(String, i64, Option<String>, i64)> =
+            sqlx::query_as("SELECT canonical_url, issue, section, used_at FROM ledger ORDER BY used_at")
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(canonical_url, issue, section, used_at)| LedgerRow {
+                canonical_url,
+                issue,
+                section,
+                used_at: from_ts(used_at),
+            })
+            .collect())
+    }
+
+    /// Stores a link the editor added by hand (in no feed); returns its story id. A story with
+    /// the same canonical URL is reused.
+    pub async fn add_story(
+        &self,
+        entry: &crate::model::CleanEntry,
+        now: DateTime<Utc>,
+    ) -> Result<i64, StoreError> {
+        if let Some(c) = &entry.canonical_url {
+            let id: Option<i64> = sqlx::query_scalar("SELECT id FROM stories WHERE canonical_url = ?1 ORDER BY id LIMIT 1")
+                .bind(c)
+                .fetch_optional(&self.pool)
+                .await?;
+            if let Some(id) = id {
+                return Ok(id);
+            }
+        }
+        let id = sqlx::query_scalar(
+            "INSERT INTO stories (feed_id, canonical_url, url, title, author, published, updated,
+                 excerpt, content_html, first_seen, last_changed)
+             VALUES (NULL, ?1, ?2, ?3, ?4, ?5, NULL, ?6, ?7, ?8, ?8) RETURNING id",
+        )
+        .bind(&entry.canonical_url)
+        .bind(&entry.url)
+        .bind(&entry.title)
+        .bind(&entry.author)
+        .bind(entry.published.map(ts))
+        .bind(&entry.excerpt)
+        .bind(&entry.content_html)
+        .bind(ts(now))
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(id)
+    }
+
+    /// What was read between `since` and `until`.
+    pub async fn activity(&self, since: DateTime<Utc>, until: DateTime<Utc>) -> Result<Activity, StoreError> {
+        let (feeds_polled, fetches): (i64, i64) = sqlx::query_as(
+            "SELECT COUNT(DISTINCT feed_id), COUNT(*) FROM fetch_log WHERE started_at BETWEEN ?1 AND ?2",
+        )
+        .bind(ts(since))
+        .bind(ts(until))
+        .fetch_one(&self.pool)
+        .await?;
+        let (stories_seen, sources): (i64, i64) = sqlx::query_as(
+            "SELECT COUNT(*), COALESCE(SUM((SELECT COUNT(*) FROM story_sources ss WHERE ss.story_id = s.id)), 0)
+             FROM stories s WHERE s.first_seen BETWEEN ?1 AND ?2",
+        )
+        .bind(ts(since))
+        .bind(ts(until))
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(Activity {
+            feeds_polled,
+            fetches,
+            stories_seen,
+            duplicates_collapsed: (sources - stories_seen).max(0),
+        })
+    }
+}
+
+fn pool_row(r: &SqliteRow) -> PoolRow {
+    PoolRow {
+        story: story_view(r),
+        base: r.get("base"),
+        vetoed_by: r.get("vetoed_by"),
+        simhash: r.get::<Option<i64>, _>("simhash").unwrap_or(0) as u64,
+        body_len: r.get::<Option<i64>, _>("body_len").unwrap_or(0),
+        explanation: r.get("explanation"),
+        feed_section: r.get("feed_section"),
+        decision: decision_row(r),
+    }
+}
