@@ -3,9 +3,9 @@
 //! the only "now" used (for decay and for how long a used Events/Jobs link may repeat).
 //!
 //! 1. Drop vetoed and unscored stories.
-//! 2. Group near-duplicates (`neardup`); a group whose any member is decided (picked or
-//!    rejected) or whose any link is in the ledger leaves the list — except that Events and
-//!    Jobs links may come back for `repeat_days` after their use.
+//! 2. Group near-duplicates (`neardup`); a group with a pending decision (picked for the next
+//!    issue, or rejected) or with a link in the ledger leaves the list — except that Events
+//!    and Jobs links may come back for `repeat_days` after their use.
 //! 3. A group's candidate is its best-scoring member; the others become "also at" links, their
 //!    feeds join the sources.
 //! 4. Sections: the editor's (none yet for candidates), else the owning feed's, else the rules
@@ -115,7 +115,10 @@ pub fn build(
 ) -> Vec<Candidate> {
     let half_life = config.scoring.half_life;
     let repeat = chrono::Duration::days(i64::from(config.output.repeat_days));
-    let used: HashMap<&str, &LedgerRow> = ledger.iter().map(|l| (l.canonical_url.as_str(), l)).collect();
+    let used: HashMap<&str, &LedgerRow> = ledger
+        .iter()
+        .map(|l| (l.canonical_url.as_str(), l))
+        .collect();
     let blocked_url = |url: &str| {
         used.get(url).is_some_and(|l| {
             let repeats = matches!(l.section.as_deref(), Some("Events" | "Jobs"));
@@ -130,7 +133,8 @@ pub fn build(
     let prints: Vec<neardup::Fingerprint> = live
         .iter()
         .map(|r| {
-            let mut f = neardup::fingerprint(&r.story.title, "", r.story.url.as_deref(), Some(r.simhash));
+            let mut f =
+                neardup::fingerprint(&r.story.title, "", r.story.url.as_deref(), Some(r.simhash));
             f.body_len = r.body_len.max(0) as usize;
             f
         })
@@ -148,8 +152,11 @@ pub fn build(
     let mut out = Vec::new();
     for idx in members.values() {
         let rows: Vec<&PoolRow> = idx.iter().map(|i| live[*i]).collect();
+        // Pending picks and rejects leave the list; published picks are the ledger's business
+        // (so a used Jobs or Events link may come back for a while).
         if rows.iter().any(|r| {
-            r.decision.is_some() || r.story.canonical_url.as_deref().is_some_and(blocked_url)
+            r.decision.as_ref().is_some_and(|d| d.issue.is_none())
+                || r.story.canonical_url.as_deref().is_some_and(blocked_url)
         }) {
             continue;
         }
@@ -201,7 +208,10 @@ pub fn build(
             section,
             published: best.story.published,
             score: total,
-            why: explanation.as_ref().map(|e| why(e, decay)).unwrap_or_default(),
+            why: explanation
+                .as_ref()
+                .map(|e| why(e, decay))
+                .unwrap_or_default(),
             excerpt: best.story.excerpt.clone(),
             also_ids,
         });

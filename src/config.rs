@@ -100,7 +100,9 @@ impl OutputSettings {
     fn with_dir(dir: PathBuf) -> OutputSettings {
         OutputSettings {
             dir,
-            sections: ["News", "Jobs", "Events", "Tools"].map(String::from).to_vec(),
+            sections: ["News", "Jobs", "Events", "Tools"]
+                .map(String::from)
+                .to_vec(),
             per_section: 15,
             window_days: 7,
             repeat_days: 30,
@@ -609,22 +611,31 @@ impl Validator<'_> {
     }
 
     /// `phrase = weight` pairs, as in `[keywords]`, `[scoring.hosts]` and per-feed keywords.
-    fn weights(&mut self, table: &toml::Table, at: usize, ctx: &str, terms: bool) -> Vec<(String, f64)> {
+    fn weights(
+        &mut self,
+        table: &toml::Table,
+        at: usize,
+        ctx: &str,
+        terms: bool,
+    ) -> Vec<(String, f64)> {
         let mut out = Vec::new();
         for (k, v) in table {
             let weight = match v {
                 toml::Value::Integer(i) => *i as f64,
                 toml::Value::Float(f) if f.is_finite() => *f,
                 other => {
-                    self.push(at, ctx, Some(k), format!("expected a number (the weight), got {other}"));
+                    self.push(
+                        at,
+                        ctx,
+                        Some(k),
+                        format!("expected a number (the weight), got {other}"),
+                    );
                     continue;
                 }
             };
-            if terms {
-                if let Err(m) = crate::score::check_term(k) {
-                    self.push(at, ctx, Some(k), m);
-                    continue;
-                }
+            if terms && let Err(m) = crate::score::check_term(k) {
+                self.push(at, ctx, Some(k), m);
+                continue;
             }
             out.push((k.clone(), weight));
         }
@@ -649,7 +660,11 @@ impl Validator<'_> {
         for (key, value, slot) in [
             ("title_weight", s.title_weight, &mut out.title_weight),
             ("body_weight", s.body_weight, &mut out.body_weight),
-            ("multi_source_bonus", s.multi_source_bonus, &mut out.multi_source_bonus),
+            (
+                "multi_source_bonus",
+                s.multi_source_bonus,
+                &mut out.multi_source_bonus,
+            ),
         ] {
             match value {
                 Some(v) if v.is_finite() && v >= 0.0 => *slot = v,
@@ -660,7 +675,12 @@ impl Validator<'_> {
         if let Some(c) = s.body_cap {
             match u32::try_from(c) {
                 Ok(c) => out.body_cap = c,
-                Err(_) => self.push(at, ctx, Some("body_cap"), format!("must be zero or more, got {c}")),
+                Err(_) => self.push(
+                    at,
+                    ctx,
+                    Some("body_cap"),
+                    format!("must be zero or more, got {c}"),
+                ),
             }
         }
         if let Some(h) = s.half_life {
@@ -683,7 +703,12 @@ impl Validator<'_> {
                 .collect();
             for (h, w) in &out.hosts {
                 if *w < 0.0 {
-                    self.push(at, "[scoring.hosts]", Some(h), "a host weight multiplies; use 0 to mute a host".into());
+                    self.push(
+                        at,
+                        "[scoring.hosts]",
+                        Some(h),
+                        "a host weight multiplies; use 0 to mute a host".into(),
+                    );
                 }
             }
         }
@@ -704,7 +729,12 @@ impl Validator<'_> {
         if let Some(sections) = o.sections {
             let cleaned: Vec<String> = sections.iter().map(|s| s.trim().to_string()).collect();
             if cleaned.is_empty() || cleaned.iter().any(String::is_empty) {
-                self.push(at, ctx, Some("sections"), "must list section names, none empty".into());
+                self.push(
+                    at,
+                    ctx,
+                    Some("sections"),
+                    "must list section names, none empty".into(),
+                );
             } else {
                 out.sections = cleaned;
             }
@@ -735,7 +765,12 @@ impl Validator<'_> {
         if let Some(a) = o.tag_authority {
             let a = a.trim();
             if a.is_empty() || a.contains(|c: char| c.is_whitespace() || c == ',') {
-                self.push(at, ctx, Some("tag_authority"), format!("`{a}` is not a domain name or email address"));
+                self.push(
+                    at,
+                    ctx,
+                    Some("tag_authority"),
+                    format!("`{a}` is not a domain name or email address"),
+                );
             } else {
                 out.tag_authority = a.to_string();
             }
@@ -743,7 +778,12 @@ impl Validator<'_> {
         if let Some(l) = o.link {
             match Url::parse(l.trim()) {
                 Ok(u) if matches!(u.scheme(), "http" | "https") => out.link = Some(u),
-                _ => self.push(at, ctx, Some("link"), format!("`{l}` is not an http(s) URL")),
+                _ => self.push(
+                    at,
+                    ctx,
+                    Some("link"),
+                    format!("`{l}` is not an http(s) URL"),
+                ),
             }
         }
         out
@@ -854,7 +894,12 @@ impl Validator<'_> {
             let weight = match f.weight {
                 Some(w) if w.is_finite() && w >= 0.0 => w,
                 Some(w) => {
-                    self.push(at, &label, Some("weight"), format!("must be zero or more, got {w}"));
+                    self.push(
+                        at,
+                        &label,
+                        Some("weight"),
+                        format!("must be zero or more, got {w}"),
+                    );
                     continue;
                 }
                 None => 1.0,

@@ -21,9 +21,15 @@ pub enum DeskError {
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("cannot write {path}: {source}")]
-    Write { path: PathBuf, source: std::io::Error },
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("cannot read {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("no story with id {0} (ids are shown by `gleaner candidates`)")]
     NoStory(i64),
     #[error("{0}")]
@@ -38,7 +44,12 @@ pub enum DeskError {
 }
 
 /// Scores stories whose score is missing or stale (all of them with `all`); returns how many.
-pub async fn rescore(config: &Config, store: &Store, all: bool, now: DateTime<Utc>) -> Result<usize, DeskError> {
+pub async fn rescore(
+    config: &Config,
+    store: &Store,
+    all: bool,
+    now: DateTime<Utc>,
+) -> Result<usize, DeskError> {
     let scorer = Scorer::new(config);
     let inputs = store.score_inputs(&scorer.version, all).await?;
     if inputs.is_empty() {
@@ -108,12 +119,19 @@ pub async fn candidates(
     let start = window_start(config, store, as_of, since).await?;
     let pool = store.window_pool(start, as_of).await?;
     let ledger = store.ledger().await?;
-    Ok((candidates::build(&pool, &ledger, config, as_of, filter), start))
+    Ok((
+        candidates::build(&pool, &ledger, config, as_of, filter),
+        start,
+    ))
 }
 
 /// Rewrites every output file: `candidates.md`, `candidates.json`, `curated.atom`. Called after
 /// each poll, after the daemon stores new stories, and after every decision.
-pub async fn refresh(config: &Config, store: &Store, now: DateTime<Utc>) -> Result<Vec<PathBuf>, DeskError> {
+pub async fn refresh(
+    config: &Config,
+    store: &Store,
+    now: DateTime<Utc>,
+) -> Result<Vec<PathBuf>, DeskError> {
     let (cands, since) = candidates(config, store, now, None, &Filter::default()).await?;
     let dir = &config.output.dir;
     let md = dir.join("candidates.md");
@@ -132,7 +150,11 @@ fn write(path: &Path, contents: &str) -> Result<(), DeskError> {
 }
 
 /// Rewrites `curated.atom` from the picks.
-pub async fn write_curated(config: &Config, store: &Store, now: DateTime<Utc>) -> Result<PathBuf, DeskError> {
+pub async fn write_curated(
+    config: &Config,
+    store: &Store,
+    now: DateTime<Utc>,
+) -> Result<PathBuf, DeskError> {
     let picked = store.all_picked(config.output.curated_size).await?;
     let entries: Vec<output::atom::Entry> = picked
         .iter()
@@ -164,10 +186,14 @@ pub async fn write_curated(config: &Config, store: &Store, now: DateTime<Utc>) -
     Ok(path)
 }
 
-fn section_of(d: &DecisionRow, feed_section: Option<&str>, story: &crate::model::StoryView) -> String {
-    d.section
-        .clone()
-        .unwrap_or_else(|| crate::sections::suggest(feed_section, story.url.as_deref(), &story.title))
+fn section_of(
+    d: &DecisionRow,
+    feed_section: Option<&str>,
+    story: &crate::model::StoryView,
+) -> String {
+    d.section.clone().unwrap_or_else(|| {
+        crate::sections::suggest(feed_section, story.url.as_deref(), &story.title)
+    })
 }
 
 async fn story(store: &Store, id: i64) -> Result<PoolRow, DeskError> {
@@ -175,14 +201,27 @@ async fn story(store: &Store, id: i64) -> Result<PoolRow, DeskError> {
 }
 
 /// The other URLs of a story's near-duplicate group, as the candidate list shows them now.
-async fn also_at(config: &Config, store: &Store, id: i64, now: DateTime<Utc>) -> Result<Vec<String>, DeskError> {
+async fn also_at(
+    config: &Config,
+    store: &Store,
+    id: i64,
+    now: DateTime<Utc>,
+) -> Result<Vec<String>, DeskError> {
     let (cands, _) = candidates(config, store, now, None, &Filter::default()).await?;
     Ok(cands
         .iter()
         .find(|c| c.id == id || c.also_ids.contains(&id))
         .map(|c| {
-            let mut urls: Vec<String> = c.url.iter().cloned().chain(c.also_at.iter().cloned()).collect();
-            let own = cands.iter().find(|c| c.id == id).and_then(|c| c.url.clone());
+            let mut urls: Vec<String> = c
+                .url
+                .iter()
+                .cloned()
+                .chain(c.also_at.iter().cloned())
+                .collect();
+            let own = cands
+                .iter()
+                .find(|c| c.id == id)
+                .and_then(|c| c.url.clone());
             urls.retain(|u| Some(u) != own.as_ref());
             urls
         })
@@ -200,7 +239,10 @@ pub async fn pick(
 ) -> Result<PoolRow, DeskError> {
     let row = story(store, id).await?;
     if row.decision.as_ref().is_some_and(|d| d.issue.is_some()) {
-        return Err(DeskError::Invalid(format!("story {id} was published in issue {}", row.decision.as_ref().and_then(|d| d.issue).unwrap_or(0))));
+        return Err(DeskError::Invalid(format!(
+            "story {id} was published in issue {}",
+            row.decision.as_ref().and_then(|d| d.issue).unwrap_or(0)
+        )));
     }
     let keep = row.decision.as_ref().filter(|d| d.verdict == Verdict::Pick);
     let decision = DecisionRow {
@@ -219,10 +261,18 @@ pub async fn pick(
 }
 
 /// Rejects a story and rewrites the outputs.
-pub async fn reject(config: &Config, store: &Store, id: i64, reason: Option<String>, now: DateTime<Utc>) -> Result<PoolRow, DeskError> {
+pub async fn reject(
+    config: &Config,
+    store: &Store,
+    id: i64,
+    reason: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<PoolRow, DeskError> {
     let row = story(store, id).await?;
     if row.decision.as_ref().is_some_and(|d| d.issue.is_some()) {
-        return Err(DeskError::Invalid(format!("story {id} was already published")));
+        return Err(DeskError::Invalid(format!(
+            "story {id} was already published"
+        )));
     }
     let decision = DecisionRow {
         story_id: id,
@@ -240,10 +290,17 @@ pub async fn reject(config: &Config, store: &Store, id: i64, reason: Option<Stri
 }
 
 /// Takes back an unpublished pick or reject; the story returns to the candidates.
-pub async fn unpick(config: &Config, store: &Store, id: i64, now: DateTime<Utc>) -> Result<(), DeskError> {
+pub async fn unpick(
+    config: &Config,
+    store: &Store,
+    id: i64,
+    now: DateTime<Utc>,
+) -> Result<(), DeskError> {
     story(store, id).await?;
     if !store.undecide(id, now).await? {
-        return Err(DeskError::Invalid(format!("story {id} has no decision to take back (or it was published)")));
+        return Err(DeskError::Invalid(format!(
+            "story {id} has no decision to take back (or it was published)"
+        )));
     }
     refresh(config, store, now).await?;
     Ok(())
@@ -260,20 +317,33 @@ pub async fn add(
     blurb: Option<String>,
     now: DateTime<Utc>,
 ) -> Result<PoolRow, DeskError> {
-    let err = |reason: String| DeskError::Add { url: url.to_string(), reason };
+    let err = |reason: String| DeskError::Add {
+        url: url.to_string(),
+        reason,
+    };
     let parsed = url::Url::parse(url.trim()).map_err(|e| err(e.to_string()))?;
     if !matches!(parsed.scheme(), "http" | "https") {
         return Err(err("only http and https links can be added".into()));
     }
-    let fetched = crate::fetch::fetch(&fetcher.client, &fetcher.settings, &parsed, &Default::default())
-        .await
-        .map_err(|e| err(e.to_string()))?;
+    let fetched = crate::fetch::fetch(
+        &fetcher.client,
+        &fetcher.settings,
+        &parsed,
+        &Default::default(),
+    )
+    .await
+    .map_err(|e| err(e.to_string()))?;
     let (html, final_url) = match fetched {
         crate::fetch::Fetched::Body(b) => {
             let text = crate::parse::charset::decode(&b.bytes, None).text;
             (text, b.meta.final_url)
         }
-        other => return Err(err(format!("the server answered HTTP {}", other.meta().status))),
+        other => {
+            return Err(err(format!(
+                "the server answered HTTP {}",
+                other.meta().status
+            )));
+        }
     };
     let meta = crate::page::extract(&html);
     let link = meta
@@ -283,10 +353,20 @@ pub async fn add(
         .filter(|u| matches!(u.scheme(), "http" | "https"))
         .unwrap_or_else(|| parsed.clone());
     let raw = crate::model::RawEntry {
-        title: meta.title.map(|t| crate::model::RawText { text: t, kind: crate::model::TextKind::Plain }),
+        title: meta.title.map(|t| crate::model::RawText {
+            text: t,
+            kind: crate::model::TextKind::Plain,
+        }),
         link: Some(link.to_string()),
-        summary: meta.description.map(|d| crate::model::RawText { text: d, kind: crate::model::TextKind::Plain }),
-        published: meta.published.as_deref().and_then(|p| DateTime::parse_from_rfc3339(p).ok()).map(|d| d.with_timezone(&Utc)),
+        summary: meta.description.map(|d| crate::model::RawText {
+            text: d,
+            kind: crate::model::TextKind::Plain,
+        }),
+        published: meta
+            .published
+            .as_deref()
+            .and_then(|p| DateTime::parse_from_rfc3339(p).ok())
+            .map(|d| d.with_timezone(&Utc)),
         ..Default::default()
     };
     let entry = clean::clean_entry(&raw, &final_url);
@@ -303,9 +383,20 @@ pub struct Applied {
 }
 
 /// Applies the ticks of an edited candidates file, all or nothing.
-pub async fn apply(config: &Config, store: &Store, path: &Path, now: DateTime<Utc>) -> Result<Applied, DeskError> {
-    let md = std::fs::read_to_string(path).map_err(|source| DeskError::Read { path: path.to_owned(), source })?;
-    let apply_err = |errors| DeskError::Apply { path: path.to_owned(), errors };
+pub async fn apply(
+    config: &Config,
+    store: &Store,
+    path: &Path,
+    now: DateTime<Utc>,
+) -> Result<Applied, DeskError> {
+    let md = std::fs::read_to_string(path).map_err(|source| DeskError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    let apply_err = |errors| DeskError::Apply {
+        path: path.to_owned(),
+        errors,
+    };
     let marks = output::candidates::parse(&md).map_err(apply_err)?;
     let mut problems = Vec::new();
     let mut decisions = Vec::new();
@@ -320,14 +411,24 @@ pub async fn apply(config: &Config, store: &Store, path: &Path, now: DateTime<Ut
             }
         };
         let Some(row) = store.pool_row(m.id).await? else {
-            problems.push(output::candidates::MarkError { line: m.line, message: format!("no story with id {}", m.id) });
+            problems.push(output::candidates::MarkError {
+                line: m.line,
+                message: format!("no story with id {}", m.id),
+            });
             continue;
         };
         if row.decision.as_ref().is_some_and(|d| d.issue.is_some()) {
-            problems.push(output::candidates::MarkError { line: m.line, message: format!("story {} was already published", m.id) });
+            problems.push(output::candidates::MarkError {
+                line: m.line,
+                message: format!("story {} was already published", m.id),
+            });
             continue;
         }
-        let suggested = crate::sections::suggest(row.feed_section.as_deref(), row.story.url.as_deref(), &row.story.title);
+        let suggested = crate::sections::suggest(
+            row.feed_section.as_deref(),
+            row.story.url.as_deref(),
+            &row.story.title,
+        );
         let section = m.section.clone().filter(|s| *s != suggested);
         match verdict {
             Verdict::Pick => applied.picked += 1,
@@ -336,9 +437,21 @@ pub async fn apply(config: &Config, store: &Store, path: &Path, now: DateTime<Ut
         decisions.push(DecisionRow {
             story_id: m.id,
             verdict,
-            section: if verdict == Verdict::Pick { section } else { None },
-            blurb: if verdict == Verdict::Pick { m.blurb.clone() } else { None },
-            reason: if verdict == Verdict::Reject { m.reason.clone() } else { None },
+            section: if verdict == Verdict::Pick {
+                section
+            } else {
+                None
+            },
+            blurb: if verdict == Verdict::Pick {
+                m.blurb.clone()
+            } else {
+                None
+            },
+            reason: if verdict == Verdict::Reject {
+                m.reason.clone()
+            } else {
+                None
+            },
             also_at: Vec::new(),
             decided_at: now,
             issue: None,
@@ -363,7 +476,12 @@ pub async fn next_issue(store: &Store) -> Result<i64, DeskError> {
 }
 
 /// Writes `out/issue-N.md`: the unpublished picks (or, for a published issue, its items).
-pub async fn draft(config: &Config, store: &Store, issue: Option<i64>, now: DateTime<Utc>) -> Result<(i64, PathBuf, String), DeskError> {
+pub async fn draft(
+    config: &Config,
+    store: &Store,
+    issue: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<(i64, PathBuf, String), DeskError> {
     let number = match issue {
         Some(n) => n,
         None => next_issue(store).await?,
@@ -383,7 +501,13 @@ pub async fn draft(config: &Config, store: &Store, issue: Option<i64>, now: Date
         .collect();
     // Oldest pick first within a section: the order the editor chose them.
     items.reverse();
-    let text = output::draft::render(&config.output.title, number, published.unwrap_or(now), &config.output.sections, &items);
+    let text = output::draft::render(
+        &config.output.title,
+        number,
+        published.unwrap_or(now),
+        &config.output.sections,
+        &items,
+    );
     let path = config.output.dir.join(format!("issue-{number}.md"));
     write(&path, &text)?;
     Ok((number, path, text))
@@ -391,22 +515,35 @@ pub async fn draft(config: &Config, store: &Store, issue: Option<i64>, now: Date
 
 /// Publishes issue `number`: its items are the unpublished picks; their links enter the ledger;
 /// the next candidate window starts now.
-pub async fn publish(config: &Config, store: &Store, number: i64, now: DateTime<Utc>) -> Result<usize, DeskError> {
+pub async fn publish(
+    config: &Config,
+    store: &Store,
+    number: i64,
+    now: DateTime<Utc>,
+) -> Result<usize, DeskError> {
     if number < 1 {
         return Err(DeskError::Invalid("issue numbers start at 1".into()));
     }
     if let Some(at) = store.issue_published_at(number).await? {
-        return Err(DeskError::Invalid(format!("issue {number} was already published on {}", at.format("%Y-%m-%d %H:%M UTC"))));
+        return Err(DeskError::Invalid(format!(
+            "issue {number} was already published on {}",
+            at.format("%Y-%m-%d %H:%M UTC")
+        )));
     }
     let picked = store.picked(None, None).await?;
     if picked.is_empty() {
-        return Err(DeskError::Invalid("nothing is picked: pick stories before publishing".into()));
+        return Err(DeskError::Invalid(
+            "nothing is picked: pick stories before publishing".into(),
+        ));
     }
     let mut ledger = Vec::new();
     for p in &picked {
         let section = section_of(&p.decision, p.feed_section.as_deref(), &p.story);
         let urls = p.story.canonical_url.iter().cloned().chain(
-            p.decision.also_at.iter().filter_map(|u| clean::canonical::canonicalize(u)),
+            p.decision
+                .also_at
+                .iter()
+                .filter_map(|u| clean::canonical::canonicalize(u)),
         );
         for u in urls {
             ledger.push((u, p.story.id, Some(section.clone())));
@@ -420,7 +557,11 @@ pub async fn publish(config: &Config, store: &Store, number: i64, now: DateTime<
 /// Parses `2014-W15` into the Monday 00:00 UTC that starts it.
 pub fn parse_week(s: &str) -> Result<DateTime<Utc>, String> {
     let bad = || format!("`{s}` is not an ISO week like 2014-W15");
-    let (y, w) = s.trim().split_once("-W").or_else(|| s.trim().split_once("-w")).ok_or_else(bad)?;
+    let (y, w) = s
+        .trim()
+        .split_once("-W")
+        .or_else(|| s.trim().split_once("-w"))
+        .ok_or_else(bad)?;
     let y: i32 = y.parse().map_err(|_| bad())?;
     let w: u32 = w.parse().map_err(|_| bad())?;
     let d = NaiveDate::from_isoywd_opt(y, w, chrono::Weekday::Mon).ok_or_else(bad)?;
@@ -441,17 +582,30 @@ pub enum DigestFormat {
 }
 
 /// Renders (and writes to `out/digest-YYYY-Www.md|html`) the digest of one ISO week.
-pub async fn digest(config: &Config, store: &Store, week: &str, format: DigestFormat) -> Result<(PathBuf, String), DeskError> {
+pub async fn digest(
+    config: &Config,
+    store: &Store,
+    week: &str,
+    format: DigestFormat,
+) -> Result<(PathBuf, String), DeskError> {
     let since = parse_week(week).map_err(DeskError::Invalid)?;
     let until = since + chrono::Duration::days(7);
     rescore(config, store, false, Utc::now()).await?;
-    let pool = store.window_pool(since, until - chrono::Duration::seconds(1)).await?;
-    let live = pool.iter().filter(|r| r.base.is_some() && r.vetoed_by.is_none()).count();
+    let pool = store
+        .window_pool(since, until - chrono::Duration::seconds(1))
+        .await?;
+    let live = pool
+        .iter()
+        .filter(|r| r.base.is_some() && r.vetoed_by.is_none())
+        .count();
     // The week as it was read: decisions and the ledger do not hide anything here.
-    let undecided: Vec<PoolRow> = pool.into_iter().map(|mut r| {
-        r.decision = None;
-        r
-    }).collect();
+    let undecided: Vec<PoolRow> = pool
+        .into_iter()
+        .map(|mut r| {
+            r.decision = None;
+            r
+        })
+        .collect();
     let cands = candidates::build(&undecided, &[], config, until, &Filter::default());
     let grouped: usize = cands.iter().map(|c| c.also_ids.len()).sum();
     let shown: usize = cands.len();
@@ -468,7 +622,14 @@ pub async fn digest(config: &Config, store: &Store, week: &str, format: DigestFo
             sections.push((s.clone(), Vec::new()));
         }
     }
-    let order = |s: &str| config.output.sections.iter().position(|c| c.eq_ignore_ascii_case(s)).unwrap_or(usize::MAX);
+    let order = |s: &str| {
+        config
+            .output
+            .sections
+            .iter()
+            .position(|c| c.eq_ignore_ascii_case(s))
+            .unwrap_or(usize::MAX)
+    };
     sections.sort_by_key(|(s, _)| order(s));
     let d = output::digest::Digest {
         newsletter: config.output.title.clone(),
@@ -489,11 +650,30 @@ pub async fn digest(config: &Config, store: &Store, week: &str, format: DigestFo
 }
 
 /// Why a story scored what it did, at `as_of`.
-pub async fn explain(config: &Config, store: &Store, id: i64, as_of: DateTime<Utc>) -> Result<String, DeskError> {
+pub async fn explain(
+    config: &Config,
+    store: &Store,
+    id: i64,
+    as_of: DateTime<Utc>,
+) -> Result<String, DeskError> {
     rescore(config, store, false, Utc::now()).await?;
     let row = story(store, id).await?;
-    let e: Option<score::Explanation> = row.explanation.as_deref().and_then(|j| serde_json::from_str(j).ok());
+    let e: Option<score::Explanation> = row
+        .explanation
+        .as_deref()
+        .and_then(|j| serde_json::from_str(j).ok());
     let decay = score::decay(candidates::date_of(&row), as_of, config.scoring.half_life);
-    let section = crate::sections::suggest(row.feed_section.as_deref(), row.story.url.as_deref(), &row.story.title);
-    Ok(output::explain::render(&row, e.as_ref(), decay, &section, config.scoring.half_life, as_of))
+    let section = crate::sections::suggest(
+        row.feed_section.as_deref(),
+        row.story.url.as_deref(),
+        &row.story.title,
+    );
+    Ok(output::explain::render(
+        &row,
+        e.as_ref(),
+        decay,
+        &section,
+        config.scoring.half_life,
+        as_of,
+    ))
 }

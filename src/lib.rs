@@ -12,7 +12,9 @@
 //!                         ▼  serially, one transaction per feed:
 //!                        store  (feeds, stories, story_sources, fetch_log)
 //!                         ▼
-//!                        output (renderers return strings: `entries`, `check`, `status`, reports)
+//!                        desk (editorial orchestrator): score → candidates (neardup, sections)
+//!                         ▼                              → decisions, draft, publish, digest
+//!                        output (renderers return strings; one atomic writer)
 //! ```
 //!
 //! `schedule` is the pure math of when each feed is due (intervals, crontab, backoff, publisher

@@ -206,7 +206,11 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             match gleaner::desk::refresh(&config, &store, chrono::Utc::now()).await {
                 Ok(files) => say(&format!(
                     "candidates and curated feed written to {}",
-                    files.first().and_then(|f| f.parent()).unwrap_or(std::path::Path::new(".")).display()
+                    files
+                        .first()
+                        .and_then(|f| f.parent())
+                        .unwrap_or(std::path::Path::new("."))
+                        .display()
                 )),
                 Err(e) => eprintln!("gleaner: outputs not written: {e}"),
             }
@@ -222,11 +226,14 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 section: args.section.clone(),
                 limit: args.limit,
             };
-            let (cands, since) = gleaner::desk::candidates(&config, &store, as_of, args.since, &filter)
-                .await
-                .map_err(desk_failure)?;
+            let (cands, since) =
+                gleaner::desk::candidates(&config, &store, as_of, args.since, &filter)
+                    .await
+                    .map_err(desk_failure)?;
             if args.as_of.is_none() && args.since.is_none() {
-                gleaner::desk::refresh(&config, &store, now).await.map_err(desk_failure)?;
+                gleaner::desk::refresh(&config, &store, now)
+                    .await
+                    .map_err(desk_failure)?;
             }
             let text = if args.json {
                 output::candidates::json(&cands)
@@ -241,9 +248,16 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Pick(args) => {
             let (config, db) = load_config(&cli)?;
             let store = open_store(&db).await?;
-            let row = gleaner::desk::pick(&config, &store, args.id, args.section.clone(), args.blurb.clone(), chrono::Utc::now())
-                .await
-                .map_err(desk_failure)?;
+            let row = gleaner::desk::pick(
+                &config,
+                &store,
+                args.id,
+                args.section.clone(),
+                args.blurb.clone(),
+                chrono::Utc::now(),
+            )
+            .await
+            .map_err(desk_failure)?;
             say(&format!("picked #{} {}", row.story.id, row.story.title));
             store.close().await;
             Ok(())
@@ -251,9 +265,15 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Reject(args) => {
             let (config, db) = load_config(&cli)?;
             let store = open_store(&db).await?;
-            let row = gleaner::desk::reject(&config, &store, args.id, args.reason.clone(), chrono::Utc::now())
-                .await
-                .map_err(desk_failure)?;
+            let row = gleaner::desk::reject(
+                &config,
+                &store,
+                args.id,
+                args.reason.clone(),
+                chrono::Utc::now(),
+            )
+            .await
+            .map_err(desk_failure)?;
             say(&format!("rejected #{} {}", row.story.id, row.story.title));
             store.close().await;
             Ok(())
@@ -273,10 +293,21 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             let store = open_store(&db).await?;
             let fetcher = Fetcher::new(&config.fetch)
                 .map_err(|e| (EXIT_FAILURE, format!("cannot build the HTTP client: {e}")))?;
-            let row = gleaner::desk::add(&config, &store, &fetcher, &args.url, args.section.clone(), args.blurb.clone(), chrono::Utc::now())
-                .await
-                .map_err(desk_failure)?;
-            say(&format!("added and picked #{} {}", row.story.id, row.story.title));
+            let row = gleaner::desk::add(
+                &config,
+                &store,
+                &fetcher,
+                &args.url,
+                args.section.clone(),
+                args.blurb.clone(),
+                chrono::Utc::now(),
+            )
+            .await
+            .map_err(desk_failure)?;
+            say(&format!(
+                "added and picked #{} {}",
+                row.story.id, row.story.title
+            ));
             store.close().await;
             Ok(())
         }
@@ -286,16 +317,24 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             let a = gleaner::desk::apply(&config, &store, &args.file, chrono::Utc::now())
                 .await
                 .map_err(desk_failure)?;
-            say(&format!("applied: {} picked, {} rejected, {} left as candidates", a.picked, a.rejected, a.untouched));
+            say(&format!(
+                "applied: {} picked, {} rejected, {} left as candidates",
+                a.picked, a.rejected, a.untouched
+            ));
             store.close().await;
             Ok(())
         }
         Command::Explain(args) => {
             let (config, db) = load_config(&cli)?;
             let store = open_store(&db).await?;
-            let text = gleaner::desk::explain(&config, &store, args.id, args.as_of.unwrap_or_else(chrono::Utc::now))
-                .await
-                .map_err(desk_failure)?;
+            let text = gleaner::desk::explain(
+                &config,
+                &store,
+                args.id,
+                args.as_of.unwrap_or_else(chrono::Utc::now),
+            )
+            .await
+            .map_err(desk_failure)?;
             say(text.trim_end());
             store.close().await;
             Ok(())
@@ -304,8 +343,12 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             let (config, db) = load_config(&cli)?;
             let store = open_store(&db).await?;
             let now = chrono::Utc::now();
-            let n = gleaner::desk::rescore(&config, &store, true, now).await.map_err(desk_failure)?;
-            gleaner::desk::refresh(&config, &store, now).await.map_err(desk_failure)?;
+            let n = gleaner::desk::rescore(&config, &store, true, now)
+                .await
+                .map_err(desk_failure)?;
+            gleaner::desk::refresh(&config, &store, now)
+                .await
+                .map_err(desk_failure)?;
             say(&format!("rescored {n} stories"));
             store.close().await;
             Ok(())
@@ -313,9 +356,10 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Draft(args) => {
             let (config, db) = load_config(&cli)?;
             let store = open_store(&db).await?;
-            let (n, path, _) = gleaner::desk::draft(&config, &store, args.issue, chrono::Utc::now())
-                .await
-                .map_err(desk_failure)?;
+            let (n, path, _) =
+                gleaner::desk::draft(&config, &store, args.issue, chrono::Utc::now())
+                    .await
+                    .map_err(desk_failure)?;
             say(&format!("issue {n} drafted: {}", path.display()));
             store.close().await;
             Ok(())
@@ -326,14 +370,20 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             let n = gleaner::desk::publish(&config, &store, args.number, chrono::Utc::now())
                 .await
                 .map_err(desk_failure)?;
-            say(&format!("issue {} published with {n} items; the next window starts now", args.number));
+            say(&format!(
+                "issue {} published with {n} items; the next window starts now",
+                args.number
+            ));
             store.close().await;
             Ok(())
         }
         Command::Digest(args) => {
             let (config, db) = load_config(&cli)?;
             let store = open_store(&db).await?;
-            let week = args.week.clone().unwrap_or_else(|| gleaner::desk::week_of(chrono::Utc::now()));
+            let week = args
+                .week
+                .clone()
+                .unwrap_or_else(|| gleaner::desk::week_of(chrono::Utc::now()));
             let format = match args.format {
                 cli::DigestFormatArg::Md => gleaner::desk::DigestFormat::Markdown,
                 cli::DigestFormatArg::Html => gleaner::desk::DigestFormat::Html,

@@ -20,10 +20,46 @@ use std::collections::BTreeSet;
 
 /// Words too common to identify a story.
 const STOP: &[&str] = &[
-    "a", "an", "and", "announcing", "are", "as", "at", "be", "by", "for", "from", "has", "have",
-    "how", "in", "introducing", "is", "it", "its", "new", "now", "of", "on", "or", "our", "out",
-    "released", "release", "releases", "the", "this", "to", "we", "what", "why", "with", "you",
-    "your", "available", "version",
+    "a",
+    "an",
+    "and",
+    "announcing",
+    "are",
+    "as",
+    "at",
+    "be",
+    "by",
+    "for",
+    "from",
+    "has",
+    "have",
+    "how",
+    "in",
+    "introducing",
+    "is",
+    "it",
+    "its",
+    "new",
+    "now",
+    "of",
+    "on",
+    "or",
+    "our",
+    "out",
+    "released",
+    "release",
+    "releases",
+    "the",
+    "this",
+    "to",
+    "we",
+    "what",
+    "why",
+    "with",
+    "you",
+    "your",
+    "available",
+    "version",
 ];
 
 /// What near-duplicate detection compares.
@@ -39,7 +75,12 @@ pub struct Fingerprint {
 }
 
 /// Computes the fingerprint of a story; `simhash` may be passed in when stored.
-pub fn fingerprint(title: &str, body: &str, url: Option<&str>, simhash: Option<u64>) -> Fingerprint {
+pub fn fingerprint(
+    title: &str,
+    body: &str,
+    url: Option<&str>,
+    simhash: Option<u64>,
+) -> Fingerprint {
     let mut words = BTreeSet::new();
     let mut versions = BTreeSet::new();
     for w in crate::score::normalize_keep_dots(title).split_whitespace() {
@@ -52,7 +93,11 @@ pub fn fingerprint(title: &str, body: &str, url: Option<&str>, simhash: Option<u
             words.insert(w.to_string());
         }
     }
-    let mut names: BTreeSet<String> = words.iter().filter(|w| !versions.contains(*w)).cloned().collect();
+    let mut names: BTreeSet<String> = words
+        .iter()
+        .filter(|w| !versions.contains(*w))
+        .cloned()
+        .collect();
     let parsed = url.and_then(|u| url::Url::parse(u).ok());
     let host = parsed
         .as_ref()
@@ -82,7 +127,10 @@ pub fn fingerprint(title: &str, body: &str, url: Option<&str>, simhash: Option<u
 
 fn is_version(w: &str) -> bool {
     let parts: Vec<&str> = w.split('.').collect();
-    parts.len() >= 2 && parts.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+    parts.len() >= 2
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// 64-bit SimHash of word 3-shingles (FNV-1a hashed), over at most the first 5,000 words.
@@ -123,7 +171,11 @@ fn fnv1a(words: &[&str]) -> u64 {
 fn jaccard(a: &BTreeSet<String>, b: &BTreeSet<String>) -> f64 {
     let inter = a.intersection(b).count();
     let union = a.len() + b.len() - inter;
-    if union == 0 { 0.0 } else { inter as f64 / union as f64 }
+    if union == 0 {
+        0.0
+    } else {
+        inter as f64 / union as f64
+    }
 }
 
 /// Why two stories are the same, or `None`.
@@ -189,25 +241,53 @@ mod tests {
 
     #[test]
     fn a_syndicated_copy_with_another_title_is_the_same_story() {
-        let a = fp("Ephemeral CI runners on Kubernetes", ARTICLE, "https://eng.acme.example/ci");
-        let b = fp("Acme's CI story", ARTICLE, "https://medium.example/@acme/ci");
+        let a = fp(
+            "Ephemeral CI runners on Kubernetes",
+            ARTICLE,
+            "https://eng.acme.example/ci",
+        );
+        let b = fp(
+            "Acme's CI story",
+            ARTICLE,
+            "https://medium.example/@acme/ci",
+        );
         assert_eq!(same_story(&a, &b), Some("same text"));
         // With a footer added and a longer retitle, title and text together still match.
-        let c = fp("How Acme made CI ephemeral with Kubernetes", &format!("{ARTICLE} Originally published on the Acme blog."), "https://medium.example/@acme/ci");
+        let c = fp(
+            "How Acme made CI ephemeral with Kubernetes",
+            &format!("{ARTICLE} Originally published on the Acme blog."),
+            "https://medium.example/@acme/ci",
+        );
         assert_eq!(same_story(&a, &c), Some("similar title and text"));
     }
 
     #[test]
     fn title_variants_are_the_same_story() {
-        let a = fp("Kubernetes 1.30: Uwubernetes", "Release notes.", "https://kubernetes.example/blog/1.30");
-        let b = fp("Kubernetes v1.30 Uwubernetes released", "Short summary.", "https://news.example/k8s-130");
+        let a = fp(
+            "Kubernetes 1.30: Uwubernetes",
+            "Release notes.",
+            "https://kubernetes.example/blog/1.30",
+        );
+        let b = fp(
+            "Kubernetes v1.30 Uwubernetes released",
+            "Short summary.",
+            "https://news.example/k8s-130",
+        );
         assert_eq!(same_story(&a, &b), Some("same title"));
     }
 
     #[test]
     fn a_github_release_and_its_announcement_are_the_same_story() {
-        let a = fp("v2.53.0 / 2024-06-16", "Changelog: native histograms …", "https://github.com/prometheus/prometheus/releases/tag/v2.53.0");
-        let b = fp("Prometheus 2.53.0 brings native histograms", "The Prometheus team announces 2.53.0 …", "https://prometheus.example/blog/2-53");
+        let a = fp(
+            "v2.53.0 / 2024-06-16",
+            "Changelog: native histograms …",
+            "https://github.com/prometheus/prometheus/releases/tag/v2.53.0",
+        );
+        let b = fp(
+            "Prometheus 2.53.0 brings native histograms",
+            "The Prometheus team announces 2.53.0 …",
+            "https://prometheus.example/blog/2-53",
+        );
         assert_eq!(same_story(&a, &b), Some("same release"));
     }
 
@@ -215,18 +295,58 @@ mod tests {
     fn different_stories_stay_apart() {
         let pairs = [
             // Consecutive releases of one project.
-            (fp("Kubernetes 1.30 released", "notes", "https://k8s.example/130"), fp("Kubernetes 1.29 released", "notes", "https://k8s.example/129")),
+            (
+                fp(
+                    "Kubernetes 1.30 released",
+                    "notes",
+                    "https://k8s.example/130",
+                ),
+                fp(
+                    "Kubernetes 1.29 released",
+                    "notes",
+                    "https://k8s.example/129",
+                ),
+            ),
             // Two job ads from one board sharing a boilerplate half.
             (
-                fp("Senior SRE at Acme", &format!("Acme runs payments for small shops; you will own the on-call rotation, the Terraform estate and our Postgres fleet. {BOILER}"), "https://jobs.example/1"),
-                fp("Senior SRE at Globex", &format!("Globex builds satellite ground stations; you will automate antenna scheduling and keep the telemetry pipeline alive. {BOILER}"), "https://jobs.example/2"),
+                fp(
+                    "Senior SRE at Acme",
+                    &format!(
+                        "Acme runs payments for small shops; you will own the on-call rotation, the Terraform estate and our Postgres fleet. {BOILER}"
+                    ),
+                    "https://jobs.example/1",
+                ),
+                fp(
+                    "Senior SRE at Globex",
+                    &format!(
+                        "Globex builds satellite ground stations; you will automate antenna scheduling and keep the telemetry pipeline alive. {BOILER}"
+                    ),
+                    "https://jobs.example/2",
+                ),
             ),
             // Same topic, different articles.
-            (fp("Postgres vacuum explained", ARTICLE, "https://a.example/1"), fp("Postgres vacuum tuning at scale", "A different article entirely about autovacuum thresholds and bloat, with graphs from production and a comparison of settings across versions.", "https://b.example/2")),
+            (
+                fp("Postgres vacuum explained", ARTICLE, "https://a.example/1"),
+                fp(
+                    "Postgres vacuum tuning at scale",
+                    "A different article entirely about autovacuum thresholds and bloat, with graphs from production and a comparison of settings across versions.",
+                    "https://b.example/2",
+                ),
+            ),
             // A release of another project with the same version number.
-            (fp("Terraform 1.5.0", "x", "https://github.com/hashicorp/terraform/releases/tag/v1.5.0"), fp("Vault 1.5.0 released", "y", "https://vault.example/blog")),
+            (
+                fp(
+                    "Terraform 1.5.0",
+                    "x",
+                    "https://github.com/hashicorp/terraform/releases/tag/v1.5.0",
+                ),
+                fp("Vault 1.5.0 released", "y", "https://vault.example/blog"),
+            ),
             // Short generic titles.
-            (fp("Weekly notes", "a", "https://a.example/n"), fp("Weekly notes", "b", "https://b.example/n")),
+            (
+                fp("Weekly notes", "a", "https://a.example/n"),
+                fp("Weekly notes", "b", "https://b.example/n"),
+            ),
         ];
         for (a, b) in &pairs {
             assert_eq!(
@@ -250,7 +370,11 @@ mod tests {
         let prints = [
             fp("Kubernetes 1.30: Uwubernetes", "", "https://a.example/1"),
             fp("Unrelated post about caching", "", "https://b.example/2"),
-            fp("Kubernetes v1.30 Uwubernetes released", "", "https://c.example/3"),
+            fp(
+                "Kubernetes v1.30 Uwubernetes released",
+                "",
+                "https://c.example/3",
+            ),
             fp("Uwubernetes: Kubernetes 1.30", "", "https://d.example/4"),
         ];
         assert_eq!(group(&prints), vec![0, 1, 0, 0]);

@@ -6,7 +6,9 @@ use std::cell::RefCell;
 
 use html5ever::tendril::StrTendril;
 use html5ever::tokenizer::states::RawKind;
-use html5ever::tokenizer::{BufferQueue, TagKind, Token, TokenSink, TokenSinkResult, Tokenizer, TokenizerOpts};
+use html5ever::tokenizer::{
+    BufferQueue, TagKind, Token, TokenSink, TokenSinkResult, Tokenizer, TokenizerOpts,
+};
 
 /// A page's own description of itself.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -44,14 +46,21 @@ impl TokenSink for Sink {
                     }
                     ("title", TagKind::EndTag) => *self.in_title.borrow_mut() = false,
                     ("meta", TagKind::StartTag) => {
-                        let key = attr("property").or_else(|| attr("name")).unwrap_or_default().to_ascii_lowercase();
+                        let key = attr("property")
+                            .or_else(|| attr("name"))
+                            .unwrap_or_default()
+                            .to_ascii_lowercase();
                         let content = attr("content").filter(|c| !c.is_empty());
                         match key.as_str() {
                             "og:title" | "twitter:title" => {
-                                self.og_title.borrow_mut().get_or_insert_with(|| content.clone().unwrap_or_default());
+                                self.og_title
+                                    .borrow_mut()
+                                    .get_or_insert_with(|| content.clone().unwrap_or_default());
                             }
                             "og:description" | "twitter:description" => {
-                                self.og_description.borrow_mut().get_or_insert_with(|| content.clone().unwrap_or_default());
+                                self.og_description
+                                    .borrow_mut()
+                                    .get_or_insert_with(|| content.clone().unwrap_or_default());
                             }
                             "description" => {
                                 let mut m = self.meta.borrow_mut();
@@ -63,15 +72,17 @@ impl TokenSink for Sink {
                             _ => {}
                         }
                     }
-                    ("link", TagKind::StartTag) => {
-                        if attr("rel").is_some_and(|r| r.eq_ignore_ascii_case("canonical")) {
-                            self.meta.borrow_mut().canonical = attr("href");
-                        }
+                    ("link", TagKind::StartTag)
+                        if attr("rel").is_some_and(|r| r.eq_ignore_ascii_case("canonical")) =>
+                    {
+                        self.meta.borrow_mut().canonical = attr("href");
                     }
                     _ => {}
                 }
             }
-            Token::CharacterTokens(t) if *self.in_title.borrow() => self.title_text.borrow_mut().push_str(&t),
+            Token::CharacterTokens(t) if *self.in_title.borrow() => {
+                self.title_text.borrow_mut().push_str(&t)
+            }
             _ => {}
         }
         TokenSinkResult::Continue
@@ -87,13 +98,19 @@ pub fn extract(html: &str) -> PageMeta {
     tok.end();
     let sink = tok.sink;
     let mut meta = sink.meta.into_inner();
-    let collapse = |s: String| Some(s.split_whitespace().collect::<Vec<_>>().join(" ")).filter(|s| !s.is_empty());
+    let collapse = |s: String| {
+        Some(s.split_whitespace().collect::<Vec<_>>().join(" ")).filter(|s| !s.is_empty())
+    };
     meta.title = sink
         .og_title
         .into_inner()
         .and_then(collapse)
         .or_else(|| collapse(sink.title_text.into_inner()));
-    meta.description = sink.og_description.into_inner().and_then(collapse).or(meta.description.and_then(collapse));
+    meta.description = sink
+        .og_description
+        .into_inner()
+        .and_then(collapse)
+        .or(meta.description.and_then(collapse));
     meta
 }
 
@@ -117,7 +134,9 @@ mod tests {
 
     #[test]
     fn falls_back_to_title_and_description() {
-        let m = extract("<title>Only &eacute; title</title><meta name=description content='  spaced   out '>");
+        let m = extract(
+            "<title>Only &eacute; title</title><meta name=description content='  spaced   out '>",
+        );
         assert_eq!(m.title.as_deref(), Some("Only é title"));
         assert_eq!(m.description.as_deref(), Some("spaced out"));
         assert_eq!(extract("no markup").title, None);

@@ -196,7 +196,10 @@ impl Scorer {
         let mut h = Sha256::new();
         h.update(format!(
             "{:?}|{:?}|{:?}|{}|{}|{}|{}",
-            terms.iter().map(|t| (&t.label, t.weight, t.kind as u8, &t.feed)).collect::<Vec<_>>(),
+            terms
+                .iter()
+                .map(|t| (&t.label, t.weight, t.kind as u8, &t.feed))
+                .collect::<Vec<_>>(),
             {
                 let mut w: Vec<_> = feed_weights.iter().collect();
                 w.sort_by(|a, b| a.0.cmp(b.0));
@@ -208,7 +211,10 @@ impl Scorer {
             s.body_cap,
             s.multi_source_bonus
         ));
-        let version = h.finalize()[..8].iter().map(|b| format!("{b:02x}")).collect();
+        let version = h.finalize()[..8]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
         Scorer {
             matcher,
             terms,
@@ -293,7 +299,10 @@ impl Scorer {
         let host = story
             .url
             .and_then(|u| url::Url::parse(u).ok())
-            .and_then(|u| u.host_str().map(|h| h.trim_start_matches("www.").to_ascii_lowercase()));
+            .and_then(|u| {
+                u.host_str()
+                    .map(|h| h.trim_start_matches("www.").to_ascii_lowercase())
+            });
         let host_weight = host.as_deref().map_or(1.0, |h| self.host_weight(h));
         let sources = story.sources.len() as u32;
         let bonus = self.bonus * f64::from(sources.saturating_sub(1));
@@ -366,7 +375,10 @@ mod tests {
 
     #[test]
     fn normalization_makes_word_boundaries_spaces() {
-        assert_eq!(normalize("Continuous-Delivery, at  SCALE!"), " continuous delivery at scale ");
+        assert_eq!(
+            normalize("Continuous-Delivery, at  SCALE!"),
+            " continuous delivery at scale "
+        );
         assert_eq!(normalize("Naïve Über"), " naïve über ");
         assert_eq!(normalize(""), " ");
     }
@@ -433,13 +445,26 @@ url = "https://o.example/feed"
         });
         // (2×3 + 1×3 − 4×1) × 1.5 (Releases) × 2 (github.com via gist.github.com) + 1.5 × 1
         assert_eq!(e.keyword_score, 5.0);
-        assert_eq!((e.feed.as_deref(), e.feed_weight, e.host_weight), (Some("Releases"), 1.5, 2.0));
+        assert_eq!(
+            (e.feed.as_deref(), e.feed_weight, e.host_weight),
+            (Some("Releases"), 1.5, 2.0)
+        );
         assert_eq!(e.base, 16.5);
         // A feed's own keyword applies only to its stories.
         let one = sources(&["Other"]);
-        let e = s.score(&StoryText { title: "Helm", body: "", sources: &one, url: None });
+        let e = s.score(&StoryText {
+            title: "Helm",
+            body: "",
+            sources: &one,
+            url: None,
+        });
         assert!(e.terms.is_empty());
-        let e = s.score(&StoryText { title: "A Sponsored-Post about k8s", body: "", sources: &one, url: None });
+        let e = s.score(&StoryText {
+            title: "A Sponsored-Post about k8s",
+            body: "",
+            sources: &one,
+            url: None,
+        });
         assert_eq!(e.vetoed_by.as_deref(), Some("sponsored post"));
     }
 
@@ -447,10 +472,22 @@ url = "https://o.example/feed"
     fn decay_halves_per_half_life_from_as_of() {
         let hl = std::time::Duration::from_secs(3 * 86400);
         let t = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
-        assert_eq!(decay(t("2026-11-20T00:00:00Z"), t("2026-11-20T00:00:00Z"), hl), 1.0);
-        assert_eq!(decay(t("2026-11-17T00:00:00Z"), t("2026-11-20T00:00:00Z"), hl), 0.5);
-        assert_eq!(decay(t("2026-11-14T00:00:00Z"), t("2026-11-20T00:00:00Z"), hl), 0.25);
-        assert_eq!(decay(t("2026-11-25T00:00:00Z"), t("2026-11-20T00:00:00Z"), hl), 1.0);
+        assert_eq!(
+            decay(t("2026-11-20T00:00:00Z"), t("2026-11-20T00:00:00Z"), hl),
+            1.0
+        );
+        assert_eq!(
+            decay(t("2026-11-17T00:00:00Z"), t("2026-11-20T00:00:00Z"), hl),
+            0.5
+        );
+        assert_eq!(
+            decay(t("2026-11-14T00:00:00Z"), t("2026-11-20T00:00:00Z"), hl),
+            0.25
+        );
+        assert_eq!(
+            decay(t("2026-11-25T00:00:00Z"), t("2026-11-20T00:00:00Z"), hl),
+            1.0
+        );
     }
 
     #[test]
@@ -479,7 +516,12 @@ url = "https://o.example/feed"
         }
         let s = scorer(&toml);
         let src = sources(&["x"]);
-        let e = s.score(&StoryText { title: "term1 term2999", body: "term17", sources: &src, url: None });
+        let e = s.score(&StoryText {
+            title: "term1 term2999",
+            body: "term17",
+            sources: &src,
+            url: None,
+        });
         assert_eq!(e.terms.len(), 3);
     }
 }

@@ -19,11 +19,24 @@ pub fn suggest(configured: Option<&str>, url: Option<&str>, title: &str) -> Stri
         .and_then(|u| u.host_str())
         .map(|h| h.trim_start_matches("www.").to_ascii_lowercase())
         .unwrap_or_default();
-    let path = parsed.as_ref().map(|u| u.path().to_ascii_lowercase()).unwrap_or_default();
-    let host_is = |names: &[&str]| names.iter().any(|n| host == *n || host.ends_with(&format!(".{n}")));
+    let path = parsed
+        .as_ref()
+        .map(|u| u.path().to_ascii_lowercase())
+        .unwrap_or_default();
+    let host_is = |names: &[&str]| {
+        names
+            .iter()
+            .any(|n| host == *n || host.ends_with(&format!(".{n}")))
+    };
 
-    if host_is(&["github.com", "gitlab.com", "codeberg.org", "crates.io", "pypi.org", "npmjs.com"])
-        || path.contains("/releases")
+    if host_is(&[
+        "github.com",
+        "gitlab.com",
+        "codeberg.org",
+        "crates.io",
+        "pypi.org",
+        "npmjs.com",
+    ]) || path.contains("/releases")
     {
         return "Tools".into();
     }
@@ -46,8 +59,13 @@ pub fn suggest(configured: Option<&str>, url: Option<&str>, title: &str) -> Stri
     }
     let t = crate::score::normalize(title);
     let title_has = |words: &[&str]| words.iter().any(|w| t.contains(&format!(" {w} ")));
-    if host_is(&["sessionize.com", "papercall.io", "meetup.com", "devopsdays.org", "lu.ma"])
-        || host.contains("eventbrite.")
+    if host_is(&[
+        "sessionize.com",
+        "papercall.io",
+        "meetup.com",
+        "devopsdays.org",
+        "lu.ma",
+    ]) || host.contains("eventbrite.")
         || host.contains("kubecon")
         || title_has(&[
             "cfp",
@@ -71,21 +89,45 @@ mod tests {
 
     #[test]
     fn configured_section_wins() {
-        assert_eq!(suggest(Some("Culture"), Some("https://github.com/x/y"), "x"), "Culture");
+        assert_eq!(
+            suggest(Some("Culture"), Some("https://github.com/x/y"), "x"),
+            "Culture"
+        );
     }
 
     #[test]
     fn rules() {
         let s = |url: &str, title: &str| suggest(None, Some(url), title);
-        assert_eq!(s("https://github.com/prometheus/prometheus/releases/tag/v2.53.0", "v2.53.0"), "Tools");
+        assert_eq!(
+            s(
+                "https://github.com/prometheus/prometheus/releases/tag/v2.53.0",
+                "v2.53.0"
+            ),
+            "Tools"
+        );
         assert_eq!(s("https://blog.example/releases/1.2", "Foo 1.2"), "Tools");
-        assert_eq!(s("https://weworkremotely.com/remote-jobs/acme-sre", "SRE"), "Jobs");
+        assert_eq!(
+            s("https://weworkremotely.com/remote-jobs/acme-sre", "SRE"),
+            "Jobs"
+        );
         assert_eq!(s("https://boards.greenhouse.io/acme/jobs/1", "SRE"), "Jobs");
         assert_eq!(s("https://acme.example/careers/sre", "SRE"), "Jobs");
         assert_eq!(s("https://sessionize.com/srecon", "SREcon"), "Events");
-        assert_eq!(s("https://blog.example/p", "The CfP for DevOpsDays Berlin is open"), "Events");
-        assert_eq!(s("https://blog.example/p", "Call for Papers: SREcon"), "Events");
-        assert_eq!(s("https://blog.example/p", "Scaling Postgres at Acme"), "News");
+        assert_eq!(
+            s(
+                "https://blog.example/p",
+                "The CfP for DevOpsDays Berlin is open"
+            ),
+            "Events"
+        );
+        assert_eq!(
+            s("https://blog.example/p", "Call for Papers: SREcon"),
+            "Events"
+        );
+        assert_eq!(
+            s("https://blog.example/p", "Scaling Postgres at Acme"),
+            "News"
+        );
         assert_eq!(suggest(None, None, "No link"), "News");
     }
 }

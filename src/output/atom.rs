@@ -49,22 +49,32 @@ fn http(u: &str) -> Option<&str> {
 pub fn render(feed: &FeedInfo, entries: &[Entry]) -> String {
     let mut w = Writer::new_with_indent(Vec::new(), b' ', 2);
     let write = |w: &mut Writer<Vec<u8>>, e: Event| w.write_event(e).expect("writing to a Vec");
-    write(&mut w, Event::Decl(BytesDecl::new("1.0", Some("utf-8"), None)));
     write(
         &mut w,
-        Event::Start(BytesStart::new("feed").with_attributes([("xmlns", "http://www.w3.org/2005/Atom")])),
+        Event::Decl(BytesDecl::new("1.0", Some("utf-8"), None)),
+    );
+    write(
+        &mut w,
+        Event::Start(
+            BytesStart::new("feed").with_attributes([("xmlns", "http://www.w3.org/2005/Atom")]),
+        ),
     );
     let text = |w: &mut Writer<Vec<u8>>, name: &str, value: &str| {
         w.create_element(name)
             .write_text_content(BytesText::new(value))
             .expect("writing to a Vec");
     };
-    text(&mut w, "id", &format!("tag:{},{TAG_DATE}:curated", feed.tag_authority));
+    text(
+        &mut w,
+        "id",
+        &format!("tag:{},{TAG_DATE}:curated", feed.tag_authority),
+    );
     text(&mut w, "title", &feed.title);
     text(&mut w, "updated", &rfc3339(feed.updated));
     w.create_element("author")
         .write_inner_content(|w| {
-            w.create_element("name").write_text_content(BytesText::new(&feed.title))?;
+            w.create_element("name")
+                .write_text_content(BytesText::new(&feed.title))?;
             Ok(())
         })
         .expect("writing to a Vec");
@@ -75,13 +85,20 @@ pub fn render(feed: &FeedInfo, entries: &[Entry]) -> String {
             .expect("writing to a Vec");
     }
     w.create_element("generator")
-        .with_attributes([("uri", env!("CARGO_PKG_REPOSITORY")), ("version", env!("CARGO_PKG_VERSION"))])
+        .with_attributes([
+            ("uri", env!("CARGO_PKG_REPOSITORY")),
+            ("version", env!("CARGO_PKG_VERSION")),
+        ])
         .write_text_content(BytesText::new("gleaner"))
         .expect("writing to a Vec");
 
     for e in entries {
         write(&mut w, Event::Start(BytesStart::new("entry")));
-        text(&mut w, "id", &format!("tag:{},{TAG_DATE}:story-{}", feed.tag_authority, e.story_id));
+        text(
+            &mut w,
+            "id",
+            &format!("tag:{},{TAG_DATE}:story-{}", feed.tag_authority, e.story_id),
+        );
         w.create_element("title")
             .with_attribute(("type", "text"))
             .write_text_content(BytesText::new(&e.title))
@@ -113,7 +130,11 @@ pub fn render(feed: &FeedInfo, entries: &[Entry]) -> String {
             // RFC 4287 §4.1.1: an entry without an alternate link must have content.
             w.create_element("content")
                 .with_attribute(("type", "text"))
-                .write_text_content(BytesText::new(if e.summary.is_empty() { &e.title } else { &e.summary }))
+                .write_text_content(BytesText::new(if e.summary.is_empty() {
+                    &e.title
+                } else {
+                    &e.summary
+                }))
                 .expect("writing to a Vec");
         }
         w.create_element("category")
@@ -168,12 +189,19 @@ mod tests {
                 story_id: 42,
                 title: "<script>alert(1)</script> & \"quotes\" ]]> \u{e9}".into(),
                 url: Some("https://blog.example/pg?a=1&b=2".into()),
-                also_at: vec!["https://mirror.example/pg".into(), "javascript:alert(1)".into()],
+                also_at: vec![
+                    "https://mirror.example/pg".into(),
+                    "javascript:alert(1)".into(),
+                ],
                 picked_at: t("2026-11-29T08:00:00Z"),
                 published: Some(t("2026-11-27T10:00:00Z")),
                 summary: "A blurb with <b>tags</b> & entities &amp; more.".into(),
                 section: "News".into(),
-                origin: Some(("Acme <Eng>".into(), "https://blog.example/feed.xml".into(), Some("https://blog.example/".into()))),
+                origin: Some((
+                    "Acme <Eng>".into(),
+                    "https://blog.example/feed.xml".into(),
+                    Some("https://blog.example/".into()),
+                )),
             },
             Entry {
                 story_id: 7,

@@ -37,7 +37,11 @@ pub fn markdown(cands: &[Candidate], since: DateTime<Utc>, as_of: DateTime<Utc>)
         if section != Some(c.section.as_str()) {
             section = Some(&c.section);
             let n = cands.iter().filter(|x| x.section == c.section).count();
-            let _ = writeln!(out, "\n## {}\n\n<!-- {n} candidates -->", inline(&c.section));
+            let _ = writeln!(
+                out,
+                "\n## {}\n\n<!-- {n} candidates -->",
+                inline(&c.section)
+            );
         }
         let _ = writeln!(
             out,
@@ -176,7 +180,7 @@ pub fn parse(md: &str) -> Result<Vec<Mark>, Vec<MarkError>> {
         }
         if let Some(current) = marks.last_mut()
             && line.starts_with("  ")
-            && current.line + 1 <= n
+            && current.line < n
         {
             let t = line.trim_start();
             if let Some(b) = t.strip_prefix("blurb:") {
@@ -209,7 +213,11 @@ pub fn parse(md: &str) -> Result<Vec<Mark>, Vec<MarkError>> {
             Err(message) => errors.push(MarkError { line: n, message }),
         }
     }
-    if errors.is_empty() { Ok(marks) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(marks)
+    } else {
+        Err(errors)
+    }
 }
 
 /// `- [x] … <!-- gleaner:123 -->` → (pick, 123).
@@ -253,7 +261,9 @@ fn unescape(s: &str) -> String {
             out.push(c);
         }
     }
-    out.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    out.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
 }
 
 #[cfg(test)]
@@ -268,13 +278,31 @@ mod tests {
             also_at: vec!["https://mirror.example/x".into()],
             sources: vec!["Blog".into(), "HN".into()],
             section: section.into(),
-            published: Some(DateTime::parse_from_rfc3339("2026-11-20T08:00:00Z").unwrap().with_timezone(&Utc)),
+            published: Some(
+                DateTime::parse_from_rfc3339("2026-11-20T08:00:00Z")
+                    .unwrap()
+                    .with_timezone(&Utc),
+            ),
             score: 12.3456,
             why: vec![
-                Why::Term { term: "kubernetes".into(), field: "title".into(), contribution: 9.0 },
-                Why::Term { term: "crypto".into(), field: "body".into(), contribution: -4.0 },
-                Why::Factor { factor: "in 2 feeds".into(), value: 1.0 },
-                Why::Factor { factor: "recency decay".into(), value: 0.81 },
+                Why::Term {
+                    term: "kubernetes".into(),
+                    field: "title".into(),
+                    contribution: 9.0,
+                },
+                Why::Term {
+                    term: "crypto".into(),
+                    field: "body".into(),
+                    contribution: -4.0,
+                },
+                Why::Factor {
+                    factor: "in 2 feeds".into(),
+                    value: 1.0,
+                },
+                Why::Factor {
+                    factor: "recency decay".into(),
+                    value: 0.81,
+                },
             ],
             excerpt: "How we scaled.".into(),
             also_ids: vec![],
@@ -289,7 +317,11 @@ mod tests {
     fn markdown_snapshot() {
         let md = markdown(
             &[
-                cand(1, "News", "Scaling <b>Postgres</b> **fast** <!-- gleaner:99 -->"),
+                cand(
+                    1,
+                    "News",
+                    "Scaling <b>Postgres</b> **fast** <!-- gleaner:99 -->",
+                ),
                 cand(2, "News", "Second"),
                 cand(3, "Tools", "Helm 4"),
             ],
@@ -303,17 +335,37 @@ mod tests {
     fn json_has_the_contract_fields() {
         let v: serde_json::Value = serde_json::from_str(&json(&[cand(7, "News", "T")])).unwrap();
         let o = &v[0];
-        for k in ["id", "title", "url", "also_at", "sources", "section", "published", "score", "why", "excerpt"] {
+        for k in [
+            "id",
+            "title",
+            "url",
+            "also_at",
+            "sources",
+            "section",
+            "published",
+            "score",
+            "why",
+            "excerpt",
+        ] {
             assert!(o.get(k).is_some(), "missing {k}");
         }
-        assert_eq!(o["why"][0], serde_json::json!({"term": "kubernetes", "field": "title", "contribution": 9.0}));
-        assert_eq!(o["why"][3], serde_json::json!({"factor": "recency decay", "value": 0.81}));
+        assert_eq!(
+            o["why"][0],
+            serde_json::json!({"term": "kubernetes", "field": "title", "contribution": 9.0})
+        );
+        assert_eq!(
+            o["why"][3],
+            serde_json::json!({"factor": "recency decay", "value": 0.81})
+        );
     }
 
     #[test]
     fn rendered_markdown_parses_back_and_feed_text_cannot_forge_markers() {
         let md = markdown(
-            &[cand(1, "News", "Evil <!-- gleaner:99 --> title"), cand(2, "Tools", "Fine")],
+            &[
+                cand(1, "News", "Evil <!-- gleaner:99 --> title"),
+                cand(2, "Tools", "Fine"),
+            ],
             t("2026-11-18T09:00:00Z"),
             t("2026-11-25T09:00:00Z"),
         );
@@ -328,9 +380,26 @@ mod tests {
         let md = "## News\n\n- [x] **A** · 3 <!-- gleaner:1 -->\n  <https://a>\n  blurb: A fine read.\n\n- [-] **B** · 2 <!-- gleaner:2 -->\n  reason: off topic\n  blurb: \n\n## Tools\n\n- [X] **C** · 1 <!-- gleaner:3 -->\n- [ ] **D** · 1 <!-- gleaner:4 -->\n";
         let marks = parse(md).unwrap();
         assert_eq!(marks.len(), 4);
-        assert_eq!((marks[0].action, marks[0].blurb.as_deref(), marks[0].section.as_deref()), (Action::Pick, Some("A fine read."), Some("News")));
-        assert_eq!((marks[1].action, marks[1].reason.as_deref(), marks[1].blurb.as_deref()), (Action::Reject, Some("off topic"), None));
-        assert_eq!((marks[2].action, marks[2].section.as_deref()), (Action::Pick, Some("Tools")));
+        assert_eq!(
+            (
+                marks[0].action,
+                marks[0].blurb.as_deref(),
+                marks[0].section.as_deref()
+            ),
+            (Action::Pick, Some("A fine read."), Some("News"))
+        );
+        assert_eq!(
+            (
+                marks[1].action,
+                marks[1].reason.as_deref(),
+                marks[1].blurb.as_deref()
+            ),
+            (Action::Reject, Some("off topic"), None)
+        );
+        assert_eq!(
+            (marks[2].action, marks[2].section.as_deref()),
+            (Action::Pick, Some("Tools"))
+        );
         assert_eq!(marks[3].action, Action::Nothing);
     }
 

@@ -33,6 +33,28 @@ pub fn render(config: &Config, source: &str, db: &std::path::Path, now: DateTime
         p.jitter * 100.0,
         humantime::format_duration(p.dead_after),
     );
+    let sc = &config.scoring;
+    let feed_terms: usize = config.feeds.iter().map(|f| f.keywords.len()).sum();
+    let _ = writeln!(
+        out,
+        "scoring:  {} keywords (+{feed_terms} feed keywords), {} veto terms; title ×{}, body ×{} (at most {} hits), half-life {}, +{} per extra feed",
+        sc.keywords.len(),
+        sc.veto.len(),
+        sc.title_weight,
+        sc.body_weight,
+        sc.body_cap,
+        humantime::format_duration(sc.half_life),
+        sc.multi_source_bonus,
+    );
+    let o = &config.output;
+    let _ = writeln!(
+        out,
+        "output:   {} ({}; {} per section; curated feed of {})",
+        o.dir.display(),
+        o.sections.join(", "),
+        o.per_section,
+        o.curated_size,
+    );
     let n = config.feeds.len();
     let _ = writeln!(out, "{n} feed{}:", if n == 1 { "" } else { "s" });
     let width = config
@@ -88,6 +110,8 @@ mod tests {
             "database: gleaner.db",
             "fetch:    timeout 20s, connect timeout 10s, max body 15.0 MiB, 16 at a time, 2 per host, 1s between requests to a host",
             "schedule: every 1h by default, jitter 25%, dead after 30days of failures",
+            "scoring:  0 keywords (+0 feed keywords), 0 veto terms; title ×3, body ×1 (at most 3 hits), half-life 3days, +1 per extra feed",
+            "output:   ./out (News, Jobs, Events, Tools; 15 per section; curated feed of 50)",
             "2 feeds:",
             "  A blog  News      https://a.example/feed",
             "          every 1h; next: 2026-11-25 13:00:00 UTC, 2026-11-25 14:00:00 UTC, 2026-11-25 15:00:00 UTC",

@@ -65,13 +65,23 @@ pub fn markdown(d: &Digest) -> String {
             let link = c.url.as_deref().and_then(safe_url);
             match link {
                 Some(u) => {
-                    let _ = writeln!(out, "- **{}** · {} · <{u}>", inline(&c.title), fmt_score(c.score));
+                    let _ = writeln!(
+                        out,
+                        "- **{}** · {} · <{u}>",
+                        inline(&c.title),
+                        fmt_score(c.score)
+                    );
                 }
                 None => {
                     let _ = writeln!(out, "- **{}** · {}", inline(&c.title), fmt_score(c.score));
                 }
             }
-            let _ = writeln!(out, "  {} · why: {}", inline(&c.sources.join(", ")), why_line(&c.why));
+            let _ = writeln!(
+                out,
+                "  {} · why: {}",
+                inline(&c.sources.join(", ")),
+                why_line(&c.why)
+            );
             if !c.excerpt.is_empty() {
                 let _ = writeln!(out, "  > {}", inline(&c.excerpt));
             }
@@ -101,9 +111,19 @@ pub fn html(d: &Digest) -> String {
         esc(&title)
     );
     let _ = writeln!(out, "<h1>{}</h1>", esc(&title));
-    let _ = writeln!(out, "<p class=\"meta\">{}. {}.</p>", esc(&range(d)), esc(&counts(d)));
+    let _ = writeln!(
+        out,
+        "<p class=\"meta\">{}. {}.</p>",
+        esc(&range(d)),
+        esc(&counts(d))
+    );
     for (section, cands) in &d.sections {
-        let _ = writeln!(out, "<h2>{} <span class=\"score\">({})</span></h2>\n<ul>", esc(section), cands.len());
+        let _ = writeln!(
+            out,
+            "<h2>{} <span class=\"score\">({})</span></h2>\n<ul>",
+            esc(section),
+            cands.len()
+        );
         for c in cands {
             out.push_str("<li>");
             match c.url.as_deref().and_then(safe_url) {
@@ -128,10 +148,20 @@ pub fn html(d: &Digest) -> String {
                 .also_at
                 .iter()
                 .filter_map(|u| safe_url(u))
-                .map(|u| format!("<a href=\"{}\" rel=\"noopener noreferrer\">{}</a>", esc(u), esc(u)))
+                .map(|u| {
+                    format!(
+                        "<a href=\"{}\" rel=\"noopener noreferrer\">{}</a>",
+                        esc(u),
+                        esc(u)
+                    )
+                })
                 .collect();
             if !also.is_empty() {
-                let _ = write!(out, "<br><span class=\"score\">also at {}</span>", also.join(", "));
+                let _ = write!(
+                    out,
+                    "<br><span class=\"score\">also at {}</span>",
+                    also.join(", ")
+                );
             }
             if !c.excerpt.is_empty() {
                 let _ = write!(out, "<blockquote>{}</blockquote>", esc(&c.excerpt));
@@ -158,12 +188,19 @@ mod tests {
             id,
             title: title.into(),
             url: Some(url.into()),
-            also_at: vec!["javascript:alert(1)".into(), "https://mirror.example/a".into()],
+            also_at: vec![
+                "javascript:alert(1)".into(),
+                "https://mirror.example/a".into(),
+            ],
             sources: vec!["Blog <3".into()],
             section: "News".into(),
             published: Some(t("2014-04-08T10:00:00Z")),
             score: 7.5,
-            why: vec![Why::Term { term: "postgres".into(), field: "title".into(), contribution: 9.0 }],
+            why: vec![Why::Term {
+                term: "postgres".into(),
+                field: "title".into(),
+                contribution: 9.0,
+            }],
             excerpt: "An <img src=x onerror=alert(1)> excerpt & more".into(),
             also_ids: vec![],
         };
@@ -172,10 +209,25 @@ mod tests {
             week: "2014-W15".into(),
             since: t("2014-04-07T00:00:00Z"),
             until: t("2014-04-14T00:00:00Z"),
-            activity: Activity { feeds_polled: 12, fetches: 300, stories_seen: 140, duplicates_collapsed: 9 },
+            activity: Activity {
+                feeds_polled: 12,
+                fetches: 300,
+                stories_seen: 140,
+                duplicates_collapsed: 9,
+            },
             near_duplicates: 2,
             sections: vec![
-                ("News".into(), vec![cand(1, "<script>alert(1)</script> Postgres", "https://blog.example/pg"), cand(2, "Evil link", "javascript:alert(2)")]),
+                (
+                    "News".into(),
+                    vec![
+                        cand(
+                            1,
+                            "<script>alert(1)</script> Postgres",
+                            "https://blog.example/pg",
+                        ),
+                        cand(2, "Evil link", "javascript:alert(2)"),
+                    ],
+                ),
                 ("Tools".into(), vec![]),
             ],
         }

@@ -54,13 +54,27 @@ pub fn render(
         let _ = writeln!(out, "\n## {section}");
         for item in here {
             out.push('\n');
-            match item.blurb.as_deref().map(str::trim).filter(|b| !b.is_empty()) {
+            match item
+                .blurb
+                .as_deref()
+                .map(str::trim)
+                .filter(|b| !b.is_empty())
+            {
                 Some(b) => {
                     let _ = writeln!(out, "{}", one_paragraph(b));
                 }
                 None => {
-                    let text = if item.excerpt.is_empty() { &item.title } else { &item.excerpt };
-                    let _ = writeln!(out, "{NEEDS_EDIT} {}: {}", one_paragraph(&item.title), one_paragraph(text));
+                    let text = if item.excerpt.is_empty() {
+                        &item.title
+                    } else {
+                        &item.excerpt
+                    };
+                    let _ = writeln!(
+                        out,
+                        "{NEEDS_EDIT} {}: {}",
+                        one_paragraph(&item.title),
+                        one_paragraph(text)
+                    );
                 }
             }
             let mut links: Vec<&str> = item.url.iter().map(String::as_str).collect();
@@ -91,21 +105,45 @@ mod tests {
             title: title.into(),
             blurb: blurb.map(str::to_string),
             excerpt: format!("Excerpt of {title}."),
-            url: Some(format!("https://example.com/{}", title.to_lowercase().replace(' ', "-"))),
+            url: Some(format!(
+                "https://example.com/{}",
+                title.to_lowercase().replace(' ', "-")
+            )),
             also_at: vec![],
         };
-        let mut with_also = item("News", "Scaling Postgres", Some("Acme explains how they\nscaled Postgres to 40 TB. Worth it for the vacuum section alone."));
+        let mut with_also = item(
+            "News",
+            "Scaling Postgres",
+            Some(
+                "Acme explains how they\nscaled Postgres to 40 TB. Worth it for the vacuum section alone.",
+            ),
+        );
         with_also.also_at = vec!["https://mirror.example/pg".into()];
         let md = render(
             "DevOps Weekly",
             42,
-            DateTime::parse_from_rfc3339("2026-11-29T08:00:00Z").unwrap().with_timezone(&Utc),
-            &["News".into(), "Jobs".into(), "Events".into(), "Tools".into()],
+            DateTime::parse_from_rfc3339("2026-11-29T08:00:00Z")
+                .unwrap()
+                .with_timezone(&Utc),
             &[
-                item("Tools", "Helm 4", Some("Helm 4 is out, with a new plugin system.")),
+                "News".into(),
+                "Jobs".into(),
+                "Events".into(),
+                "Tools".into(),
+            ],
+            &[
+                item(
+                    "Tools",
+                    "Helm 4",
+                    Some("Helm 4 is out, with a new plugin system."),
+                ),
                 with_also,
                 item("News", "Incident review", None),
-                item("Culture", "On-call health", Some("A thoughtful piece on sustainable on-call.")),
+                item(
+                    "Culture",
+                    "On-call health",
+                    Some("A thoughtful piece on sustainable on-call."),
+                ),
             ],
         );
         insta::assert_snapshot!(md);

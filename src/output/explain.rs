@@ -19,12 +19,20 @@ pub fn render(
 ) -> String {
     let s = &row.story;
     let mut out = String::new();
-    let one = |t: &str| t.chars().map(|c| if c.is_control() { ' ' } else { c }).collect::<String>();
+    let one = |t: &str| {
+        t.chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect::<String>()
+    };
     let _ = writeln!(out, "#{} {}", s.id, one(&s.title));
     if let Some(u) = &s.url {
         let _ = writeln!(out, "{u}");
     }
-    let sources = if s.sources.is_empty() { "added by the editor".to_string() } else { s.sources.join(", ") };
+    let sources = if s.sources.is_empty() {
+        "added by the editor".to_string()
+    } else {
+        s.sources.join(", ")
+    };
     let _ = writeln!(out, "sources: {}", one(&sources));
     let _ = writeln!(out, "section: {section}");
     let Some(e) = e else {
@@ -35,9 +43,19 @@ pub fn render(
     if e.terms.is_empty() {
         out.push_str("  no keyword matched\n");
     }
-    let width = e.terms.iter().map(|t| t.term.chars().count()).max().unwrap_or(0).max(13);
+    let width = e
+        .terms
+        .iter()
+        .map(|t| t.term.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(13);
     for t in &e.terms {
-        let feed = t.feed.as_deref().map(|f| format!(" (keyword of {})", one(f))).unwrap_or_default();
+        let feed = t
+            .feed
+            .as_deref()
+            .map(|f| format!(" (keyword of {})", one(f)))
+            .unwrap_or_default();
         let _ = writeln!(
             out,
             "  {:<width$}  {:<5}  {:>2} hit{}  {:>+9.3}{feed}",
@@ -48,10 +66,29 @@ pub fn render(
             t.contribution
         );
     }
-    let _ = writeln!(out, "  {:<width$}  {:>27.3}", "keyword score", e.keyword_score);
-    let _ = writeln!(out, "  × feed weight {} ({})", fmt_score(e.feed_weight), one(e.feed.as_deref().unwrap_or("-")));
-    let _ = writeln!(out, "  × host weight {} ({})", fmt_score(e.host_weight), e.host.as_deref().unwrap_or("-"));
-    let _ = writeln!(out, "  + {} for being in {} feeds", fmt_score(e.multi_source_bonus), e.sources);
+    let _ = writeln!(
+        out,
+        "  {:<width$}  {:>27.3}",
+        "keyword score", e.keyword_score
+    );
+    let _ = writeln!(
+        out,
+        "  × feed weight {} ({})",
+        fmt_score(e.feed_weight),
+        one(e.feed.as_deref().unwrap_or("-"))
+    );
+    let _ = writeln!(
+        out,
+        "  × host weight {} ({})",
+        fmt_score(e.host_weight),
+        e.host.as_deref().unwrap_or("-")
+    );
+    let _ = writeln!(
+        out,
+        "  + {} for being in {} feeds",
+        fmt_score(e.multi_source_bonus),
+        e.sources
+    );
     let _ = writeln!(out, "  = base {:.3}", e.base);
     let date = s.published.unwrap_or(s.first_seen);
     let age_h = (as_of - date).num_minutes().max(0) as f64 / 60.0;
@@ -76,7 +113,9 @@ pub fn render(
                 crate::model::Verdict::Reject => "rejected",
             },
             d.decided_at.format("%Y-%m-%d %H:%M UTC"),
-            d.issue.map(|i| format!(", published in issue {i}")).unwrap_or_default()
+            d.issue
+                .map(|i| format!(", published in issue {i}"))
+                .unwrap_or_default()
         );
     }
     out

@@ -6,12 +6,12 @@ use sqlx::sqlite::SqliteRow;
 
 use super::{Store, StoreError, from_ts, ts};
 use crate::model::{
-    Activity, DecisionRow, LedgerRow, PickedRow, PoolRow, ScoreInput, ScoreRow, StoryView,
-    Verdict,
+    Activity, DecisionRow, LedgerRow, PickedRow, PoolRow, ScoreInput, ScoreRow, StoryView, Verdict,
 };
 
 /// The columns of a `StoryView`, for queries over `stories s`.
-const STORY_COLUMNS: &str = "s.id, s.title, s.url, s.canonical_url, s.published, s.updated,
+pub(super) const STORY_COLUMNS: &str =
+    "s.id, s.title, s.url, s.canonical_url, s.published, s.updated,
     s.excerpt, s.content_html, s.author, s.first_seen,
     (SELECT json_group_array(name) FROM (
         SELECT f.name FROM story_sources ss JOIN feeds f ON f.id = ss.feed_id
@@ -33,8 +33,7 @@ pub(super) fn story_view(r: &SqliteRow) -> StoryView {
     }
 }
 
-const DECISION_COLUMNS: &str =
-    "d.story_id AS d_story, d.decision, d.section AS d_section, d.blurb, d.reason, d.also_at, d.decided_at, d.issue";
+const DECISION_COLUMNS: &str = "d.story_id AS d_story, d.decision, d.section AS d_section, d.blurb, d.reason, d.also_at, d.decided_at, d.issue";
 
 fn decision_row(r: &SqliteRow) -> Option<DecisionRow> {
     let verdict = match r.get::<Option<&str>, _>("decision")? {
@@ -59,7 +58,11 @@ fn decision_row(r: &SqliteRow) -> Option<DecisionRow> {
 impl Store {
     /// Stories whose score is missing or stale: scored with another config `version`, with
     /// another number of sources, or changed since. All stories when `all`.
-    pub async fn score_inputs(&self, version: &str, all: bool) -> Result<Vec<ScoreInput>, StoreError> {
+    pub async fn score_inputs(
+        &self,
+        version: &str,
+        all: bool,
+    ) -> Result<Vec<ScoreInput>, StoreError> {
         let rows = sqlx::query(
             "SELECT s.id, s.title, s.url, s.content_html, s.excerpt,
                 (SELECT json_group_array(name) FROM (
@@ -88,7 +91,11 @@ impl Store {
     }
 
     /// Stores scores in one transaction.
-    pub async fn write_scores(&self, rows: &[ScoreRow], now: DateTime<Utc>) -> Result<(), StoreError> {
+    pub async fn write_scores(
+        &self,
+        rows: &[ScoreRow],
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
         for r in rows {
             sqlx::query(
@@ -218,18 +225,24 @@ impl Store {
             .await?
             .rows_affected();
         if n > 0 {
-            sqlx::query("INSERT INTO decision_log (story_id, action, at) VALUES (?1, 'unpick', ?2)")
-                .bind(story_id)
-                .bind(ts(now))
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "INSERT INTO decision_log (story_id, action, at) VALUES (?1, 'unpick', ?2)",
+            )
+            .bind(story_id)
+            .bind(ts(now))
+            .execute(&mut *tx)
+            .await?;
         }
         tx.commit().await?;
         Ok(n > 0)
     }
 
     /// Picked stories: unpublished ones (`issue` None) or those of one issue; newest first.
-    pub async fn picked(&self, issue: Option<i64>, limit: Option<usize>) -> Result<Vec<PickedRow>, StoreError> {
+    pub async fn picked(
+        &self,
+        issue: Option<i64>,
+        limit: Option<usize>,
+    ) -> Result<Vec<PickedRow>, StoreError> {
         self.picked_where(
             match issue {
                 Some(_) => "d.issue = ?1",
@@ -288,11 +301,15 @@ impl Store {
         Ok(row.map(|(n, t)| (n, from_ts(t))))
     }
 
-    pub async fn issue_published_at(&self, number: i64) -> Result<Option<DateTime<Utc>>, StoreError> {
-        let t: Option<i64> = sqlx::query_scalar("SELECT published_at FROM issues WHERE number = ?1")
-            .bind(number)
-            .fetch_optional(&self.pool)
-            .await?;
+    pub async fn issue_published_at(
+        &self,
+        number: i64,
+    ) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let t: Option<i64> =
+            sqlx::query_scalar("SELECT published_at FROM issues WHERE number = ?1")
+                .bind(number)
+                .fetch_optional(&self.pool)
+                .await?;
         Ok(t.map(from_ts))
     }
 
@@ -310,11 +327,13 @@ impl Store {
             .bind(ts(now))
             .execute(&mut *tx)
             .await?;
-        let n = sqlx::query("UPDATE decisions SET issue = ?1 WHERE decision = 'pick' AND issue IS NULL")
-            .bind(number)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+        let n = sqlx::query(
+            "UPDATE decisions SET issue = ?1 WHERE decision = 'pick' AND issue IS NULL",
+        )
+        .bind(number)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
         for (url, story_id, section) in ledger {
             sqlx::query(
                 "INSERT OR IGNORE INTO ledger (canonical_url, issue, story_id, section, used_at)
@@ -333,10 +352,11 @@ impl Store {
     }
 
     pub async fn ledger(&self) -> Result<Vec<LedgerRow>, StoreError> {
-        let rows: Vec<(String, i64, Option<String>, i64)> =
-            sqlx::query_as("SELECT canonical_url, issue, section, used_at FROM ledger ORDER BY used_at")
-                .fetch_all(&self.pool)
-                .await?;
+        let rows: Vec<(String, i64, Option<String>, i64)> = sqlx::query_as(
+            "SELECT canonical_url, issue, section, used_at FROM ledger ORDER BY used_at",
+        )
+        .fetch_all(&self.pool)
+        .await?;
         Ok(rows
             .into_iter()
             .map(|(canonical_url, issue, section, used_at)| LedgerRow {
@@ -356,10 +376,12 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<i64, StoreError> {
         if let Some(c) = &entry.canonical_url {
-            let id: Option<i64> = sqlx::query_scalar("SELECT id FROM stories WHERE canonical_url = ?1 ORDER BY id LIMIT 1")
-                .bind(c)
-                .fetch_optional(&self.pool)
-                .await?;
+            let id: Option<i64> = sqlx::query_scalar(
+                "SELECT id FROM stories WHERE canonical_url = ?1 ORDER BY id LIMIT 1",
+            )
+            .bind(c)
+            .fetch_optional(&self.pool)
+            .await?;
             if let Some(id) = id {
                 return Ok(id);
             }
@@ -383,7 +405,11 @@ impl Store {
     }
 
     /// What was read between `since` and `until`.
-    pub async fn activity(&self, since: DateTime<Utc>, until: DateTime<Utc>) -> Result<Activity, StoreError> {
+    pub async fn activity(
+        &self,
+        since: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<Activity, StoreError> {
         let (feeds_polled, fetches): (i64, i64) = sqlx::query_as(
             "SELECT COUNT(DISTINCT feed_id), COUNT(*) FROM fetch_log WHERE started_at BETWEEN ?1 AND ?2",
         )

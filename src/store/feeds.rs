@@ -232,10 +232,8 @@ impl Store {
                 body_hash,
                 feed: meta,
             } => {
-                for story in stories {
-                    stories::upsert(&mut tx, feed.id, story, now, &mut counts).await?;
-                }
                 Self::mark_success(&mut tx, feed.id, now_s).await?;
+                // Feed facts first: the site URL tells whose stories these are (ownership).
                 sqlx::query(
                     "UPDATE feeds SET etag = ?2, last_modified = ?3, body_hash = ?4, title = ?5,
                          site_url = ?6, ttl_minutes = ?7, max_age_seconds = ?8, expires_at = ?9
@@ -252,6 +250,9 @@ impl Store {
                 .bind(meta.expires_at.map(ts))
                 .execute(&mut *tx)
                 .await?;
+                for story in stories {
+                    stories::upsert(&mut tx, feed.id, story, now, &mut counts).await?;
+                }
                 None
             }
             Outcome::SameBody {

@@ -3,7 +3,8 @@
 use chrono::{DateTime, Utc};
 use sqlx::{Row, SqliteConnection};
 
-use super::{Store, StoreError, from_ts, ts};
+use super::editorial::{STORY_COLUMNS, story_view};
+use super::{Store, StoreError, ts};
 use crate::model::{StoreCounts, Story, StoryView};
 
 /// Which stories to list.
@@ -123,6 +124,26 @@ pub(super) async fn upsert(
             .fetch_optional(&mut *tx)
             .await?;
             if let Some(id) = elsewhere {
+                if is_original(tx, id, feed_id, c).await? {
+                    // The publisher's own feed arrived after an aggregator: its text wins.
+                    sqlx::query(
+                        "UPDATE stories SET feed_id = ?2, title = ?3, url = ?4, excerpt = ?5,
+                             content_html = ?6, author = COALESCE(?7, author),
+                             published = COALESCE(?8, published), last_changed = ?9
+                         WHERE id = ?1",
+                    )
+                    .bind(id)
+                    .bind(feed_id)
+                    .bind(&e.title)
+                    .bind(&e.url)
+                    .bind(&e.excerpt)
+                    .bind(&e.content_html)
+                    .bind(&e.author)
+                    .bind(e.published.map(ts))
+                    .bind(ts(now))
+                    .execute(&mut *tx)
+                    .await?;
+                }
                 // Another source of a known story: fill what the first source lacked.
                 sqlx::query(
                     "UPDATE stories SET published = COALESCE(published, ?2),
@@ -182,44 +203,65 @@ pub(super) async fn upsert(
     Ok(())
 }
 
+/// Whether `feed_id` is the story's own publisher (its feed or site is on the story's host)
+/// while the current owner is not — e.g. the blog's feed arriving after Hacker News.
+async fn is_original(
+    tx: &mut SqliteConnection,
+    story_id: i64,
+    feed_id: i64,
+    canonical: &str,
+) -> Result<bool, StoreError> {
+    type Urls = (
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+    );
+    let row: Option<Urls> = sqlx::query_as(
+        "SELECT o.url, o.site_url, j.url, j.site_url FROM stories s
+         LEFT JOIN feeds o ON o.id = s.feed_id
+         JOIN feeds j ON j.id = ?2
+         WHERE s.id = ?1",
+    )
+    .bind(story_id)
+    .bind(feed_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some((owner_url, owner_site, url, site)) = row else {
+        return Ok(false);
+    };
+    let host = |u: Option<&str>| {
+        u.and_then(|u| url::Url::parse(u).ok()).and_then(|u| {
+            u.host_str()
+                .map(|h| h.trim_start_matches("www.").to_ascii_lowercase())
+        })
+    };
+    let story_host = host(Some(canonical));
+    let on_host = |a: Option<&str>, b: Option<&str>| {
+        story_host.is_some() && (host(a) == story_host || host(b) == story_host)
+    };
+    Ok(on_host(url.as_deref(), site.as_deref())
+        && !on_host(owner_url.as_deref(), owner_site.as_deref()))
+}
+
 impl Store {
     /// Stored stories, newest first (by published date, else first seen).
     pub async fn stories(&self, filter: &StoryFilter) -> Result<Vec<StoryView>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT s.id, s.title, s.url, s.canonical_url, s.published, s.updated, s.excerpt,
-                    s.content_html, s.author, s.first_seen,
-                    (SELECT json_group_array(name) FROM (
-                        SELECT f.name FROM story_sources ss JOIN feeds f ON f.id = ss.feed_id
-                        WHERE ss.story_id = s.id GROUP BY f.id
-                        ORDER BY MIN(ss.first_seen), f.name)) AS sources
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {STORY_COLUMNS}
              FROM stories s
              WHERE (?1 IS NULL OR COALESCE(s.published, s.first_seen) >= ?1)
                AND (?2 IS NULL OR EXISTS (
                     SELECT 1 FROM story_sources ss JOIN feeds f ON f.id = ss.feed_id
                     WHERE ss.story_id = s.id AND f.name = ?2))
              ORDER BY COALESCE(s.published, s.first_seen) DESC, s.id DESC
-             LIMIT COALESCE(?3, -1)",
-        )
+             LIMIT COALESCE(?3, -1)"
+        )))
         .bind(filter.since.map(ts))
         .bind(&filter.feed)
         .bind(filter.limit.map(i64::from))
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows
-            .iter()
-            .map(|r| StoryView {
-                id: r.get("id"),
-                title: r.get("title"),
-                url: r.get("url"),
-                canonical_url: r.get("canonical_url"),
-                sources: serde_json::from_str(r.get::<&str, _>("sources")).unwrap_or_default(),
-                published: r.get::<Option<i64>, _>("published").map(from_ts),
-                updated: r.get::<Option<i64>, _>("updated").map(from_ts),
-                excerpt: r.get("excerpt"),
-                content_html: r.get("content_html"),
-                author: r.get("author"),
-                first_seen: from_ts(r.get("first_seen")),
-            })
-            .collect())
+        Ok(rows.iter().map(story_view).collect())
     }
 }

@@ -686,3 +686,42 @@ async fn a_publisher_adding_guids_later_does_not_duplicate_its_stories() {
     }
     assert_eq!(ws.stories().await.len(), 1);
 }
+
+#[tokio::test]
+async fn the_publishers_own_feed_takes_over_a_story_an_aggregator_brought_first() {
+    let server = Server::start();
+    let ws = Workspace::new();
+    let hn = rss(
+        "HN",
+        &[(
+            "hn-9",
+            "The post",
+            "https://blog.example/post?utm_source=hn",
+            "<p>Points: 12</p>",
+        )],
+    );
+    let blog = rss(
+        "Blog",
+        &[(
+            "post",
+            "The post",
+            "https://blog.example/post",
+            "<p>The full article text.</p>",
+        )],
+    )
+    .replace(
+        "<link>https://example.com/</link>",
+        "<link>https://blog.example/</link>",
+    );
+    let uh = server.route("/hn", Route::feed(hn));
+    let ub = server.route("/blog", Route::feed(blog));
+    ws.write_config("", &[("HN", &uh)]);
+    ws.poll().await;
+    assert_eq!(ws.stories().await[0].content_html, "<p>Points: 12</p>");
+    ws.write_config("", &[("HN", &uh), ("Blog", &ub)]);
+    ws.poll().await;
+    let stories = ws.stories().await;
+    assert_eq!(stories.len(), 1);
+    assert_eq!(stories[0].content_html, "<p>The full article text.</p>");
+    assert_eq!(stories[0].url.as_deref(), Some("https://blog.example/post"));
+}
