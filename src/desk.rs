@@ -90,7 +90,8 @@ pub async fn rescore(
 }
 
 /// The candidate window ending at `as_of`: from `since` if given, else from the last issue
-/// published before `as_of`, else `window_days` back.
+/// published at or before `as_of` (so a replay sees the window it had), else `window_days`
+/// back.
 pub async fn window_start(
     config: &Config,
     store: &Store,
@@ -101,9 +102,9 @@ pub async fn window_start(
         return Ok(s);
     }
     let fallback = as_of - chrono::Duration::days(i64::from(config.output.window_days));
-    Ok(match store.last_issue().await? {
-        Some((_, at)) if at <= as_of => at,
-        _ => fallback,
+    Ok(match store.last_issue_before(as_of).await? {
+        Some((_, at)) => at,
+        None => fallback,
     })
 }
 

@@ -332,6 +332,11 @@ mod tests {
     }
 
     #[test]
+    fn json_snapshot() {
+        insta::assert_snapshot!(json(&[cand(7, "News", "T <b>")]));
+    }
+
+    #[test]
     fn json_has_the_contract_fields() {
         let v: serde_json::Value = serde_json::from_str(&json(&[cand(7, "News", "T")])).unwrap();
         let o = &v[0];

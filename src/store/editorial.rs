@@ -301,6 +301,21 @@ impl Store {
         Ok(row.map(|(n, t)| (n, from_ts(t))))
     }
 
+    /// The last issue published at or before `t`.
+    pub async fn last_issue_before(
+        &self,
+        t: DateTime<Utc>,
+    ) -> Result<Option<(i64, DateTime<Utc>)>, StoreError> {
+        let row: Option<(i64, i64)> = sqlx::query_as(
+            "SELECT number, published_at FROM issues WHERE published_at <= ?1
+             ORDER BY published_at DESC, number DESC LIMIT 1",
+        )
+        .bind(ts(t))
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|(n, t)| (n, from_ts(t))))
+    }
+
     pub async fn issue_published_at(
         &self,
         number: i64,
