@@ -201,7 +201,13 @@ pub fn same_story(a: &Fingerprint, b: &Fingerprint) -> Option<&'static str> {
 }
 
 /// Groups stories: returns, for each input, the index of its group's first member.
+///
+/// Only pairs that share a blocking key are compared: a title word or version (the title and
+/// release rules need one), or one of four 16-bit bands of the SimHash (a distance ≤ 3 leaves
+/// at least one band equal). Words that are in more than max(50, n/20) titles are too common to
+/// be keys. This keeps a week of tens of thousands of stories far from n² comparisons.
 pub fn group(prints: &[Fingerprint]) -> Vec<usize> {
+    use std::collections::{HashMap, HashSet};
     let mut parent: Vec<usize> = (0..prints.len()).collect();
     fn find(p: &mut [usize], mut i: usize) -> usize {
         while p[i] != i {
@@ -210,12 +216,36 @@ pub fn group(prints: &[Fingerprint]) -> Vec<usize> {
         }
         i
     }
-    for i in 0..prints.len() {
-        for j in i + 1..prints.len() {
-            if same_story(&prints[i], &prints[j]).is_some() {
-                let (a, b) = (find(&mut parent, i), find(&mut parent, j));
-                if a != b {
-                    parent[a.max(b)] = a.min(b);
+    let mut blocks: HashMap<String, Vec<usize>> = HashMap::new();
+    for (i, f) in prints.iter().enumerate() {
+        let words: HashSet<&String> = f.words.iter().chain(f.names.iter()).collect();
+        for w in words {
+            blocks.entry(format!("w:{w}")).or_default().push(i);
+        }
+        if f.body_len >= 200 {
+            for band in 0..4 {
+                let bits = (f.simhash >> (band * 16)) & 0xffff;
+                blocks.entry(format!("b{band}:{bits}")).or_default().push(i);
+            }
+        }
+    }
+    let too_common = (prints.len() / 20).max(50);
+    let mut compared: HashSet<(usize, usize)> = HashSet::new();
+    for (key, members) in &blocks {
+        if key.starts_with("w:") && members.len() > too_common {
+            continue;
+        }
+        for (x, &i) in members.iter().enumerate() {
+            for &j in &members[x + 1..] {
+                let pair = (i.min(j), i.max(j));
+                if i == j || !compared.insert(pair) {
+                    continue;
+                }
+                if same_story(&prints[pair.0], &prints[pair.1]).is_some() {
+                    let (a, b) = (find(&mut parent, i), find(&mut parent, j));
+                    if a != b {
+                        parent[a.max(b)] = a.min(b);
+                    }
                 }
             }
         }
@@ -378,6 +408,57 @@ mod tests {
             fp("Uwubernetes: Kubernetes 1.30", "", "https://d.example/4"),
         ];
         assert_eq!(group(&prints), vec![0, 1, 0, 0]);
+    }
+
+    #[test]
+    fn blocking_finds_the_same_groups_as_comparing_every_pair() {
+        // Below the common-word threshold (50 titles) blocking skips nothing, so it must find
+        // exactly the pairs a full comparison finds: copies by text, retitles, releases.
+        let mut prints = Vec::new();
+        for i in 0..46 {
+            let body = match i % 4 {
+                0 => ARTICLE.to_string(),
+                1 => format!("{ARTICLE} {BOILER}"),
+                _ => format!("{BOILER} variant {i} {}", "filler ".repeat(i)),
+            };
+            let title = format!("Story {i} on topic {}", i % 6);
+            prints.push(fp(
+                &title,
+                &body,
+                &format!("https://s{}.example/{i}", i % 5),
+            ));
+        }
+        prints.push(fp(
+            "Kubernetes 1.30: Uwubernetes",
+            "",
+            "https://a.example/k",
+        ));
+        prints.push(fp(
+            "Kubernetes v1.30 Uwubernetes released",
+            "",
+            "https://b.example/k",
+        ));
+        let fast = group(&prints);
+        let mut slow: Vec<usize> = (0..prints.len()).collect();
+        for i in 0..prints.len() {
+            for j in i + 1..prints.len() {
+                if same_story(&prints[i], &prints[j]).is_some() {
+                    let (a, b) = (slow[i], slow[j]);
+                    let (lo, hi) = (a.min(b), a.max(b));
+                    for g in slow.iter_mut() {
+                        if *g == hi {
+                            *g = lo;
+                        }
+                    }
+                }
+            }
+        }
+        assert_eq!(fast, slow);
+        assert_eq!(fast[47], fast[46]);
+        assert!(
+            fast.iter().collect::<std::collections::HashSet<_>>().len() > 2,
+            "{fast:?}"
+        );
     }
 
     #[test]
