@@ -54,3 +54,11 @@ CREATE TABLE ledger (
     used_at       INTEGER NOT NULL,
     PRIMARY KEY (canonical_url, issue)
 );
+
+-- What `gleaner draft` put in an issue's draft: `publish` publishes exactly these, so a pick
+-- made after the draft was written waits for the next issue.
+CREATE TABLE draft_items (
+    issue    INTEGER NOT NULL,
+    story_id INTEGER NOT NULL REFERENCES stories (id) ON DELETE CASCADE,
+    PRIMARY KEY (issue, story_id)
+);

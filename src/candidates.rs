@@ -48,6 +48,7 @@ pub struct Candidate {
     pub also_at: Vec<String>,
     pub sources: Vec<String>,
     pub section: String,
+    /// Publication date (first seen, for undated stories): what the decay is measured from.
     pub published: Option<DateTime<Utc>>,
     pub score: f64,
     pub why: Vec<Why>,
@@ -115,8 +116,10 @@ pub fn build(
 ) -> Vec<Candidate> {
     let half_life = config.scoring.half_life;
     let repeat = chrono::Duration::days(i64::from(config.output.repeat_days));
+    // Replays: only links used by `as_of` count.
     let used: HashMap<&str, &LedgerRow> = ledger
         .iter()
+        .filter(|l| l.used_at <= as_of)
         .map(|l| (l.canonical_url.as_str(), l))
         .collect();
     let blocked_url = |url: &str| {
@@ -155,7 +158,9 @@ pub fn build(
         // Pending picks and rejects leave the list; published picks are the ledger's business
         // (so a used Jobs or Events link may come back for a while).
         if rows.iter().any(|r| {
-            r.decision.as_ref().is_some_and(|d| d.issue.is_none())
+            r.decision
+                .as_ref()
+                .is_some_and(|d| d.issue.is_none() && d.decided_at <= as_of)
                 || r.story.canonical_url.as_deref().is_some_and(blocked_url)
         }) {
             continue;
@@ -206,7 +211,7 @@ pub fn build(
             also_at,
             sources,
             section,
-            published: best.story.published,
+            published: Some(date_of(best)),
             score: total,
             why: explanation
                 .as_ref()

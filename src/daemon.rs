@@ -232,11 +232,19 @@ fn log_report(r: &poll::FeedReport) {
 
 async fn regenerate_outputs(config: &Config, store: &Store, now: DateTime<Utc>, new: usize) {
     match crate::desk::refresh(config, store, now).await {
-        Ok(written) => tracing::info!(
-            new_stories = new,
-            files = written.len(),
-            "outputs regenerated"
-        ),
+        Ok(r) => {
+            tracing::info!(
+                new_stories = new,
+                files = r.files.len(),
+                "outputs regenerated"
+            );
+            if let Some(p) = r.held_back {
+                tracing::warn!(
+                    "candidates.md has unapplied ticks or blurbs: left alone, fresh list in {}",
+                    p.display()
+                );
+            }
+        }
         Err(e) => tracing::error!("regenerating outputs failed: {e}"),
     }
 }

@@ -108,17 +108,21 @@ pub async fn window_start(
     })
 }
 
-/// The ranked candidates of the window ending at `as_of` (stale scores are refreshed first).
+/// The ranked candidates of the window ending at `as_of` (stale scores are refreshed first,
+/// stamped `now`). With `as_of` in the past the list is what it was then: stories first seen
+/// later, decisions taken later and links used later are left out.
 pub async fn candidates(
     config: &Config,
     store: &Store,
     as_of: DateTime<Utc>,
     since: Option<DateTime<Utc>>,
     filter: &Filter,
+    now: DateTime<Utc>,
 ) -> Result<(Vec<Candidate>, DateTime<Utc>), DeskError> {
-    rescore(config, store, false, as_of.max(Utc::now())).await?;
+    rescore(config, store, false, now).await?;
     let start = window_start(config, store, as_of, since).await?;
-    let pool = store.window_pool(start, as_of).await?;
+    let late = chrono::Duration::days(i64::from(config.output.window_days));
+    let pool = store.window_pool(start, as_of, start - late).await?;
     let ledger = store.ledger().await?;
     Ok((
         candidates::build(&pool, &ledger, config, as_of, filter),
@@ -126,21 +130,64 @@ pub async fn candidates(
     ))
 }
 
+/// What [`refresh`] wrote.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Refreshed {
+    pub files: Vec<PathBuf>,
+    /// `candidates.md` held ticks or blurbs not applied yet: it was left alone and the fresh
+    /// list went here instead.
+    pub held_back: Option<PathBuf>,
+}
+
 /// Rewrites every output file: `candidates.md`, `candidates.json`, `curated.atom`. Called after
-/// each poll, after the daemon stores new stories, and after every decision.
+/// each poll, after the daemon stores new stories, and after every decision. A `candidates.md`
+/// with ticks, blurbs or reasons not yet applied is never overwritten: the fresh list goes to
+/// `candidates.new.md`.
 pub async fn refresh(
     config: &Config,
     store: &Store,
     now: DateTime<Utc>,
-) -> Result<Vec<PathBuf>, DeskError> {
-    let (cands, since) = candidates(config, store, now, None, &Filter::default()).await?;
+) -> Result<Refreshed, DeskError> {
+    refresh_with(config, store, now, false).await
+}
+
+async fn refresh_with(
+    config: &Config,
+    store: &Store,
+    now: DateTime<Utc>,
+    edits_applied: bool,
+) -> Result<Refreshed, DeskError> {
+    let (cands, since) = candidates(config, store, now, None, &Filter::default(), now).await?;
     let dir = &config.output.dir;
-    let md = dir.join("candidates.md");
+    let mut md = dir.join("candidates.md");
+    let mut held_back = None;
+    if !edits_applied
+        && let Ok(existing) = std::fs::read_to_string(&md)
+        && has_edits(&existing)
+    {
+        md = dir.join("candidates.new.md");
+        held_back = Some(md.clone());
+    }
     let json = dir.join("candidates.json");
     write(&md, &output::candidates::markdown(&cands, since, now))?;
     write(&json, &output::candidates::json(&cands))?;
     let atom = write_curated(config, store, now).await?;
-    Ok(vec![md, json, atom])
+    Ok(Refreshed {
+        files: vec![md, json, atom],
+        held_back,
+    })
+}
+
+/// Whether an edited candidates file has anything `apply` would act on (or is mid-edit).
+fn has_edits(md: &str) -> bool {
+    match output::candidates::parse(md) {
+        Ok(marks) => marks.iter().any(|m| {
+            m.action != output::candidates::Action::Nothing
+                || m.blurb.is_some()
+                || m.reason.is_some()
+        }),
+        Err(_) => true,
+    }
 }
 
 fn write(path: &Path, contents: &str) -> Result<(), DeskError> {
@@ -197,6 +244,17 @@ fn section_of(
     })
 }
 
+/// Whether a story is on the current candidate list (itself or grouped under another).
+async fn is_candidate(
+    config: &Config,
+    store: &Store,
+    id: i64,
+    now: DateTime<Utc>,
+) -> Result<bool, DeskError> {
+    let (cands, _) = candidates(config, store, now, None, &Filter::default(), now).await?;
+    Ok(cands.iter().any(|c| c.id == id || c.also_ids.contains(&id)))
+}
+
 async fn story(store: &Store, id: i64) -> Result<PoolRow, DeskError> {
     store.pool_row(id).await?.ok_or(DeskError::NoStory(id))
 }
@@ -208,7 +266,7 @@ async fn also_at(
     id: i64,
     now: DateTime<Utc>,
 ) -> Result<Vec<String>, DeskError> {
-    let (cands, _) = candidates(config, store, now, None, &Filter::default()).await?;
+    let (cands, _) = candidates(config, store, now, None, &Filter::default(), now).await?;
     Ok(cands
         .iter()
         .find(|c| c.id == id || c.also_ids.contains(&id))
@@ -239,13 +297,18 @@ pub async fn pick(
     now: DateTime<Utc>,
 ) -> Result<PoolRow, DeskError> {
     let row = story(store, id).await?;
-    if row.decision.as_ref().is_some_and(|d| d.issue.is_some()) {
+    if let Some(issue) = row.decision.as_ref().and_then(|d| d.issue)
+        && !is_candidate(config, store, id, now).await?
+    {
         return Err(DeskError::Invalid(format!(
-            "story {id} was published in issue {}",
-            row.decision.as_ref().and_then(|d| d.issue).unwrap_or(0)
+            "story {id} was published in issue {issue}"
         )));
     }
-    let keep = row.decision.as_ref().filter(|d| d.verdict == Verdict::Pick);
+    // A published Events/Jobs story that is a candidate again starts a fresh decision.
+    let keep = row
+        .decision
+        .as_ref()
+        .filter(|d| d.verdict == Verdict::Pick && d.issue.is_none());
     let decision = DecisionRow {
         story_id: id,
         verdict: Verdict::Pick,
@@ -270,7 +333,9 @@ pub async fn reject(
     now: DateTime<Utc>,
 ) -> Result<PoolRow, DeskError> {
     let row = story(store, id).await?;
-    if row.decision.as_ref().is_some_and(|d| d.issue.is_some()) {
+    if row.decision.as_ref().is_some_and(|d| d.issue.is_some())
+        && !is_candidate(config, store, id, now).await?
+    {
         return Err(DeskError::Invalid(format!(
             "story {id} was already published"
         )));
@@ -418,7 +483,9 @@ pub async fn apply(
             });
             continue;
         };
-        if row.decision.as_ref().is_some_and(|d| d.issue.is_some()) {
+        if row.decision.as_ref().is_some_and(|d| d.issue.is_some())
+            && !is_candidate(config, store, m.id, now).await?
+        {
             problems.push(output::candidates::MarkError {
                 line: m.line,
                 message: format!("story {} was already published", m.id),
@@ -467,7 +534,9 @@ pub async fn apply(
         }
     }
     store.decide_all(&decisions).await?;
-    refresh(config, store, now).await?;
+    let own_file = std::fs::canonicalize(path).ok()
+        == std::fs::canonicalize(config.output.dir.join("candidates.md")).ok();
+    refresh_with(config, store, now, own_file).await?;
     Ok(applied)
 }
 
@@ -502,6 +571,10 @@ pub async fn draft(
         .collect();
     // Oldest pick first within a section: the order the editor chose them.
     items.reverse();
+    if published.is_none() {
+        let ids: Vec<i64> = picked.iter().map(|p| p.story.id).collect();
+        store.set_draft(number, &ids).await?;
+    }
     let text = output::draft::render(
         &config.output.title,
         number,
@@ -514,14 +587,22 @@ pub async fn draft(
     Ok((number, path, text))
 }
 
-/// Publishes issue `number`: its items are the unpublished picks; their links enter the ledger;
-/// the next candidate window starts now.
+/// What `publish` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Published {
+    pub items: usize,
+    /// Picks made after the draft was written: they wait for the next issue.
+    pub held_for_next: usize,
+}
+
+/// Publishes issue `number`: its items are the picks in its draft (all unpublished picks when
+/// no draft was written); their links enter the ledger; the next candidate window starts now.
 pub async fn publish(
     config: &Config,
     store: &Store,
     number: i64,
     now: DateTime<Utc>,
-) -> Result<usize, DeskError> {
+) -> Result<Published, DeskError> {
     if number < 1 {
         return Err(DeskError::Invalid("issue numbers start at 1".into()));
     }
@@ -531,10 +612,19 @@ pub async fn publish(
             at.format("%Y-%m-%d %H:%M UTC")
         )));
     }
-    let picked = store.picked(None, None).await?;
+    let pending = store.picked(None, None).await?;
+    let drafted = store.draft_items(number).await?;
+    let picked: Vec<_> = if drafted.is_empty() {
+        pending.iter().collect()
+    } else {
+        pending
+            .iter()
+            .filter(|p| drafted.contains(&p.story.id))
+            .collect()
+    };
     if picked.is_empty() {
         return Err(DeskError::Invalid(
-            "nothing is picked: pick stories before publishing".into(),
+            "nothing to publish: pick stories (and write the draft) first".into(),
         ));
     }
     let mut ledger = Vec::new();
@@ -550,9 +640,13 @@ pub async fn publish(
             ledger.push((u, p.story.id, Some(section.clone())));
         }
     }
-    let n = store.publish(number, &ledger, now).await?;
+    let ids: Vec<i64> = picked.iter().map(|p| p.story.id).collect();
+    let n = store.publish(number, &ids, &ledger, now).await?;
     refresh(config, store, now).await?;
-    Ok(n as usize)
+    Ok(Published {
+        items: n as usize,
+        held_for_next: pending.len() - picked.len(),
+    })
 }
 
 /// Parses `2014-W15` into the Monday 00:00 UTC that starts it.
@@ -593,7 +687,7 @@ pub async fn digest(
     let until = since + chrono::Duration::days(7);
     rescore(config, store, false, Utc::now()).await?;
     let pool = store
-        .window_pool(since, until - chrono::Duration::seconds(1))
+        .window_pool(since, until - chrono::Duration::seconds(1), since)
         .await?;
     let live = pool
         .iter()

@@ -204,14 +204,18 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             }
             say(&output::round::summary(&round));
             match gleaner::desk::refresh(&config, &store, chrono::Utc::now()).await {
-                Ok(files) => say(&format!(
-                    "candidates and curated feed written to {}",
-                    files
-                        .first()
-                        .and_then(|f| f.parent())
-                        .unwrap_or(std::path::Path::new("."))
-                        .display()
-                )),
+                Ok(r) => {
+                    say(&format!(
+                        "candidates and curated feed written to {}",
+                        config.output.dir.display()
+                    ));
+                    if let Some(new) = r.held_back {
+                        say(&format!(
+                            "candidates.md has ticks or blurbs not applied yet: left alone; the fresh list is in {} (run `gleaner apply` first)",
+                            new.display()
+                        ));
+                    }
+                }
                 Err(e) => eprintln!("gleaner: outputs not written: {e}"),
             }
             store.close().await;
@@ -227,7 +231,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 limit: args.limit,
             };
             let (cands, since) =
-                gleaner::desk::candidates(&config, &store, as_of, args.since, &filter)
+                gleaner::desk::candidates(&config, &store, as_of, args.since, &filter, now)
                     .await
                     .map_err(desk_failure)?;
             if args.as_of.is_none() && args.since.is_none() {
@@ -367,13 +371,19 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Publish(args) => {
             let (config, db) = load_config(&cli)?;
             let store = open_store(&db).await?;
-            let n = gleaner::desk::publish(&config, &store, args.number, chrono::Utc::now())
+            let p = gleaner::desk::publish(&config, &store, args.number, chrono::Utc::now())
                 .await
                 .map_err(desk_failure)?;
             say(&format!(
-                "issue {} published with {n} items; the next window starts now",
-                args.number
+                "issue {} published with {} items; the next window starts now",
+                args.number, p.items
             ));
+            if p.held_for_next > 0 {
+                say(&format!(
+                    "{} picks made after the draft was written wait for the next issue",
+                    p.held_for_next
+                ));
+            }
             store.close().await;
             Ok(())
         }

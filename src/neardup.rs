@@ -12,7 +12,7 @@
 //! | same title | title-word Jaccard ≥ 0.8, with at least 3 significant words in the shorter title |
 //! | same text | SimHash Hamming distance ≤ 3 and both bodies ≥ 500 characters |
 //! | similar both | title Jaccard ≥ 0.5 and SimHash distance ≤ 10, both bodies ≥ 200 characters |
-//! | release | a shared version number, a shared name word (title or GitHub repo), different hosts |
+//! | release | a shared version number, and one story's product word (its first title word, or its GitHub repository's name) among the other's title or repository words; different hosts |
 //!
 //! Groups are the connected components of these pairs.
 
@@ -67,8 +67,10 @@ const STOP: &[&str] = &[
 pub struct Fingerprint {
     pub words: BTreeSet<String>,
     pub versions: BTreeSet<String>,
-    /// Title words plus GitHub owner/repo words, versions excluded.
+    /// Title words plus GitHub repository words, versions excluded.
     pub names: BTreeSet<String>,
+    /// What the story is about: its first title word, and a GitHub repository's name.
+    pub product: BTreeSet<String>,
     pub simhash: u64,
     pub body_len: usize,
     pub host: String,
@@ -83,6 +85,7 @@ pub fn fingerprint(
 ) -> Fingerprint {
     let mut words = BTreeSet::new();
     let mut versions = BTreeSet::new();
+    let mut product = BTreeSet::new();
     for w in crate::score::normalize_keep_dots(title).split_whitespace() {
         let w = w.trim_matches('.');
         let v = w.strip_prefix('v').unwrap_or(w);
@@ -90,6 +93,9 @@ pub fn fingerprint(
             versions.insert(v.to_string());
             words.insert(v.to_string());
         } else if w.len() > 1 && !STOP.contains(&w) {
+            if product.is_empty() && !w.bytes().all(|b| b.is_ascii_digit()) {
+                product.insert(w.to_string());
+            }
             words.insert(w.to_string());
         }
     }
@@ -104,14 +110,18 @@ pub fn fingerprint(
         .and_then(|u| u.host_str())
         .map(|h| h.trim_start_matches("www.").to_ascii_lowercase())
         .unwrap_or_default();
+    // github.com/<owner>/<repo>/…: the repository names the product; the owner does not
+    // (HashiCorp owns Terraform and Vault).
     if host == "github.com"
-        && let Some(mut segs) = parsed.as_ref().and_then(|u| u.path_segments())
+        && let Some(repo) = parsed
+            .as_ref()
+            .and_then(|u| u.path_segments())
+            .and_then(|mut s| s.nth(1))
     {
-        for seg in segs.by_ref().take(2) {
-            for w in crate::score::normalize(seg).split_whitespace() {
-                if w.len() > 1 && !STOP.contains(&w) {
-                    names.insert(w.to_string());
-                }
+        for w in crate::score::normalize(repo).split_whitespace() {
+            if w.len() > 1 && !STOP.contains(&w) {
+                names.insert(w.to_string());
+                product.insert(w.to_string());
             }
         }
     }
@@ -119,6 +129,7 @@ pub fn fingerprint(
         words,
         versions,
         names,
+        product,
         simhash: simhash.unwrap_or_else(|| self::simhash(body)),
         body_len: body.chars().count(),
         host,
@@ -191,9 +202,12 @@ pub fn same_story(a: &Fingerprint, b: &Fingerprint) -> Option<&'static str> {
     if title >= 0.5 && distance <= 10 && a.body_len.min(b.body_len) >= 200 {
         return Some("similar title and text");
     }
+    // A release and its announcement: the same version of the same product (one side's
+    // product word among the other's names), from different hosts.
     if a.host != b.host
         && a.versions.intersection(&b.versions).next().is_some()
-        && a.names.intersection(&b.names).next().is_some()
+        && (a.product.intersection(&b.names).next().is_some()
+            || b.product.intersection(&a.names).next().is_some())
     {
         return Some("same release");
     }
@@ -371,6 +385,27 @@ mod tests {
                     "https://github.com/hashicorp/terraform/releases/tag/v1.5.0",
                 ),
                 fp("Vault 1.5.0 released", "y", "https://vault.example/blog"),
+            ),
+            // Same version, same owner, different products; same version, generic shared word.
+            (
+                fp(
+                    "Terraform 1.5.0",
+                    "x",
+                    "https://github.com/hashicorp/terraform/releases/tag/v1.5.0",
+                ),
+                fp(
+                    "HashiCorp Vault 1.5.0 adds new secrets engines",
+                    "y",
+                    "https://vault.example/blog",
+                ),
+            ),
+            (
+                fp(
+                    "Grafana 11.2 improves alerting",
+                    "x",
+                    "https://grafana.example/blog",
+                ),
+                fp("Loki 11.2 alerting", "y", "https://loki.example/news"),
             ),
             // Short generic titles.
             (

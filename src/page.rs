@@ -25,6 +25,9 @@ struct Sink {
     og_title: RefCell<Option<String>>,
     og_description: RefCell<Option<String>>,
     in_title: RefCell<bool>,
+    /// The first `<title>` outside `<svg>` is the page's; later ones are ignored.
+    title_done: RefCell<bool>,
+    svg_depth: RefCell<u32>,
     title_text: RefCell<String>,
 }
 
@@ -40,11 +43,32 @@ impl TokenSink for Sink {
                         .map(|a| a.value.trim().to_string())
                 };
                 match (&*tag.name, tag.kind) {
+                    // Script and style bodies are not markup: a "<title>" in a string is text.
+                    ("script", TagKind::StartTag) => {
+                        return TokenSinkResult::RawData(RawKind::ScriptData);
+                    }
+                    ("style", TagKind::StartTag) => {
+                        return TokenSinkResult::RawData(RawKind::Rawtext);
+                    }
+                    ("svg", TagKind::StartTag) if !tag.self_closing => {
+                        *self.svg_depth.borrow_mut() += 1
+                    }
+                    ("svg", TagKind::EndTag) => {
+                        let mut d = self.svg_depth.borrow_mut();
+                        *d = d.saturating_sub(1);
+                    }
                     ("title", TagKind::StartTag) => {
-                        *self.in_title.borrow_mut() = true;
+                        let page_title =
+                            *self.svg_depth.borrow() == 0 && !*self.title_done.borrow();
+                        *self.in_title.borrow_mut() = page_title;
                         return TokenSinkResult::RawData(RawKind::Rcdata);
                     }
-                    ("title", TagKind::EndTag) => *self.in_title.borrow_mut() = false,
+                    ("title", TagKind::EndTag) => {
+                        if *self.in_title.borrow() {
+                            *self.title_done.borrow_mut() = true;
+                        }
+                        *self.in_title.borrow_mut() = false;
+                    }
                     ("meta", TagKind::StartTag) => {
                         let key = attr("property")
                             .or_else(|| attr("name"))
@@ -130,6 +154,14 @@ mod tests {
         assert_eq!(m.title.as_deref(), Some("The Real Title"));
         assert_eq!(m.description.as_deref(), Some("Open Graph description."));
         assert_eq!(m.canonical.as_deref(), Some("https://example.com/post"));
+    }
+
+    #[test]
+    fn only_the_pages_own_title_counts() {
+        let m = extract(
+            "<html><head><title>Real Title</title><script>document.title = '<title>no</title>'</script></head><body><svg><title>Close icon</title></svg><title>ignored</title></body></html>",
+        );
+        assert_eq!(m.title.as_deref(), Some("Real Title"));
     }
 
     #[test]

@@ -16,6 +16,18 @@ pub fn escape_html(text: &str) -> String {
     out
 }
 
+/// Text fit for XML 1.0 and for one line of Markdown: control characters (other than tab and
+/// newline, which become spaces) and the noncharacters U+FFFE/U+FFFF are dropped.
+pub fn clean_control(text: &str) -> String {
+    text.chars()
+        .filter_map(|c| match c {
+            '\t' | '\n' | '\r' => Some(' '),
+            c if c.is_control() || matches!(c, '\u{fffe}' | '\u{ffff}') => None,
+            c => Some(c),
+        })
+        .collect()
+}
+
 /// Escapes every `&` that does not start a character or entity reference, and writes `&#X…;`
 /// as `&#x…;` (CDATA sections are left untouched).
 pub fn escape_bare_ampersands(text: &str) -> Option<String> {

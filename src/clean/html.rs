@@ -163,9 +163,13 @@ pub fn plain_text(text: &str) -> String {
     text_of(&escaped)
 }
 
+/// Collapses whitespace; control characters (a decoded `&#x1b;`) count as whitespace, so they
+/// never reach a terminal, a Markdown file or an XML document.
 fn collapse_whitespace(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    for word in s.split(|c: char| c.is_whitespace()) {
+    for word in s.split(|c: char| {
+        c.is_whitespace() || c.is_control() || matches!(c, '\u{fffe}' | '\u{ffff}')
+    }) {
         if word.is_empty() {
             continue;
         }
@@ -455,6 +459,12 @@ mod tests {
             "Café & bar next one"
         );
         assert_eq!(text_of("a<br>b<style>p{}</style>c"), "a bc");
+    }
+
+    #[test]
+    fn control_characters_never_survive_into_text() {
+        assert_eq!(text_of("a&#x1b;[31mb&#12;c\u{7}d"), "a [31mb c d");
+        assert_eq!(plain_text("x\u{1b}y"), "x y");
     }
 
     #[test]

@@ -45,8 +45,10 @@ fn http(u: &str) -> Option<&str> {
     (l.starts_with("https://") || l.starts_with("http://")).then_some(u.trim())
 }
 
-/// Renders the curated feed.
+/// Renders the curated feed. Characters XML 1.0 forbids are dropped from every text (quick-xml
+/// escapes markup, not control characters).
 pub fn render(feed: &FeedInfo, entries: &[Entry]) -> String {
+    let x = crate::text::clean_control;
     let mut w = Writer::new_with_indent(Vec::new(), b' ', 2);
     let write = |w: &mut Writer<Vec<u8>>, e: Event| w.write_event(e).expect("writing to a Vec");
     write(
@@ -61,7 +63,7 @@ pub fn render(feed: &FeedInfo, entries: &[Entry]) -> String {
     );
     let text = |w: &mut Writer<Vec<u8>>, name: &str, value: &str| {
         w.create_element(name)
-            .write_text_content(BytesText::new(value))
+            .write_text_content(BytesText::new(&x(value)))
             .expect("writing to a Vec");
     };
     text(
@@ -101,7 +103,7 @@ pub fn render(feed: &FeedInfo, entries: &[Entry]) -> String {
         );
         w.create_element("title")
             .with_attribute(("type", "text"))
-            .write_text_content(BytesText::new(&e.title))
+            .write_text_content(BytesText::new(&x(&e.title)))
             .expect("writing to a Vec");
         let link = e.url.as_deref().and_then(http);
         if let Some(u) = link {
@@ -123,7 +125,7 @@ pub fn render(feed: &FeedInfo, entries: &[Entry]) -> String {
         if !e.summary.trim().is_empty() {
             w.create_element("summary")
                 .with_attribute(("type", "text"))
-                .write_text_content(BytesText::new(e.summary.trim()))
+                .write_text_content(BytesText::new(x(&e.summary).trim()))
                 .expect("writing to a Vec");
         }
         if link.is_none() {
@@ -138,7 +140,7 @@ pub fn render(feed: &FeedInfo, entries: &[Entry]) -> String {
                 .expect("writing to a Vec");
         }
         w.create_element("category")
-            .with_attributes([("term", e.section.as_str())])
+            .with_attributes([("term", x(&e.section).as_str())])
             .write_empty()
             .expect("writing to a Vec");
         if let Some((name, feed_url, site)) = &e.origin {
@@ -187,7 +189,7 @@ mod tests {
         let entries = vec![
             Entry {
                 story_id: 42,
-                title: "<script>alert(1)</script> & \"quotes\" ]]> \u{e9}".into(),
+                title: "<script>alert(1)</script> & \"quotes\" ]]> \u{e9}\u{1b}[31m\u{c}".into(),
                 url: Some("https://blog.example/pg?a=1&b=2".into()),
                 also_at: vec![
                     "https://mirror.example/pg".into(),
@@ -232,7 +234,10 @@ mod tests {
         assert_eq!(parsed.entries.len(), 2);
         let e = &parsed.entries[0];
         assert_eq!(e.id, "tag:devopsweekly.example,2026:story-42");
-        assert_eq!(e.title.as_ref().unwrap().content, entries[0].title);
+        assert_eq!(
+            e.title.as_ref().unwrap().content,
+            "<script>alert(1)</script> & \"quotes\" ]]> \u{e9}[31m"
+        );
         assert_eq!(e.links[0].href, "https://blog.example/pg?a=1&b=2");
         assert_eq!(e.summary.as_ref().unwrap().content, entries[0].summary);
         assert_eq!(e.categories[0].term, "News");

@@ -172,21 +172,38 @@ pub fn parse(md: &str) -> Result<Vec<Mark>, Vec<MarkError>> {
     let mut errors = Vec::new();
     let mut seen: HashMap<i64, usize> = HashMap::new();
     let mut section: Option<String> = None;
+    let mut in_blurb = false;
     for (i, line) in md.lines().enumerate() {
         let n = i + 1;
         if let Some(h) = line.strip_prefix("## ") {
             section = Some(unescape(h.trim()));
+            in_blurb = false;
             continue;
         }
+        if line.starts_with("- [") {
+            in_blurb = false;
+        }
         if let Some(current) = marks.last_mut()
-            && line.starts_with("  ")
             && current.line < n
+            && !line.starts_with("- [")
         {
+            // `blurb:` / `reason:` at any indentation; a blurb continues on following lines
+            // indented by four spaces or more, until a blank line.
             let t = line.trim_start();
             if let Some(b) = t.strip_prefix("blurb:") {
                 current.blurb = Some(b.trim().to_string()).filter(|b| !b.is_empty());
+                in_blurb = true;
             } else if let Some(r) = t.strip_prefix("reason:") {
                 current.reason = Some(r.trim().to_string()).filter(|r| !r.is_empty());
+                in_blurb = false;
+            } else if in_blurb && line.starts_with("    ") && !t.is_empty() {
+                let b = current.blurb.get_or_insert_with(String::new);
+                if !b.is_empty() {
+                    b.push(' ');
+                }
+                b.push_str(t.trim_end());
+            } else {
+                in_blurb = false;
             }
         }
         if !line.contains("<!-- gleaner") {
@@ -382,7 +399,7 @@ mod tests {
 
     #[test]
     fn ticks_blurbs_reasons_and_moved_sections() {
-        let md = "## News\n\n- [x] **A** · 3 <!-- gleaner:1 -->\n  <https://a>\n  blurb: A fine read.\n\n- [-] **B** · 2 <!-- gleaner:2 -->\n  reason: off topic\n  blurb: \n\n## Tools\n\n- [X] **C** · 1 <!-- gleaner:3 -->\n- [ ] **D** · 1 <!-- gleaner:4 -->\n";
+        let md = "## News\n\n- [x] **A** · 3 <!-- gleaner:1 -->\n  <https://a>\nblurb: A fine read,\n    over two lines.\n\n- [-] **B** · 2 <!-- gleaner:2 -->\n  reason: off topic\n  blurb: \n\n## Tools\n\n- [X] **C** · 1 <!-- gleaner:3 -->\n- [ ] **D** · 1 <!-- gleaner:4 -->\n";
         let marks = parse(md).unwrap();
         assert_eq!(marks.len(), 4);
         assert_eq!(
@@ -391,7 +408,11 @@ mod tests {
                 marks[0].blurb.as_deref(),
                 marks[0].section.as_deref()
             ),
-            (Action::Pick, Some("A fine read."), Some("News"))
+            (
+                Action::Pick,
+                Some("A fine read, over two lines."),
+                Some("News")
+            )
         );
         assert_eq!(
             (

@@ -6,6 +6,8 @@ use std::fmt::Write;
 
 use chrono::{DateTime, Utc};
 
+use crate::output::candidates::inline;
+
 /// An item of the draft.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DraftItem {
@@ -69,16 +71,22 @@ pub fn render(
                     } else {
                         &item.excerpt
                     };
+                    // Feed text is escaped: it must not become links, images or HTML in the
+                    // issue the editor sends out.
                     let _ = writeln!(
                         out,
                         "{NEEDS_EDIT} {}: {}",
-                        one_paragraph(&item.title),
-                        one_paragraph(text)
+                        inline(&item.title),
+                        inline(text)
                     );
                 }
             }
             let mut links: Vec<&str> = item.url.iter().map(String::as_str).collect();
             links.extend(item.also_at.iter().map(String::as_str));
+            links.retain(|u| {
+                let l = u.to_ascii_lowercase();
+                l.starts_with("https://") || l.starts_with("http://")
+            });
             if !links.is_empty() {
                 let _ = writeln!(out, "{}", links.join(" "));
             }
@@ -90,8 +98,12 @@ pub fn render(
     out
 }
 
+/// The editor's own text: kept as written (it may use Markdown), on one line.
 fn one_paragraph(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
+    crate::text::clean_control(s)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 #[cfg(test)]
@@ -147,6 +159,21 @@ mod tests {
             ],
         );
         insta::assert_snapshot!(md);
+    }
+
+    #[test]
+    fn feed_text_in_the_draft_is_escaped() {
+        let item = DraftItem {
+            section: "News".into(),
+            title: "Evil <img src=x onerror=alert(1)> \u{1b}[31m".into(),
+            blurb: None,
+            excerpt: "[click](javascript:alert(1)) *bold*".into(),
+            url: Some("javascript:alert(2)".into()),
+            also_at: vec!["https://ok.example/".into()],
+        };
+        let md = render("N", 1, Utc::now(), &["News".into()], &[item]);
+        assert!(md.contains("[EDIT] Evil &lt;img src=x onerror=alert(1)&gt;  \\[31m: \\[click\\](javascript:alert(1)) \\*bold\\*\nhttps://ok.example/\n"), "{md}");
+        assert!(!md.contains("javascript:alert(2)"), "{md}");
     }
 
     #[test]

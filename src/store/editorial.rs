@@ -69,7 +69,7 @@ impl Store {
                     SELECT f.name FROM story_sources ss JOIN feeds f ON f.id = ss.feed_id
                     WHERE ss.story_id = s.id GROUP BY f.id ORDER BY MIN(ss.first_seen), f.name)) AS sources
              FROM stories s LEFT JOIN scores sc ON sc.story_id = s.id
-             WHERE ?2 OR sc.story_id IS NULL OR sc.version != ?1 OR sc.scored_at < s.last_changed
+             WHERE ?2 OR sc.story_id IS NULL OR sc.version != ?1 OR sc.scored_at <= s.last_changed
                 OR sc.sources != (SELECT COUNT(DISTINCT feed_id) FROM story_sources WHERE story_id = s.id)
              ORDER BY s.id",
         )
@@ -121,12 +121,15 @@ impl Store {
         Ok(())
     }
 
-    /// Stories dated (published, else first seen) in `[since, until]`, or the ones given by
-    /// id, with scores and decisions.
+    /// The stories of a window, with scores and decisions: those dated (published, else first
+    /// seen) in `[since, until]`, and those that a feed brought in the window while dated no
+    /// earlier than `late_floor` (a post from before the last issue that gleaner saw only after
+    /// it, or that another feed shared again). Nothing first seen after `until` is included.
     pub async fn window_pool(
         &self,
         since: DateTime<Utc>,
         until: DateTime<Utc>,
+        late_floor: DateTime<Utc>,
     ) -> Result<Vec<PoolRow>, StoreError> {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {STORY_COLUMNS}, sc.base, sc.vetoed_by, sc.simhash, sc.body_len, sc.explanation,
@@ -135,11 +138,16 @@ impl Store {
              LEFT JOIN scores sc ON sc.story_id = s.id
              LEFT JOIN feeds f ON f.id = s.feed_id
              LEFT JOIN decisions d ON d.story_id = s.id
-             WHERE COALESCE(s.published, s.first_seen) BETWEEN ?1 AND ?2
+             WHERE s.first_seen <= ?2
+               AND (COALESCE(s.published, s.first_seen) BETWEEN ?1 AND ?2
+                    OR (COALESCE(s.published, s.first_seen) >= ?3 AND EXISTS (
+                        SELECT 1 FROM story_sources ss WHERE ss.story_id = s.id
+                        AND ss.first_seen > ?1 AND ss.first_seen <= ?2)))
              ORDER BY s.id"
         )))
         .bind(ts(since))
         .bind(ts(until))
+        .bind(ts(late_floor))
         .fetch_all(&self.pool)
         .await?;
         Ok(rows.iter().map(pool_row).collect())
@@ -328,11 +336,40 @@ impl Store {
         Ok(t.map(from_ts))
     }
 
-    /// Publishes issue `number`: the unpublished picks become its items, and their links (and
-    /// the other URLs of the same stories) enter the ledger. Returns the items' count.
+    /// Remembers which stories the draft of issue `number` holds.
+    pub async fn set_draft(&self, number: i64, story_ids: &[i64]) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM draft_items WHERE issue = ?1")
+            .bind(number)
+            .execute(&mut *tx)
+            .await?;
+        for id in story_ids {
+            sqlx::query("INSERT INTO draft_items (issue, story_id) VALUES (?1, ?2)")
+                .bind(number)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The stories of issue `number`'s draft, if one was written.
+    pub async fn draft_items(&self, number: i64) -> Result<Vec<i64>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT story_id FROM draft_items WHERE issue = ?1 ORDER BY story_id",
+        )
+        .bind(number)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Publishes issue `number` with the given picks as its items; their links (and the other
+    /// URLs of the same stories) enter the ledger. Returns the items' count.
     pub async fn publish(
         &self,
         number: i64,
+        items: &[i64],
         ledger: &[(String, i64, Option<String>)],
         now: DateTime<Utc>,
     ) -> Result<u64, StoreError> {
@@ -342,13 +379,18 @@ impl Store {
             .bind(ts(now))
             .execute(&mut *tx)
             .await?;
-        let n = sqlx::query(
-            "UPDATE decisions SET issue = ?1 WHERE decision = 'pick' AND issue IS NULL",
-        )
-        .bind(number)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+        let mut n = 0;
+        for id in items {
+            n += sqlx::query(
+                "UPDATE decisions SET issue = ?1
+                 WHERE story_id = ?2 AND decision = 'pick' AND issue IS NULL",
+            )
+            .bind(number)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        }
         for (url, story_id, section) in ledger {
             sqlx::query(
                 "INSERT OR IGNORE INTO ledger (canonical_url, issue, story_id, section, used_at)

@@ -165,6 +165,15 @@ async fn the_editors_week_from_feeds_to_a_published_issue_and_curated_feed() {
     assert!(ws.path("out/candidates.json").exists() && ws.path("out/curated.atom").exists());
 
     let cands = json(&ws.gleaner(&["candidates", "--json"]));
+    // A moment to replay later, exactly: before any decision or issue.
+    let replay_at = chrono::Utc::now().to_rfc3339();
+    let before = json(&ws.gleaner(&["candidates", "--json", "--as-of", &replay_at]));
+    assert_eq!(
+        before.as_array().unwrap().len(),
+        cands.as_array().unwrap().len()
+    );
+    // Times are stored to the second: decisions must come after the replayed moment.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     let k8s = find(&cands, "Kubernetes upgrades without downtime");
     // (3×3 title + 3 + 5 body) × 1.5 (Blog) + 1 (also in HN), decayed over ~6 h.
     assert_eq!(k8s["sources"], serde_json::json!(["Blog", "HN"]));
@@ -281,6 +290,51 @@ async fn the_editors_week_from_feeds_to_a_published_issue_and_curated_feed() {
         serde_json::json!([]),
         "the new window starts at publication"
     );
+    // Replaying the moment before the decisions gives the list of that moment, exactly.
+    assert_eq!(
+        json(&ws.gleaner(&["candidates", "--json", "--as-of", &replay_at])),
+        before
+    );
+    // Stories that arrive after publication are in the new window: a new post, and a post
+    // dated before the issue that gleaner only saw after it (a lagging aggregator).
+    let fresh = rss(
+        "Blog",
+        &[(
+            "b9",
+            "Kubernetes 2.0 roadmap",
+            "https://blog.example/k8s-2",
+            "<p>Kubernetes</p>",
+        )],
+    )
+    .replace(
+        "Mon, 07 Apr 2014 09:00:00 GMT",
+        &chrono::Utc::now().to_rfc2822(),
+    );
+    let late = rss(
+        "Late",
+        &[(
+            "l1",
+            "Kubernetes at the edge",
+            "https://late.example/edge",
+            "<p>Kubernetes</p>",
+        )],
+    )
+    .replace(
+        "Mon, 07 Apr 2014 09:00:00 GMT",
+        &(chrono::Utc::now() - chrono::Duration::days(1)).to_rfc2822(),
+    );
+    server.route("/blog", Route::feed(fresh));
+    let late_url = server.route("/late", Route::feed(late));
+    let mut cfg = std::fs::read_to_string(ws.config_path()).unwrap();
+    cfg.push_str(&format!(
+        "[[feeds]]\nname = \"Late\"\nurl = \"{late_url}\"\n"
+    ));
+    ws.write_config_text(&cfg);
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    assert!(ws.gleaner(&["poll"]).status.success());
+    let mut t = titles(&json(&ws.gleaner(&["candidates", "--json"])));
+    t.sort();
+    assert_eq!(t, ["Kubernetes 2.0 roadmap", "Kubernetes at the edge"]);
 
     // The curated feed: valid Atom, parsed by a real feed parser, stable ids.
     let atom = std::fs::read_to_string(ws.path("out/curated.atom")).unwrap();
@@ -373,6 +427,7 @@ async fn ticks_in_the_markdown_apply_all_or_nothing() {
         cands.as_array().unwrap().len()
     );
 
+    std::fs::write(&path, &md).unwrap();
     // A good edit: pick Postgres with a blurb, moved under Tools; reject the job; leave Helm.
     let mut edited = String::new();
     let mut current = None;
@@ -396,6 +451,11 @@ async fn ticks_in_the_markdown_apply_all_or_nothing() {
     // Move the Postgres item under the Tools heading by re-labelling its section heading.
     let edited = edited.replacen("## News", "## Tools", 1);
     std::fs::write(&path, &edited).unwrap();
+    // A poll (or the daemon) before `apply` must not throw the editor's ticks away.
+    let out = ws.gleaner(&["poll"]);
+    assert!(stdout(&out).contains("not applied yet"), "{}", stdout(&out));
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), edited);
+    assert!(ws.path("out/candidates.new.md").exists());
     let out = ws.gleaner(&["apply", "out/candidates.md"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(
@@ -435,6 +495,8 @@ async fn used_links_never_return_but_jobs_may_repeat() {
     ws.gleaner(&["pick", &k8s.to_string()]);
     ws.gleaner(&["pick", &job.to_string()]);
     assert!(ws.gleaner(&["publish", "1"]).status.success());
+    // Times are stored to the second: the reposts come after the issue.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
 
     // A week later another feed carries both links again (tracking parameters, http).
     let later = server.route(
@@ -485,6 +547,17 @@ async fn used_links_never_return_but_jobs_may_repeat() {
     assert!(
         cands.contains(&"SRE at Acme (Kubernetes)".to_string()),
         "Jobs may repeat: {cands:?}"
+    );
+
+    // … and may be picked again for the next issue; a used News link cannot.
+    let out = ws.gleaner(&["pick", &job.to_string(), "--blurb", "Still hiring."]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = ws.gleaner(&["pick", &k8s.to_string()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("was published in issue 1"),
+        "{}",
+        stderr(&out)
     );
 }
 
@@ -552,6 +625,31 @@ async fn rescore_and_as_of_replays_are_exact() {
         .unwrap();
     // Three days later is one half-life: the score halves.
     assert!((k_later * 2.0 - k_now).abs() < 0.1, "{k_now} vs {k_later}");
+
+    // A replay in the future must not stop later changes from being scored.
+    server.route(
+        "/blog",
+        Route::feed(recent_rss(
+            "Blog",
+            &[(
+                "b2",
+                "Postgres vacuum explained",
+                "https://blog.example/pg",
+                "<p>Now with Kubernetes, Kubernetes.</p>",
+            )],
+        )),
+    );
+    assert!(ws.gleaner(&["poll"]).status.success());
+    let c = json(&ws.gleaner(&["candidates", "--json"]));
+    let pg = find(&c, "Postgres vacuum explained");
+    assert!(
+        pg["why"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w["term"] == "kubernetes" && w["field"] == "body"),
+        "{pg:#}"
+    );
 
     // Changing the keywords and rescoring changes the scores, deterministically.
     let cfg = std::fs::read_to_string(ws.config_path())
@@ -622,4 +720,67 @@ async fn the_digest_is_a_standalone_safe_page_with_counts() {
     );
     let out = ws.gleaner(&["digest", "--week", "2014-15"]);
     assert!(stderr(&out).contains("not an ISO week"), "{}", stderr(&out));
+}
+
+#[tokio::test]
+async fn hostile_text_keeps_the_curated_feed_valid_and_picks_after_the_draft_wait() {
+    let server = Server::start();
+    let ws = Workspace::new();
+    let feed = recent_rss(
+        "Evil",
+        &[
+            (
+                "e1",
+                "Kubernetes &amp;#x1b;[31m red &lt;script&gt;alert(1)&lt;/script&gt; ]]&gt;",
+                "https://evil.example/1",
+                "<p>kubernetes</p>",
+            ),
+            (
+                "e2",
+                "Second Kubernetes story",
+                "https://evil.example/2",
+                "<p>kubernetes</p>",
+            ),
+        ],
+    );
+    let url = server.route("/evil", Route::feed(feed));
+    ws.write_config_text(&config(&[("Evil", &url, "")]));
+    assert!(ws.gleaner(&["poll"]).status.success());
+    let cands = json(&ws.gleaner(&["candidates", "--json"]));
+    let ids: Vec<i64> = cands
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 2);
+    let out = ws.gleaner(&[
+        "pick",
+        &ids[0].to_string(),
+        "--blurb",
+        "form\u{c}feed and \u{1b}[31mescape",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    validate_atom(&ws.path("out/curated.atom"));
+    let atom = std::fs::read_to_string(ws.path("out/curated.atom")).unwrap();
+    assert!(feed_rs::parser::parse(atom.as_bytes()).is_ok());
+    assert!(!atom.contains("<script"), "{atom}");
+
+    // The draft decides what an issue holds: a pick made after it waits for the next one.
+    assert!(ws.gleaner(&["draft"]).status.success());
+    assert!(ws.gleaner(&["pick", &ids[1].to_string()]).status.success());
+    let out = ws.gleaner(&["publish", "1"]);
+    assert!(
+        stdout(&out).contains("published with 1 items"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(
+        stdout(&out).contains("1 picks made after the draft"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(ws.gleaner(&["draft"]).status.success());
+    let draft2 = std::fs::read_to_string(ws.path("out/issue-2.md")).unwrap();
+    assert!(draft2.contains("Second Kubernetes story"), "{draft2}");
 }
