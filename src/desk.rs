@@ -55,38 +55,58 @@ pub async fn rescore(
     if inputs.is_empty() {
         return Ok(0);
     }
-    // Text extraction and matching are CPU work: off the async workers.
+    // Text extraction and matching are CPU work: off the async workers, on every core.
     let rows = tokio::task::spawn_blocking(move || {
-        inputs
-            .iter()
-            .map(|i| {
-                let mut body = clean::html::text_of(&i.content_html);
-                if body.is_empty() {
-                    body = i.excerpt.clone();
-                }
-                let e = scorer.score(&StoryText {
-                    title: &i.title,
-                    body: &body,
-                    sources: &i.sources,
-                    url: i.url.as_deref(),
-                });
-                ScoreRow {
-                    story_id: i.story_id,
-                    version: scorer.version.clone(),
-                    sources: i.sources.len() as i64,
-                    base: e.base,
-                    vetoed_by: e.vetoed_by.clone(),
-                    simhash: crate::neardup::simhash(&body),
-                    body_len: body.chars().count() as i64,
-                    explanation: serde_json::to_string(&e).expect("explanations serialize"),
-                }
-            })
-            .collect::<Vec<_>>()
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let chunk = inputs.len().div_ceil(threads).max(1);
+        std::thread::scope(|s| {
+            let handles: Vec<_> = inputs
+                .chunks(chunk)
+                .map(|part| {
+                    s.spawn(|| {
+                        part.iter()
+                            .map(|i| score_one(&scorer, i))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().expect("scoring threads do not panic"))
+                .collect::<Vec<_>>()
+        })
     })
     .await
     .map_err(|e| DeskError::Invalid(format!("scoring failed: {e}")))?;
     store.write_scores(&rows, now).await?;
     Ok(rows.len())
+}
+
+fn score_one(scorer: &Scorer, i: &crate::model::ScoreInput) -> ScoreRow {
+    let mut body = clean::html::text_of(&i.content_html);
+    if body.is_empty() {
+        body = i.excerpt.clone();
+    }
+    let normalized = score::normalize(score::truncate_at_char(&body, score::MAX_BODY));
+    let e = scorer.score_normalized(
+        &StoryText {
+            title: &i.title,
+            body: &body,
+            sources: &i.sources,
+            url: i.url.as_deref(),
+        },
+        &normalized,
+    );
+    ScoreRow {
+        story_id: i.story_id,
+        version: scorer.version.clone(),
+        sources: i.sources.len() as i64,
+        base: e.base,
+        vetoed_by: e.vetoed_by.clone(),
+        simhash: crate::neardup::simhash_normalized(&normalized),
+        body_len: body.chars().count() as i64,
+        explanation: serde_json::to_string(&e).expect("explanations serialize"),
+    }
 }
 
 /// The candidate window ending at `as_of`: from `since` if given, else from the last issue

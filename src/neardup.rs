@@ -146,7 +146,11 @@ fn is_version(w: &str) -> bool {
 
 /// 64-bit SimHash of word 3-shingles (FNV-1a hashed), over at most the first 5,000 words.
 pub fn simhash(text: &str) -> u64 {
-    let norm = crate::score::normalize(text);
+    simhash_normalized(&crate::score::normalize(text))
+}
+
+/// [`simhash`] of text already normalized by `score::normalize`.
+pub fn simhash_normalized(norm: &str) -> u64 {
     let words: Vec<&str> = norm.split_whitespace().take(5000).collect();
     if words.is_empty() {
         return 0;

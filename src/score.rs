@@ -47,10 +47,23 @@ fn normalize_with(text: &str, keep: impl Fn(char) -> bool) -> String {
     let mut out = String::with_capacity(text.len() + 2);
     out.push(' ');
     let mut space = true;
-    for c in text.chars() {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        // ASCII (most of every feed) byte by byte; other characters through `char`.
+        let (c, len) = if b < 0x80 {
+            (b as char, 1)
+        } else {
+            let c = text[i..].chars().next().expect("in bounds");
+            (c, c.len_utf8())
+        };
+        i += len;
         if keep(c) {
-            for l in c.to_lowercase() {
-                out.push(l);
+            if b < 0x80 {
+                out.push(b.to_ascii_lowercase() as char);
+            } else {
+                out.extend(c.to_lowercase());
             }
             space = false;
         } else if !space {
@@ -243,9 +256,13 @@ impl Scorer {
 
     /// Scores one story (before decay).
     pub fn score(&self, story: &StoryText) -> Explanation {
+        let body = normalize(truncate_at_char(story.body, MAX_BODY));
+        self.score_normalized(story, &body)
+    }
+
+    /// [`Scorer::score`] with the body already normalized (it is shared with SimHash).
+    pub fn score_normalized(&self, story: &StoryText, body: &str) -> Explanation {
         let title = normalize(story.title);
-        let body_src = truncate_at_char(story.body, MAX_BODY);
-        let body = normalize(body_src);
         let in_title = self.count(&title);
         let in_body = self.count(&body);
 
@@ -349,7 +366,8 @@ pub fn round(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
 }
 
-fn truncate_at_char(s: &str, max: usize) -> &str {
+/// The longest prefix of `s` of at most `max` bytes that ends on a character boundary.
+pub fn truncate_at_char(s: &str, max: usize) -> &str {
     if s.len() <= max {
         return s;
     }

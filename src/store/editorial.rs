@@ -90,32 +90,37 @@ impl Store {
             .collect())
     }
 
-    /// Stores scores in one transaction.
+    /// Stores scores in one transaction, 500 rows per statement.
     pub async fn write_scores(
         &self,
         rows: &[ScoreRow],
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
-        for r in rows {
-            sqlx::query(
+        for chunk in rows.chunks(500) {
+            let mut q: sqlx::QueryBuilder<sqlx::Sqlite> = sqlx::QueryBuilder::new(
                 "INSERT INTO scores (story_id, version, sources, base, vetoed_by, simhash, body_len,
-                     explanation, scored_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
-                 ON CONFLICT (story_id) DO UPDATE SET version = ?2, sources = ?3, base = ?4,
-                     vetoed_by = ?5, simhash = ?6, body_len = ?7, explanation = ?8, scored_at = ?9",
-            )
-            .bind(r.story_id)
-            .bind(&r.version)
-            .bind(r.sources)
-            .bind(r.base)
-            .bind(&r.vetoed_by)
-            .bind(r.simhash as i64)
-            .bind(r.body_len)
-            .bind(&r.explanation)
-            .bind(ts(now))
-            .execute(&mut *tx)
-            .await?;
+                     explanation, scored_at) ",
+            );
+            q.push_values(chunk, |mut b, r| {
+                b.push_bind(r.story_id)
+                    .push_bind(r.version.clone())
+                    .push_bind(r.sources)
+                    .push_bind(r.base)
+                    .push_bind(r.vetoed_by.clone())
+                    .push_bind(r.simhash as i64)
+                    .push_bind(r.body_len)
+                    .push_bind(r.explanation.clone())
+                    .push_bind(ts(now));
+            });
+            q.push(
+                " ON CONFLICT (story_id) DO UPDATE SET version = excluded.version,
+                     sources = excluded.sources, base = excluded.base,
+                     vetoed_by = excluded.vetoed_by, simhash = excluded.simhash,
+                     body_len = excluded.body_len, explanation = excluded.explanation,
+                     scored_at = excluded.scored_at",
+            );
+            q.build().execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(())

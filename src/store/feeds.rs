@@ -195,7 +195,9 @@ impl Store {
         schedule: &str,
         now: DateTime<Utc>,
     ) -> Result<StoreCounts, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        // IMMEDIATE: take the write lock now (new story ids come from MAX(id)); other
+        // processes wait on the busy timeout instead of failing half way.
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let mut counts = StoreCounts::default();
         let status = rec.status.map(i64::from);
         let now_s = ts(now);
@@ -250,9 +252,7 @@ impl Store {
                 .bind(meta.expires_at.map(ts))
                 .execute(&mut *tx)
                 .await?;
-                for story in stories {
-                    stories::upsert(&mut tx, feed.id, story, now, &mut counts).await?;
-                }
+                stories::upsert_all(&mut tx, feed.id, stories, now, &mut counts).await?;
                 None
             }
             Outcome::SameBody {

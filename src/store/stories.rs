@@ -1,7 +1,14 @@
 //! Stories and their sources: cross-feed dedup by canonical URL, updates by content hash.
+//!
+//! A feed's entries are written as one batch, inside the feed's transaction: one query finds
+//! which keys the feed already has, one finds which canonical URLs are already stories, new
+//! stories and sources go in with multi-row inserts. Only changed entries and joins of another
+//! feed's story are written row by row.
+
+use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use sqlx::{Row, SqliteConnection};
+use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 
 use super::editorial::{STORY_COLUMNS, story_view};
 use super::{Store, StoreError, ts};
@@ -17,7 +24,17 @@ pub struct StoryFilter {
     pub limit: Option<u32>,
 }
 
-/// Stores one story from one feed.
+/// Rows per multi-row INSERT (11 columns × 500 stays far below SQLite's variable limit).
+const CHUNK: usize = 500;
+
+struct Known {
+    story_id: i64,
+    hash: String,
+    updated: Option<i64>,
+    owner: Option<i64>,
+}
+
+/// Stores one feed's stories. Per entry:
 ///
 /// - known (feed, key), same content hash: nothing to do;
 /// - known (feed, key), new hash: if this feed owns the story (brought it first), the story is
@@ -25,179 +42,252 @@ pub struct StoryFilter {
 ///   count) only updates that source's hash and never overwrites the owner's text;
 /// - new key, and this feed already carries a story with the same canonical URL and title: the
 ///   publisher re-keyed its entries (added GUIDs); the new key joins that story;
-/// - new key, canonical URL carried by another feed: this feed becomes one more source;
+/// - new key, canonical URL carried by another feed: this feed becomes one more source (and
+///   takes the text over when it is the story's own publisher);
 /// - otherwise a new story (two entries of one feed may share a canonical URL: a changelog
 ///   linking to `page#v1` and `page#v2`).
-pub(super) async fn upsert(
+///
+/// The transaction must have been begun with `BEGIN IMMEDIATE`: new story ids are allocated
+/// from `MAX(id)`.
+pub(super) async fn upsert_all(
+    tx: &mut SqliteConnection,
+    feed_id: i64,
+    stories: &[Story],
+    now: DateTime<Utc>,
+    counts: &mut StoreCounts,
+) -> Result<(), StoreError> {
+    if stories.is_empty() {
+        return Ok(());
+    }
+    let keys: Vec<&str> = stories.iter().map(|s| s.key.as_str()).collect();
+    let known: HashMap<String, Known> = sqlx::query(
+        "SELECT ss.entry_key, ss.story_id, ss.content_hash, s.updated, s.feed_id
+         FROM story_sources ss JOIN stories s ON s.id = ss.story_id
+         WHERE ss.feed_id = ?1 AND ss.entry_key IN (SELECT value FROM json_each(?2))",
+    )
+    .bind(feed_id)
+    .bind(serde_json::to_string(&keys).expect("strings serialize"))
+    .fetch_all(&mut *tx)
+    .await?
+    .iter()
+    .map(|r| {
+        (
+            r.get::<String, _>(0),
+            Known {
+                story_id: r.get(1),
+                hash: r.get(2),
+                updated: r.get(3),
+                owner: r.get(4),
+            },
+        )
+    })
+    .collect();
+
+    // Existing stories for the canonical URLs of entries new to this feed.
+    let urls: Vec<&str> = stories
+        .iter()
+        .filter(|s| !known.contains_key(&s.key))
+        .filter_map(|s| s.entry.canonical_url.as_deref())
+        .collect();
+    let mut by_url: HashMap<String, Vec<(i64, String, bool)>> = HashMap::new();
+    if !urls.is_empty() {
+        let rows = sqlx::query(
+            "SELECT s.id, s.canonical_url, s.title,
+                 EXISTS (SELECT 1 FROM story_sources ss WHERE ss.story_id = s.id AND ss.feed_id = ?1)
+             FROM stories s
+             WHERE s.canonical_url IN (SELECT value FROM json_each(?2))
+             ORDER BY s.id",
+        )
+        .bind(feed_id)
+        .bind(serde_json::to_string(&urls).expect("strings serialize"))
+        .fetch_all(&mut *tx)
+        .await?;
+        for r in rows {
+            by_url
+                .entry(r.get(1))
+                .or_default()
+                .push((r.get(0), r.get(2), r.get::<bool, _>(3)));
+        }
+    }
+
+    let mut new_stories: Vec<&Story> = Vec::new();
+    // (story, story id) for every source row to insert.
+    let mut sources: Vec<(&Story, Option<i64>)> = Vec::new();
+    for story in stories {
+        let e = &story.entry;
+        if let Some(k) = known.get(&story.key) {
+            if k.hash == story.content_hash {
+                counts.unchanged += 1;
+                continue;
+            }
+            update(tx, feed_id, story, k, now, counts).await?;
+            continue;
+        }
+        let existing = e.canonical_url.as_ref().and_then(|c| by_url.get(c));
+        let rekeyed = existing.and_then(|v| v.iter().find(|(_, t, mine)| *mine && *t == e.title));
+        let elsewhere = existing.and_then(|v| v.iter().find(|(_, _, mine)| !*mine));
+        match (rekeyed, elsewhere) {
+            (Some((id, _, _)), _) => {
+                counts.unchanged += 1;
+                sources.push((story, Some(*id)));
+            }
+            (None, Some((id, _, _))) => {
+                join(tx, feed_id, story, *id, now).await?;
+                counts.also_elsewhere += 1;
+                sources.push((story, Some(*id)));
+            }
+            (None, None) => {
+                counts.new += 1;
+                new_stories.push(story);
+                sources.push((story, None));
+            }
+        }
+    }
+
+    // New stories, with ids allocated here so sources can point at them.
+    let mut ids: HashMap<*const Story, i64> = HashMap::new();
+    if !new_stories.is_empty() {
+        let max: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM stories")
+            .fetch_one(&mut *tx)
+            .await?;
+        for (i, s) in new_stories.iter().enumerate() {
+            ids.insert(*s as *const Story, max + 1 + i as i64);
+        }
+        for chunk in new_stories.chunks(CHUNK) {
+            let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
+                "INSERT INTO stories (id, feed_id, canonical_url, url, title, author, published,
+                     updated, excerpt, content_html, first_seen, last_changed) ",
+            );
+            q.push_values(chunk, |mut b, s| {
+                let e = &s.entry;
+                b.push_bind(ids[&(*s as *const Story)])
+                    .push_bind(feed_id)
+                    .push_bind(e.canonical_url.clone())
+                    .push_bind(e.url.clone())
+                    .push_bind(e.title.clone())
+                    .push_bind(e.author.clone())
+                    .push_bind(e.published.map(ts))
+                    .push_bind(e.updated.map(ts))
+                    .push_bind(e.excerpt.clone())
+                    .push_bind(e.content_html.clone())
+                    .push_bind(ts(now))
+                    .push_bind(ts(now));
+            });
+            q.build().execute(&mut *tx).await?;
+        }
+    }
+    for chunk in sources.chunks(CHUNK) {
+        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
+            "INSERT INTO story_sources (feed_id, entry_key, story_id, entry_url, content_hash, first_seen) ",
+        );
+        q.push_values(chunk, |mut b, (s, id)| {
+            let story_id = id.unwrap_or_else(|| ids[&(*s as *const Story)]);
+            b.push_bind(feed_id)
+                .push_bind(s.key.clone())
+                .push_bind(story_id)
+                .push_bind(s.entry.url.clone())
+                .push_bind(s.content_hash.clone())
+                .push_bind(ts(now));
+        });
+        q.build().execute(&mut *tx).await?;
+    }
+    Ok(())
+}
+
+/// A known entry whose content changed.
+async fn update(
     tx: &mut SqliteConnection,
     feed_id: i64,
     story: &Story,
+    k: &Known,
     now: DateTime<Utc>,
     counts: &mut StoreCounts,
 ) -> Result<(), StoreError> {
     let e = &story.entry;
-    let known = sqlx::query(
-        "SELECT ss.story_id, ss.content_hash, s.updated, s.feed_id FROM story_sources ss
-         JOIN stories s ON s.id = ss.story_id
-         WHERE ss.feed_id = ?1 AND ss.entry_key = ?2",
+    sqlx::query(
+        "UPDATE story_sources SET content_hash = ?3, entry_url = ?4
+         WHERE feed_id = ?1 AND entry_key = ?2",
     )
     .bind(feed_id)
     .bind(&story.key)
-    .fetch_optional(&mut *tx)
+    .bind(&story.content_hash)
+    .bind(&e.url)
+    .execute(&mut *tx)
     .await?;
-
-    if let Some(row) = known {
-        let story_id: i64 = row.get(0);
-        let old_hash: String = row.get(1);
-        let old_updated: Option<i64> = row.get(2);
-        let owner: Option<i64> = row.get(3);
-        if old_hash == story.content_hash {
-            counts.unchanged += 1;
-            return Ok(());
-        }
-        sqlx::query(
-            "UPDATE story_sources SET content_hash = ?3, entry_url = ?4
-             WHERE feed_id = ?1 AND entry_key = ?2",
-        )
-        .bind(feed_id)
-        .bind(&story.key)
-        .bind(&story.content_hash)
-        .bind(&e.url)
-        .execute(&mut *tx)
-        .await?;
-        if owner != Some(feed_id) {
-            counts.unchanged += 1;
-            return Ok(());
-        }
-        // The feed's own date when it moved; else the moment we noticed.
-        let updated = match e.updated.map(ts) {
-            Some(u) if Some(u) != old_updated => u,
-            _ => ts(now),
-        };
-        sqlx::query(
-            "UPDATE stories SET title = ?2, url = COALESCE(?3, url), author = COALESCE(?4, author),
-                 published = COALESCE(published, ?5), updated = ?6, excerpt = ?7,
-                 content_html = ?8, last_changed = ?9, canonical_url = COALESCE(?10, canonical_url)
-             WHERE id = ?1",
-        )
-        .bind(story_id)
-        .bind(&e.title)
-        .bind(&e.url)
-        .bind(&e.author)
-        .bind(e.published.map(ts))
-        .bind(updated)
-        .bind(&e.excerpt)
-        .bind(&e.content_html)
-        .bind(ts(now))
-        .bind(&e.canonical_url)
-        .execute(&mut *tx)
-        .await?;
-        counts.updated += 1;
+    if k.owner != Some(feed_id) {
+        counts.unchanged += 1;
         return Ok(());
     }
-
-    let mut story_id = None;
-    if let Some(c) = &e.canonical_url {
-        let rekeyed: Option<i64> = sqlx::query_scalar(
-            "SELECT s.id FROM stories s
-             WHERE s.canonical_url = ?1 AND s.title = ?3
-               AND EXISTS (SELECT 1 FROM story_sources ss WHERE ss.story_id = s.id AND ss.feed_id = ?2)
-             ORDER BY s.id LIMIT 1",
-        )
-        .bind(c)
-        .bind(feed_id)
-        .bind(&e.title)
-        .fetch_optional(&mut *tx)
-        .await?;
-        if let Some(id) = rekeyed {
-            counts.unchanged += 1;
-            story_id = Some(id);
-        } else {
-            let elsewhere: Option<i64> = sqlx::query_scalar(
-                "SELECT s.id FROM stories s
-                 WHERE s.canonical_url = ?1
-                   AND NOT EXISTS (SELECT 1 FROM story_sources ss WHERE ss.story_id = s.id AND ss.feed_id = ?2)
-                 ORDER BY s.id LIMIT 1",
-            )
-            .bind(c)
-            .bind(feed_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-            if let Some(id) = elsewhere {
-                if is_original(tx, id, feed_id, c).await? {
-                    // The publisher's own feed arrived after an aggregator: its text wins.
-                    sqlx::query(
-                        "UPDATE stories SET feed_id = ?2, title = ?3, url = ?4, excerpt = ?5,
-                             content_html = ?6, author = COALESCE(?7, author),
-                             published = COALESCE(?8, published), last_changed = ?9
-                         WHERE id = ?1",
-                    )
-                    .bind(id)
-                    .bind(feed_id)
-                    .bind(&e.title)
-                    .bind(&e.url)
-                    .bind(&e.excerpt)
-                    .bind(&e.content_html)
-                    .bind(&e.author)
-                    .bind(e.published.map(ts))
-                    .bind(ts(now))
-                    .execute(&mut *tx)
-                    .await?;
-                }
-                // Another source of a known story: fill what the first source lacked.
-                sqlx::query(
-                    "UPDATE stories SET published = COALESCE(published, ?2),
-                         author = COALESCE(author, ?3),
-                         content_html = CASE WHEN content_html = '' THEN ?4 ELSE content_html END,
-                         excerpt = CASE WHEN excerpt = '' THEN ?5 ELSE excerpt END
-                     WHERE id = ?1",
-                )
-                .bind(id)
-                .bind(e.published.map(ts))
-                .bind(&e.author)
-                .bind(&e.content_html)
-                .bind(&e.excerpt)
-                .execute(&mut *tx)
-                .await?;
-                counts.also_elsewhere += 1;
-                story_id = Some(id);
-            }
-        }
-    }
-    let story_id = match story_id {
-        Some(id) => id,
-        None => {
-            counts.new += 1;
-            sqlx::query_scalar(
-                "INSERT INTO stories (feed_id, canonical_url, url, title, author, published,
-                     updated, excerpt, content_html, first_seen, last_changed)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)
-                 RETURNING id",
-            )
-            .bind(feed_id)
-            .bind(&e.canonical_url)
-            .bind(&e.url)
-            .bind(&e.title)
-            .bind(&e.author)
-            .bind(e.published.map(ts))
-            .bind(e.updated.map(ts))
-            .bind(&e.excerpt)
-            .bind(&e.content_html)
-            .bind(ts(now))
-            .fetch_one(&mut *tx)
-            .await?
-        }
+    // The feed's own date when it moved; else the moment we noticed.
+    let updated = match e.updated.map(ts) {
+        Some(u) if Some(u) != k.updated => u,
+        _ => ts(now),
     };
     sqlx::query(
-        "INSERT INTO story_sources (feed_id, entry_key, story_id, entry_url, content_hash, first_seen)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "UPDATE stories SET title = ?2, url = COALESCE(?3, url), author = COALESCE(?4, author),
+             published = COALESCE(published, ?5), updated = ?6, excerpt = ?7,
+             content_html = ?8, last_changed = ?9, canonical_url = COALESCE(?10, canonical_url)
+         WHERE id = ?1",
     )
-    .bind(feed_id)
-    .bind(&story.key)
-    .bind(story_id)
+    .bind(k.story_id)
+    .bind(&e.title)
     .bind(&e.url)
-    .bind(&story.content_hash)
+    .bind(&e.author)
+    .bind(e.published.map(ts))
+    .bind(updated)
+    .bind(&e.excerpt)
+    .bind(&e.content_html)
     .bind(ts(now))
+    .bind(&e.canonical_url)
+    .execute(&mut *tx)
+    .await?;
+    counts.updated += 1;
+    Ok(())
+}
+
+/// This feed becomes one more source of another feed's story.
+async fn join(
+    tx: &mut SqliteConnection,
+    feed_id: i64,
+    story: &Story,
+    id: i64,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let e = &story.entry;
+    let canonical = e.canonical_url.as_deref().unwrap_or_default();
+    if is_original(tx, id, feed_id, canonical).await? {
+        // The publisher's own feed arrived after an aggregator: its text wins.
+        sqlx::query(
+            "UPDATE stories SET feed_id = ?2, title = ?3, url = ?4, excerpt = ?5,
+                 content_html = ?6, author = COALESCE(?7, author),
+                 published = COALESCE(?8, published), last_changed = ?9
+             WHERE id = ?1",
+        )
+        .bind(id)
+        .bind(feed_id)
+        .bind(&e.title)
+        .bind(&e.url)
+        .bind(&e.excerpt)
+        .bind(&e.content_html)
+        .bind(&e.author)
+        .bind(e.published.map(ts))
+        .bind(ts(now))
+        .execute(&mut *tx)
+        .await?;
+    }
+    // Fill what the first source lacked.
+    sqlx::query(
+        "UPDATE stories SET published = COALESCE(published, ?2),
+             author = COALESCE(author, ?3),
+             content_html = CASE WHEN content_html = '' THEN ?4 ELSE content_html END,
+             excerpt = CASE WHEN excerpt = '' THEN ?5 ELSE excerpt END
+         WHERE id = ?1",
+    )
+    .bind(id)
+    .bind(e.published.map(ts))
+    .bind(&e.author)
+    .bind(&e.content_html)
+    .bind(&e.excerpt)
     .execute(&mut *tx)
     .await?;
     Ok(())
