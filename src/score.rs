@@ -264,7 +264,7 @@ impl Scorer {
     pub fn score_normalized(&self, story: &StoryText, body: &str) -> Explanation {
         let title = normalize(story.title);
         let in_title = self.count(&title);
-        let in_body = self.count(&body);
+        let in_body = self.count(body);
 
         let mut hits = Vec::new();
         let mut keyword_score = 0.0;
