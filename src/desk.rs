@@ -50,37 +50,50 @@ pub async fn rescore(
     all: bool,
     now: DateTime<Utc>,
 ) -> Result<usize, DeskError> {
-    let scorer = Scorer::new(config);
-    let inputs = store.score_inputs(&scorer.version, all).await?;
-    if inputs.is_empty() {
-        return Ok(0);
-    }
-    // Text extraction and matching are CPU work: off the async workers, on every core.
-    let rows = tokio::task::spawn_blocking(move || {
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let chunk = inputs.len().div_ceil(threads).max(1);
-        std::thread::scope(|s| {
-            let handles: Vec<_> = inputs
-                .chunks(chunk)
-                .map(|part| {
-                    s.spawn(|| {
-                        part.iter()
-                            .map(|i| score_one(&scorer, i))
-                            .collect::<Vec<_>>()
+    let scorer = std::sync::Arc::new(Scorer::new(config));
+    let mut after = 0;
+    let mut total = 0;
+    // A page at a time: memory stays bounded however many stories are stale.
+    loop {
+        let inputs = store
+            .score_inputs(&scorer.version, all, after, RESCORE_PAGE)
+            .await?;
+        let Some(last) = inputs.last() else {
+            return Ok(total);
+        };
+        after = last.story_id;
+        let scorer = scorer.clone();
+        // Text extraction and matching are CPU work: off the async workers, on every core.
+        let rows = tokio::task::spawn_blocking(move || {
+            let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+            let chunk = inputs.len().div_ceil(threads).max(1);
+            std::thread::scope(|s| {
+                let handles: Vec<_> = inputs
+                    .chunks(chunk)
+                    .map(|part| {
+                        let scorer = &scorer;
+                        s.spawn(move || {
+                            part.iter()
+                                .map(|i| score_one(scorer, i))
+                                .collect::<Vec<_>>()
+                        })
                     })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .flat_map(|h| h.join().expect("scoring threads do not panic"))
-                .collect::<Vec<_>>()
+                    .collect();
+                handles
+                    .into_iter()
+                    .flat_map(|h| h.join().expect("scoring threads do not panic"))
+                    .collect::<Vec<_>>()
+            })
         })
-    })
-    .await
-    .map_err(|e| DeskError::Invalid(format!("scoring failed: {e}")))?;
-    store.write_scores(&rows, now).await?;
-    Ok(rows.len())
+        .await
+        .map_err(|e| DeskError::Invalid(format!("scoring failed: {e}")))?;
+        store.write_scores(&rows, now).await?;
+        total += rows.len();
+    }
 }
+
+/// Stories scored per page by [`rescore`].
+const RESCORE_PAGE: usize = 2000;
 
 fn score_one(scorer: &Scorer, i: &crate::model::ScoreInput) -> ScoreRow {
     let mut body = clean::html::text_of(&i.content_html);

@@ -33,6 +33,13 @@ pub(super) fn story_view(r: &SqliteRow) -> StoryView {
     }
 }
 
+/// [`STORY_COLUMNS`] without the HTML body: candidate windows hold thousands of stories.
+const STORY_LIGHT_COLUMNS: &str = "s.id, s.title, s.url, s.canonical_url, s.published, s.updated,
+    s.excerpt, '' AS content_html, s.author, s.first_seen,
+    (SELECT json_group_array(name) FROM (
+        SELECT f.name FROM story_sources ss JOIN feeds f ON f.id = ss.feed_id
+        WHERE ss.story_id = s.id GROUP BY f.id ORDER BY MIN(ss.first_seen), f.name)) AS sources";
+
 const DECISION_COLUMNS: &str = "d.story_id AS d_story, d.decision, d.section AS d_section, d.blurb, d.reason, d.also_at, d.decided_at, d.issue";
 
 fn decision_row(r: &SqliteRow) -> Option<DecisionRow> {
@@ -58,10 +65,14 @@ fn decision_row(r: &SqliteRow) -> Option<DecisionRow> {
 impl Store {
     /// Stories whose score is missing or stale: scored with another config `version`, with
     /// another number of sources, or changed since. All stories when `all`.
+    /// At most `limit` of them with ids above `after`, in id order (so a caller can page
+    /// through without holding every body at once).
     pub async fn score_inputs(
         &self,
         version: &str,
         all: bool,
+        after: i64,
+        limit: usize,
     ) -> Result<Vec<ScoreInput>, StoreError> {
         let rows = sqlx::query(
             "SELECT s.id, s.title, s.url, s.content_html, s.excerpt,
@@ -69,12 +80,15 @@ impl Store {
                     SELECT f.name FROM story_sources ss JOIN feeds f ON f.id = ss.feed_id
                     WHERE ss.story_id = s.id GROUP BY f.id ORDER BY MIN(ss.first_seen), f.name)) AS sources
              FROM stories s LEFT JOIN scores sc ON sc.story_id = s.id
-             WHERE ?2 OR sc.story_id IS NULL OR sc.version != ?1 OR sc.scored_at <= s.last_changed
-                OR sc.sources != (SELECT COUNT(DISTINCT feed_id) FROM story_sources WHERE story_id = s.id)
-             ORDER BY s.id",
+             WHERE s.id > ?3 AND (?2 OR sc.story_id IS NULL OR sc.version != ?1
+                OR sc.scored_at <= s.last_changed
+                OR sc.sources != (SELECT COUNT(DISTINCT feed_id) FROM story_sources WHERE story_id = s.id))
+             ORDER BY s.id LIMIT ?4",
         )
         .bind(version)
         .bind(all)
+        .bind(after)
+        .bind(limit as i64)
         .fetch_all(&self.pool)
         .await?;
         Ok(rows
@@ -137,7 +151,7 @@ impl Store {
         late_floor: DateTime<Utc>,
     ) -> Result<Vec<PoolRow>, StoreError> {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {STORY_COLUMNS}, sc.base, sc.vetoed_by, sc.simhash, sc.body_len, sc.explanation,
+            "SELECT {STORY_LIGHT_COLUMNS}, sc.base, sc.vetoed_by, sc.simhash, sc.body_len, sc.explanation,
                  f.section AS feed_section, {DECISION_COLUMNS}
              FROM stories s
              LEFT JOIN scores sc ON sc.story_id = s.id
@@ -161,7 +175,7 @@ impl Store {
     /// One story with its score and decision.
     pub async fn pool_row(&self, story_id: i64) -> Result<Option<PoolRow>, StoreError> {
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {STORY_COLUMNS}, sc.base, sc.vetoed_by, sc.simhash, sc.body_len, sc.explanation,
+            "SELECT {STORY_LIGHT_COLUMNS}, sc.base, sc.vetoed_by, sc.simhash, sc.body_len, sc.explanation,
                  f.section AS feed_section, {DECISION_COLUMNS}
              FROM stories s
              LEFT JOIN scores sc ON sc.story_id = s.id
