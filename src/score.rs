@@ -44,37 +44,50 @@ pub fn normalize_keep_dots(text: &str) -> String {
 }
 
 fn normalize_with(text: &str, keep: impl Fn(char) -> bool) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push(' ');
-    let mut space = true;
+    // ASCII (most of every feed) goes through a byte table; other characters through `char`.
+    let mut table = [0u8; 128];
+    for b in 0..128u8 {
+        if keep(b as char) {
+            table[b as usize] = b.to_ascii_lowercase();
+        }
+    }
     let bytes = text.as_bytes();
+    let mut out: Vec<u8> = Vec::with_capacity(bytes.len() + 2);
+    out.push(b' ');
+    let mut space = true;
     let mut i = 0;
     while i < bytes.len() {
         let b = bytes[i];
-        // ASCII (most of every feed) byte by byte; other characters through `char`.
-        let (c, len) = if b < 0x80 {
-            (b as char, 1)
-        } else {
-            let c = text[i..].chars().next().expect("in bounds");
-            (c, c.len_utf8())
-        };
-        i += len;
+        if b < 0x80 {
+            i += 1;
+            let t = table[b as usize];
+            if t != 0 {
+                out.push(t);
+                space = false;
+            } else if !space {
+                out.push(b' ');
+                space = true;
+            }
+            continue;
+        }
+        let c = text[i..].chars().next().expect("in bounds");
+        i += c.len_utf8();
         if keep(c) {
-            if b < 0x80 {
-                out.push(b.to_ascii_lowercase() as char);
-            } else {
-                out.extend(c.to_lowercase());
+            let mut buf = [0u8; 4];
+            for l in c.to_lowercase() {
+                out.extend_from_slice(l.encode_utf8(&mut buf).as_bytes());
             }
             space = false;
         } else if !space {
-            out.push(' ');
+            out.push(b' ');
             space = true;
         }
     }
     if !space {
-        out.push(' ');
+        out.push(b' ');
     }
-    out
+    // Only whole characters were copied, and ASCII bytes map to ASCII bytes.
+    String::from_utf8(out).expect("normalization keeps UTF-8 intact")
 }
 
 /// Whether a configured term can be matched: some letters or digits, `*` only at the end.
@@ -198,6 +211,8 @@ impl Scorer {
         let matcher = (!patterns.is_empty()).then(|| {
             AhoCorasick::builder()
                 .match_kind(MatchKind::Standard)
+                // A DFA: the fastest search, affordable for thousands of short patterns.
+                .kind(Some(aho_corasick::AhoCorasickKind::DFA))
                 .build(&patterns)
                 .expect("keyword patterns are plain strings")
         });
@@ -243,15 +258,36 @@ impl Scorer {
 
     /// Per-term hit counts in normalized text (overlapping matches count, so `kubernetes` and
     /// `kubernetes operator` both match "kubernetes operator").
-    fn count(&self, text: &str) -> Vec<u32> {
-        let mut counts = vec![0u32; self.terms.len()];
+    ///
+    /// Returns `(term, hits in title, hits in body)` for matched terms only, in term order: the
+    /// work per story follows the matches, not the size of the keyword list.
+    fn count(&self, title: &str, body: &str) -> Vec<(usize, u32, u32)> {
         let Some(m) = &self.matcher else {
-            return counts;
+            return Vec::new();
         };
-        for hit in m.find_overlapping_iter(text) {
-            counts[hit.pattern().as_usize()] += 1;
+        let mut found: Vec<(usize, bool)> = m
+            .find_overlapping_iter(title)
+            .map(|h| (h.pattern().as_usize(), true))
+            .chain(
+                m.find_overlapping_iter(body)
+                    .map(|h| (h.pattern().as_usize(), false)),
+            )
+            .collect();
+        found.sort_unstable();
+        let mut out: Vec<(usize, u32, u32)> = Vec::new();
+        for (term, in_title) in found {
+            match out.last_mut() {
+                Some(last) if last.0 == term => {
+                    if in_title {
+                        last.1 += 1;
+                    } else {
+                        last.2 += 1;
+                    }
+                }
+                _ => out.push((term, u32::from(in_title), u32::from(!in_title))),
+            }
         }
-        counts
+        out
     }
 
     /// Scores one story (before decay).
@@ -263,17 +299,12 @@ impl Scorer {
     /// [`Scorer::score`] with the body already normalized (it is shared with SimHash).
     pub fn score_normalized(&self, story: &StoryText, body: &str) -> Explanation {
         let title = normalize(story.title);
-        let in_title = self.count(&title);
-        let in_body = self.count(body);
 
         let mut hits = Vec::new();
         let mut keyword_score = 0.0;
         let mut vetoed_by = None;
-        for (i, term) in self.terms.iter().enumerate() {
-            let (t, b) = (in_title[i], in_body[i]);
-            if t == 0 && b == 0 {
-                continue;
-            }
+        for (i, t, b) in self.count(&title, body) {
+            let term = &self.terms[i];
             if let Some(feed) = &term.feed
                 && !story.sources.iter().any(|s| s == feed)
             {
