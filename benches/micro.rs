@@ -135,13 +135,13 @@ fn rng_words(seed: &mut u64, n: usize) -> String {
         *seed ^= *seed << 13;
         *seed ^= *seed >> 7;
         *seed ^= *seed << 17;
-        let w = if *seed % 10 == 0 {
+        let w = if (*seed).is_multiple_of(10) {
             WORDS[((*seed >> 8) % WORDS.len() as u64) as usize]
         } else {
             FILLER[((*seed >> 8) % FILLER.len() as u64) as usize]
         };
         out.push_str(w);
-        out.push(if *seed % 11 == 0 { '.' } else { ' ' });
+        out.push(if (*seed).is_multiple_of(11) { '.' } else { ' ' });
     }
     out
 }
