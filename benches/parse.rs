@@ -1,10 +1,12 @@
-//! Parse + clean throughput over the shared feed corpora.
+//! Parse + clean throughput, on one thread.
 //!
-//!     GLEANER_CORPORA=../shared/corpora cargo bench --bench parse
+//!     GLEANER_CORPORA=../shared/corpora cargo bench --bench parse          # the shared corpora
+//!     GLEANER_BENCH_CORPUS=/tmp/corpus/www cargo bench --bench parse        # a generated corpus
 //!
 //! Runs `poll::prepare` (charset → feed-rs → repairs → sanitize → excerpt → keys) over every
-//! feed file, several rounds, on one thread, and prints MB/s and stories/s. The figures go in
-//! BENCHMARKS.md; nothing here is asserted.
+//! feed file, several rounds, on one thread, and prints MB/s and stories/s. With
+//! `GLEANER_BENCH_CORPUS` it reads every file below that directory (`bench/gen_corpus.py`
+//! writes one). The figures go in BENCHMARKS.md; nothing here is asserted.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -42,7 +44,7 @@ fn main() {
     let docs: Vec<Vec<u8>> = files.iter().map(|p| std::fs::read(p).unwrap()).collect();
     let bytes: usize = docs.iter().map(Vec::len).sum();
     let base = url::Url::parse("https://bench.example/feed.xml").unwrap();
-    let rounds = 5;
+    let rounds = if bytes > 50_000_000 { 3 } else { 5 };
     let mut best = f64::MAX;
     let mut stories = 0;
     for _ in 0..rounds {

@@ -38,7 +38,11 @@ fn main() -> ExitCode {
         LogFormat::Text => builder.init(),
     }
 
+    // Parsing runs on the blocking pool; a small pool keeps memory bounded (every extra
+    // thread gets its own malloc arena) and there are only so many cores to parse on.
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .max_blocking_threads(cores.max(2))
         .enable_all()
         .build()
     {
@@ -203,6 +207,16 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 bar.finish_and_clear();
             }
             say(&output::round::summary(&round));
+            // Outputs change only when stories do (or when none were written yet).
+            let changed = round.feeds.iter().any(|f| {
+                matches!(&f.result, poll::FeedResult::Stored { counts, .. } if counts.new + counts.updated + counts.also_elsewhere > 0)
+            });
+            let missing = !config.output.dir.join("candidates.md").exists();
+            if !changed && !missing {
+                say("no new stories: outputs unchanged");
+                store.close().await;
+                return Ok(());
+            }
             match gleaner::desk::refresh(&config, &store, chrono::Utc::now()).await {
                 Ok(r) => {
                     say(&format!(

@@ -63,8 +63,8 @@ fn decision_row(r: &SqliteRow) -> Option<DecisionRow> {
 }
 
 impl Store {
-    /// Stories whose score is missing or stale: scored with another config `version`, with
-    /// another number of sources, or changed since. All stories when `all`.
+    /// Stories whose score is missing or stale: scored with another config `version`, or
+    /// changed since (a new source counts as a change). All stories when `all`.
     /// At most `limit` of them with ids above `after`, in id order (so a caller can page
     /// through without holding every body at once).
     pub async fn score_inputs(
@@ -81,8 +81,7 @@ impl Store {
                     WHERE ss.story_id = s.id GROUP BY f.id ORDER BY MIN(ss.first_seen), f.name)) AS sources
              FROM stories s LEFT JOIN scores sc ON sc.story_id = s.id
              WHERE s.id > ?3 AND (?2 OR sc.story_id IS NULL OR sc.version != ?1
-                OR sc.scored_at <= s.last_changed
-                OR sc.sources != (SELECT COUNT(DISTINCT feed_id) FROM story_sources WHERE story_id = s.id))
+                OR sc.scored_at <= s.last_changed)
              ORDER BY s.id LIMIT ?4",
         )
         .bind(version)

@@ -275,12 +275,13 @@ async fn join(
         .execute(&mut *tx)
         .await?;
     }
-    // Fill what the first source lacked.
+    // Fill what the first source lacked; a new source changes the score (last_changed).
     sqlx::query(
         "UPDATE stories SET published = COALESCE(published, ?2),
              author = COALESCE(author, ?3),
              content_html = CASE WHEN content_html = '' THEN ?4 ELSE content_html END,
-             excerpt = CASE WHEN excerpt = '' THEN ?5 ELSE excerpt END
+             excerpt = CASE WHEN excerpt = '' THEN ?5 ELSE excerpt END,
+             last_changed = ?6
          WHERE id = ?1",
     )
     .bind(id)
@@ -288,6 +289,7 @@ async fn join(
     .bind(&e.author)
     .bind(&e.content_html)
     .bind(&e.excerpt)
+    .bind(ts(now))
     .execute(&mut *tx)
     .await?;
     Ok(())

@@ -163,6 +163,7 @@ fn poll_then_entries_end_to_end() {
     assert_eq!(out.status.code(), Some(0));
     let text = stdout(&out);
     assert!(text.contains("Good Blog: unchanged"), "{text}");
+    assert!(text.contains("no new stories: outputs unchanged"), "{text}");
 
     // --db overrides the config and creates a fresh database.
     let out = ws.gleaner(&["--db", "other/else.db", "entries", "--json"]);

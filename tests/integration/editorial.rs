@@ -451,7 +451,28 @@ async fn ticks_in_the_markdown_apply_all_or_nothing() {
     // Move the Postgres item under the Tools heading by re-labelling its section heading.
     let edited = edited.replacen("## News", "## Tools", 1);
     std::fs::write(&path, &edited).unwrap();
-    // A poll (or the daemon) before `apply` must not throw the editor's ticks away.
+    // A poll (or the daemon) that brings new stories before `apply` must not throw the
+    // editor's ticks away.
+    server.route(
+        "/jobs",
+        Route::feed(recent_rss(
+            "Jobs",
+            &[
+                (
+                    "j1",
+                    "SRE at Acme (Kubernetes)",
+                    "https://jobs.example/acme-sre",
+                    "<p>Kubernetes on-call</p>",
+                ),
+                (
+                    "j2",
+                    "Platform engineer at Initech",
+                    "https://jobs.example/initech",
+                    "<p>Kubernetes</p>",
+                ),
+            ],
+        )),
+    );
     let out = ws.gleaner(&["poll"]);
     assert!(stdout(&out).contains("not applied yet"), "{}", stdout(&out));
     assert_eq!(std::fs::read_to_string(&path).unwrap(), edited);
