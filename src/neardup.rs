@@ -222,8 +222,9 @@ pub fn same_story(a: &Fingerprint, b: &Fingerprint) -> Option<&'static str> {
 ///
 /// Only pairs that share a blocking key are compared: a title word or version (the title and
 /// release rules need one), or one of four 16-bit bands of the SimHash (a distance ≤ 3 leaves
-/// at least one band equal). Words that are in more than max(50, n/20) titles are too common to
-/// be keys. This keeps a week of tens of thousands of stories far from n² comparisons.
+/// at least one band equal). A word in more than [`COMMON_WORD`] titles is too common to pair
+/// stories on its own (it would make the work quadratic); stories still pair through their
+/// rarer words and their text.
 pub fn group(prints: &[Fingerprint]) -> Vec<usize> {
     use std::collections::{HashMap, HashSet};
     let mut parent: Vec<usize> = (0..prints.len()).collect();
@@ -234,42 +235,44 @@ pub fn group(prints: &[Fingerprint]) -> Vec<usize> {
         }
         i
     }
-    let mut blocks: HashMap<String, Vec<usize>> = HashMap::new();
+    let mut blocks: HashMap<String, Vec<u32>> = HashMap::new();
     for (i, f) in prints.iter().enumerate() {
         let words: HashSet<&String> = f.words.iter().chain(f.names.iter()).collect();
         for w in words {
-            blocks.entry(format!("w:{w}")).or_default().push(i);
+            blocks.entry(format!("w:{w}")).or_default().push(i as u32);
         }
         if f.body_len >= 200 {
             for band in 0..4 {
                 let bits = (f.simhash >> (band * 16)) & 0xffff;
-                blocks.entry(format!("b{band}:{bits}")).or_default().push(i);
+                blocks
+                    .entry(format!("b{band}:{bits}"))
+                    .or_default()
+                    .push(i as u32);
             }
         }
     }
-    let too_common = (prints.len() / 20).max(50);
-    let mut compared: HashSet<(usize, usize)> = HashSet::new();
     for (key, members) in &blocks {
-        if key.starts_with("w:") && members.len() > too_common {
+        if members.len() < 2 || (key.starts_with("w:") && members.len() > COMMON_WORD) {
             continue;
         }
         for (x, &i) in members.iter().enumerate() {
             for &j in &members[x + 1..] {
-                let pair = (i.min(j), i.max(j));
-                if i == j || !compared.insert(pair) {
+                let (i, j) = (i as usize, j as usize);
+                let (a, b) = (find(&mut parent, i), find(&mut parent, j));
+                if a == b {
                     continue;
                 }
-                if same_story(&prints[pair.0], &prints[pair.1]).is_some() {
-                    let (a, b) = (find(&mut parent, i), find(&mut parent, j));
-                    if a != b {
-                        parent[a.max(b)] = a.min(b);
-                    }
+                if same_story(&prints[i], &prints[j]).is_some() {
+                    parent[a.max(b)] = a.min(b);
                 }
             }
         }
     }
     (0..prints.len()).map(|i| find(&mut parent, i)).collect()
 }
+
+/// Titles a word may appear in and still pair stories (see [`group`]).
+pub const COMMON_WORD: usize = 64;
 
 #[cfg(test)]
 mod tests {
@@ -451,7 +454,7 @@ mod tests {
 
     #[test]
     fn blocking_finds_the_same_groups_as_comparing_every_pair() {
-        // Below the common-word threshold (50 titles) blocking skips nothing, so it must find
+        // Below the common-word threshold (64 titles) blocking skips nothing, so it must find
         // exactly the pairs a full comparison finds: copies by text, retitles, releases.
         let mut prints = Vec::new();
         for i in 0..46 {
