@@ -27,20 +27,25 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
 }
 
 fn main() {
-    let root = std::env::var_os("GLEANER_CORPORA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpora"));
     let mut files = Vec::new();
-    for dir in [
-        "feedparser",
-        "feed-rs",
-        "w3c-feedvalidator",
-        "miniflux",
-        "newsboat",
-        "h5sc",
-    ] {
-        walk(&root.join(dir), &mut files);
+    if let Some(dir) = std::env::var_os("GLEANER_BENCH_CORPUS") {
+        walk(Path::new(&dir), &mut files);
+    } else {
+        let root = std::env::var_os("GLEANER_CORPORA")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpora"));
+        for dir in [
+            "feedparser",
+            "feed-rs",
+            "w3c-feedvalidator",
+            "miniflux",
+            "newsboat",
+            "h5sc",
+        ] {
+            walk(&root.join(dir), &mut files);
+        }
     }
+    files.sort();
     let docs: Vec<Vec<u8>> = files.iter().map(|p| std::fs::read(p).unwrap()).collect();
     let bytes: usize = docs.iter().map(Vec::len).sum();
     let base = url::Url::parse("https://bench.example/feed.xml").unwrap();
@@ -51,7 +56,7 @@ fn main() {
         let t = Instant::now();
         stories = 0;
         for d in &docs {
-            if let Ok((s, _, _, _)) = gleaner::poll::prepare(d, None, &base) {
+            if let Ok((s, _, _, _)) = gleaner::poll::prepare(d, None, &base, None) {
                 stories += s.len();
             }
         }

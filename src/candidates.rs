@@ -106,7 +106,32 @@ pub fn date_of(row: &PoolRow) -> DateTime<Utc> {
     row.story.published.unwrap_or(row.story.first_seen)
 }
 
-/// Builds the ranked candidate list.
+/// A ranked group of near-duplicates: what the list shows, before the text of its stories is
+/// read (see [`assemble`]). Indices are into the pool.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Group {
+    /// The best-scoring member: the candidate.
+    pub best: usize,
+    /// The other members, in pool order.
+    pub others: Vec<usize>,
+    pub section: String,
+    pub score: f64,
+    pub decay: f64,
+}
+
+/// The text of a story that only the listed candidates need: read for them alone, so a window
+/// of two weeks of stories is held without it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Details {
+    /// Feed names, first one first.
+    pub sources: Vec<String>,
+    pub excerpt: String,
+    /// JSON of `score::Explanation`.
+    pub explanation: Option<String>,
+}
+
+/// Builds the ranked candidate list from pool rows that carry their text (sources, excerpt,
+/// explanation): [`rank`], then [`assemble`].
 pub fn build(
     pool: &[PoolRow],
     ledger: &[LedgerRow],
@@ -114,6 +139,43 @@ pub fn build(
     as_of: DateTime<Utc>,
     filter: &Filter,
 ) -> Vec<Candidate> {
+    let groups = rank(pool, ledger, config, as_of, filter);
+    let details: HashMap<i64, Details> = groups
+        .iter()
+        .flat_map(|g| std::iter::once(g.best).chain(g.others.iter().copied()))
+        .map(|i| {
+            let r = &pool[i];
+            (
+                r.story.id,
+                Details {
+                    sources: r.story.sources.clone(),
+                    excerpt: r.story.excerpt.clone(),
+                    explanation: r.explanation.clone(),
+                },
+            )
+        })
+        .collect();
+    assemble(pool, &groups, &details)
+}
+
+/// The story ids whose [`Details`] the groups need.
+pub fn needed(pool: &[PoolRow], groups: &[Group]) -> Vec<i64> {
+    groups
+        .iter()
+        .flat_map(|g| std::iter::once(g.best).chain(g.others.iter().copied()))
+        .map(|i| pool[i].story.id)
+        .collect()
+}
+
+/// Steps 1–4 of the module doc on the pool's ranking data alone (titles, links, scores,
+/// dates, decisions): the groups to list, in order, capped and filtered.
+pub fn rank(
+    pool: &[PoolRow],
+    ledger: &[LedgerRow],
+    config: &Config,
+    as_of: DateTime<Utc>,
+    filter: &Filter,
+) -> Vec<Group> {
     let half_life = config.scoring.half_life;
     let repeat = chrono::Duration::days(i64::from(config.output.repeat_days));
     // Replays: only links used by `as_of` count.
@@ -129,23 +191,24 @@ pub fn build(
         })
     };
 
-    let live: Vec<&PoolRow> = pool
-        .iter()
-        .filter(|r| r.base.is_some() && r.vetoed_by.is_none())
+    let live: Vec<usize> = (0..pool.len())
+        .filter(|&i| pool[i].base.is_some() && pool[i].vetoed_by.is_none())
         .collect();
     let prints: Vec<neardup::Fingerprint> = live
         .iter()
-        .map(|r| {
+        .map(|&i| {
+            let r = &pool[i];
             let mut f =
                 neardup::fingerprint(&r.story.title, "", r.story.url.as_deref(), Some(r.simhash));
             f.body_len = r.body_len.max(0) as usize;
             f
         })
         .collect();
-    let groups = neardup::group(&prints);
+    let roots = neardup::group(&prints);
+    drop(prints);
     let mut members: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
-    for (i, g) in groups.iter().enumerate() {
-        members.entry(*g).or_default().push(i);
+    for (k, g) in roots.iter().enumerate() {
+        members.entry(*g).or_default().push(live[k]);
     }
 
     let scored = |r: &PoolRow| {
@@ -154,10 +217,9 @@ pub fn build(
     };
     let mut out = Vec::new();
     for idx in members.values() {
-        let rows: Vec<&PoolRow> = idx.iter().map(|i| live[*i]).collect();
         // Pending picks and rejects leave the list; published picks are the ledger's business
         // (so a used Jobs or Events link may come back for a while).
-        if rows.iter().any(|r| {
+        if idx.iter().map(|&i| &pool[i]).any(|r| {
             r.decision
                 .as_ref()
                 .is_some_and(|d| d.issue.is_none() && d.decided_at <= as_of)
@@ -165,60 +227,27 @@ pub fn build(
         }) {
             continue;
         }
-        let best = *rows
+        let best = *idx
             .iter()
-            .max_by(|a, b| {
-                scored(a)
+            .max_by(|&&a, &&b| {
+                scored(&pool[a])
                     .0
-                    .total_cmp(&scored(b).0)
-                    .then_with(|| b.story.id.cmp(&a.story.id))
+                    .total_cmp(&scored(&pool[b]).0)
+                    .then_with(|| pool[b].story.id.cmp(&pool[a].story.id))
             })
             .expect("groups are not empty");
-        let (total, decay) = scored(best);
-        let explanation: Option<Explanation> = best
-            .explanation
-            .as_deref()
-            .and_then(|j| serde_json::from_str(j).ok());
-        let mut sources = best.story.sources.clone();
-        let mut also_at = Vec::new();
-        let mut also_ids = Vec::new();
-        for r in &rows {
-            if r.story.id == best.story.id {
-                continue;
-            }
-            also_ids.push(r.story.id);
-            if let Some(u) = &r.story.url
-                && Some(u) != best.story.url.as_ref()
-                && !also_at.contains(u)
-            {
-                also_at.push(u.clone());
-            }
-            for s in &r.story.sources {
-                if !sources.contains(s) {
-                    sources.push(s.clone());
-                }
-            }
-        }
-        let section = crate::sections::suggest(
-            best.feed_section.as_deref(),
-            best.story.url.as_deref(),
-            &best.story.title,
-        );
-        out.push(Candidate {
-            id: best.story.id,
-            title: best.story.title.clone(),
-            url: best.story.url.clone(),
-            also_at,
-            sources,
-            section,
-            published: Some(date_of(best)),
-            score: total,
-            why: explanation
-                .as_ref()
-                .map(|e| why(e, decay))
-                .unwrap_or_default(),
-            excerpt: best.story.excerpt.clone(),
-            also_ids,
+        let (score, decay) = scored(&pool[best]);
+        let b = &pool[best];
+        out.push(Group {
+            best,
+            others: idx.iter().copied().filter(|&i| i != best).collect(),
+            section: crate::sections::suggest(
+                b.feed_section.as_deref(),
+                b.story.url.as_deref(),
+                &b.story.title,
+            ),
+            score,
+            decay,
         });
     }
 
@@ -235,20 +264,76 @@ pub fn build(
             .cmp(&order(&b.section))
             .then_with(|| a.section.cmp(&b.section))
             .then_with(|| b.score.total_cmp(&a.score))
-            .then_with(|| b.published.cmp(&a.published))
-            .then_with(|| a.id.cmp(&b.id))
+            .then_with(|| date_of(&pool[b.best]).cmp(&date_of(&pool[a.best])))
+            .then_with(|| pool[a.best].story.id.cmp(&pool[b.best].story.id))
     });
     let mut per: HashMap<String, usize> = HashMap::new();
-    out.retain(|c| {
-        let n = per.entry(c.section.clone()).or_default();
+    out.retain(|g| {
+        let n = per.entry(g.section.clone()).or_default();
         *n += 1;
         *n <= config.output.per_section
     });
     if let Some(s) = &filter.section {
-        out.retain(|c| c.section.eq_ignore_ascii_case(s));
+        out.retain(|g| g.section.eq_ignore_ascii_case(s));
     }
     if let Some(l) = filter.limit {
         out.truncate(l);
     }
     out
+}
+
+/// Step 3's text: each group's candidate with its excerpt and reasons, and the other members'
+/// links and feeds.
+pub fn assemble(
+    pool: &[PoolRow],
+    groups: &[Group],
+    details: &HashMap<i64, Details>,
+) -> Vec<Candidate> {
+    let none = Details::default();
+    let of = |i: usize| details.get(&pool[i].story.id).unwrap_or(&none);
+    groups
+        .iter()
+        .map(|g| {
+            let best = &pool[g.best];
+            let d = of(g.best);
+            let explanation: Option<Explanation> = d
+                .explanation
+                .as_deref()
+                .and_then(|j| serde_json::from_str(j).ok());
+            let mut sources = d.sources.clone();
+            let mut also_at = Vec::new();
+            let mut also_ids = Vec::new();
+            for &i in &g.others {
+                let r = &pool[i];
+                also_ids.push(r.story.id);
+                if let Some(u) = &r.story.url
+                    && Some(u) != best.story.url.as_ref()
+                    && !also_at.contains(u)
+                {
+                    also_at.push(u.clone());
+                }
+                for s in &of(i).sources {
+                    if !sources.contains(s) {
+                        sources.push(s.clone());
+                    }
+                }
+            }
+            Candidate {
+                id: best.story.id,
+                title: best.story.title.clone(),
+                url: best.story.url.clone(),
+                also_at,
+                sources,
+                section: g.section.clone(),
+                published: Some(date_of(best)),
+                score: g.score,
+                why: explanation
+                    .as_ref()
+                    .map(|e| why(e, g.decay))
+                    .unwrap_or_default(),
+                excerpt: d.excerpt.clone(),
+                also_ids,
+            }
+        })
+        .collect()
 }

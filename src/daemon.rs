@@ -18,14 +18,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
+use futures_util::{FutureExt, StreamExt};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
 use crate::output;
 use crate::poll::{self, FeedResult, Fetcher};
+use crate::score::Scorer;
 use crate::store::{Store, StoreError};
 
 /// The longest the loop sleeps without looking at the database again (plans written by a
@@ -90,6 +91,7 @@ pub async fn run(
 ) -> Result<(), DaemonError> {
     let mut rng = fastrand::Rng::new();
     let mut fetcher = Arc::new(Fetcher::new(&config.fetch)?);
+    let mut scorer = Arc::new(Scorer::new(&config));
     let now = Utc::now();
     poll::sync(&config, &store, now, &mut rng).await?;
     warn_aggressive(&config, now);
@@ -119,8 +121,9 @@ pub async fn run(
                 for row in poll::interleave_by_host(due) {
                     busy.insert(row.id);
                     let fetcher = fetcher.clone();
+                    let scorer = scorer.clone();
                     inflight.push(async move {
-                        let fetch = poll::fetch_feed(&fetcher, &row, now).await;
+                        let fetch = poll::fetch_feed(&fetcher, &row, now, Some(&scorer)).await;
                         (row, fetch)
                     });
                 }
@@ -146,18 +149,33 @@ pub async fn run(
                         fetcher = Arc::new(Fetcher::new(&new.fetch)?);
                     }
                     config = new;
+                    scorer = Arc::new(Scorer::new(&config));
                     let now = Utc::now();
                     poll::sync(&config, &store, now, &mut rng).await?;
                     warn_aggressive(&config, now);
                     tracing::info!(feeds = config.feeds.len(), "reloaded {}", config_path.display());
                 }
             }
-            Some((row, fetch)) = inflight.next() => {
-                busy.remove(&row.id);
+            Some(first) = inflight.next() => {
+                // Whatever else is ready goes in the same transaction.
+                let mut batch = vec![first];
+                while batch.len() < poll::MAX_BATCH {
+                    match inflight.next().now_or_never() {
+                        Some(Some(more)) => batch.push(more),
+                        _ => break,
+                    }
+                }
+                for (row, _) in &batch {
+                    busy.remove(&row.id);
+                }
                 let now = Utc::now();
-                let report = poll::settle(&config, &store, &row, fetch, now, &mut rng).await?;
-                log_report(&report);
-                new_since_outputs += report.result.new_stories();
+                let schedules = poll::Schedules::new(&config);
+                let reports =
+                    poll::settle_batch(&config, &schedules, &store, batch, now, &mut rng).await?;
+                for report in &reports {
+                    log_report(report);
+                    new_since_outputs += report.result.new_stories();
+                }
                 if inflight.is_empty() && new_since_outputs > 0 {
                     regenerate_outputs(&config, &store, now, new_since_outputs).await;
                     new_since_outputs = 0;

@@ -23,14 +23,23 @@ pub fn digest<'a>(parts: impl IntoIterator<Item = &'a str>) -> String {
         h.update(p.as_bytes());
         h.update([0x1f]);
     }
-    let out = h.finalize();
-    out[..16].iter().map(|b| format!("{b:02x}")).collect()
+    hex(&h.finalize()[..16])
+}
+
+/// Lower-case hex, without a `format!` per byte.
+fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(DIGITS[usize::from(b >> 4)] as char);
+        out.push(DIGITS[usize::from(b & 0xf)] as char);
+    }
+    out
 }
 
 /// The digest of a whole response body.
 pub fn body_digest(bytes: &[u8]) -> String {
-    let out = Sha256::digest(bytes);
-    out[..16].iter().map(|b| format!("{b:02x}")).collect()
+    hex(&Sha256::digest(bytes)[..16])
 }
 
 /// The hash that decides whether a known entry changed.
@@ -83,11 +92,20 @@ fn bounded(prefix: &str, value: &str) -> String {
 /// dropped; entries that reuse a key with other content get their next-best key; entries with
 /// nothing to identify them are dropped. Returns the stories and how many were dropped.
 pub fn identify(raws: &[RawEntry], cleaned: Vec<CleanEntry>) -> (Vec<Story>, usize) {
+    let (stories, dropped) = identify_indexed(raws, cleaned);
+    (stories.into_iter().map(|(_, s)| s).collect(), dropped)
+}
+
+/// [`identify`], with each story's index among the entries.
+pub fn identify_indexed(
+    raws: &[RawEntry],
+    cleaned: Vec<CleanEntry>,
+) -> (Vec<(usize, Story)>, usize) {
     let mut seen_keys = HashSet::new();
     let mut seen_exact = HashSet::new();
     let mut stories = Vec::with_capacity(raws.len());
     let mut dropped = 0;
-    for (raw, entry) in raws.iter().zip(cleaned) {
+    for (i, (raw, entry)) in raws.iter().zip(cleaned).enumerate() {
         let hash = content_hash(raw);
         let keys = candidate_keys(raw, entry.canonical_url.as_deref());
         if keys
@@ -100,11 +118,15 @@ pub fn identify(raws: &[RawEntry], cleaned: Vec<CleanEntry>) -> (Vec<Story>, usi
         match keys.into_iter().find(|k| !seen_keys.contains(k)) {
             Some(key) => {
                 seen_keys.insert(key.clone());
-                stories.push(Story {
-                    key,
-                    content_hash: hash,
-                    entry,
-                });
+                stories.push((
+                    i,
+                    Story {
+                        key,
+                        content_hash: hash,
+                        entry,
+                        score: None,
+                    },
+                ));
             }
             None => dropped += 1,
         }

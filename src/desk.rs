@@ -62,6 +62,10 @@ pub async fn rescore(
             return Ok(total);
         };
         after = last.story_id;
+        let queued: Vec<(i64, i64)> = inputs
+            .iter()
+            .filter_map(|i| i.queued.map(|q| (i.story_id, q)))
+            .collect();
         let scorer = scorer.clone();
         // Text extraction and matching are CPU work: off the async workers, on every core.
         let rows = tokio::task::spawn_blocking(move || {
@@ -87,7 +91,7 @@ pub async fn rescore(
         })
         .await
         .map_err(|e| DeskError::Invalid(format!("scoring failed: {e}")))?;
-        store.write_scores(&rows, now).await?;
+        store.write_scores(&rows, &queued, now).await?;
         total += rows.len();
     }
 }
@@ -96,30 +100,17 @@ pub async fn rescore(
 const RESCORE_PAGE: usize = 2000;
 
 fn score_one(scorer: &Scorer, i: &crate::model::ScoreInput) -> ScoreRow {
-    let mut body = clean::html::text_of(&i.content_html);
-    if body.is_empty() {
-        body = i.excerpt.clone();
-    }
-    let normalized = score::normalize(score::truncate_at_char(&body, score::MAX_BODY));
-    let e = scorer.score_normalized(
+    let body = clean::html::text_of_sanitized(&i.content_html);
+    scorer.score_row(
+        i.story_id,
         &StoryText {
             title: &i.title,
             body: &body,
             sources: &i.sources,
             url: i.url.as_deref(),
         },
-        &normalized,
-    );
-    ScoreRow {
-        story_id: i.story_id,
-        version: scorer.version.clone(),
-        sources: i.sources.len() as i64,
-        base: e.base,
-        vetoed_by: e.vetoed_by.clone(),
-        simhash: crate::neardup::simhash_normalized(&normalized),
-        body_len: body.chars().count() as i64,
-        explanation: serde_json::to_string(&e).expect("explanations serialize"),
-    }
+        &i.excerpt,
+    )
 }
 
 /// The candidate window ending at `as_of`: from `since` if given, else from the last issue
@@ -157,10 +148,12 @@ pub async fn candidates(
     let late = chrono::Duration::days(i64::from(config.output.window_days));
     let pool = store.window_pool(start, as_of, start - late).await?;
     let ledger = store.ledger().await?;
-    Ok((
-        candidates::build(&pool, &ledger, config, as_of, filter),
-        start,
-    ))
+    // Rank on the window's ranking data; read the text of the listed stories only.
+    let groups = candidates::rank(&pool, &ledger, config, as_of, filter);
+    let details = store
+        .story_details(&candidates::needed(&pool, &groups))
+        .await?;
+    Ok((candidates::assemble(&pool, &groups, &details), start))
 }
 
 /// What [`refresh`] wrote.
@@ -734,7 +727,11 @@ pub async fn digest(
             r
         })
         .collect();
-    let cands = candidates::build(&undecided, &[], config, until, &Filter::default());
+    let groups = candidates::rank(&undecided, &[], config, until, &Filter::default());
+    let details = store
+        .story_details(&candidates::needed(&undecided, &groups))
+        .await?;
+    let cands = candidates::assemble(&undecided, &groups, &details);
     let grouped: usize = cands.iter().map(|c| c.also_ids.len()).sum();
     let shown: usize = cands.len();
     let near_duplicates = grouped.min(live.saturating_sub(shown));

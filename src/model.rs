@@ -146,6 +146,9 @@ pub struct Story {
     /// Hash of the entry's content, dates excluded: a change means an update.
     pub content_hash: String,
     pub entry: CleanEntry,
+    /// Its score as a story of this feed alone, computed while parsing (`story_id` is 0
+    /// until the store assigns one); `None` leaves it to the next rescore.
+    pub score: Option<ScoreRow>,
 }
 
 /// What happened when one feed was fetched, as the orchestrator hands it to the store.
@@ -245,6 +248,8 @@ pub struct ScoreInput {
     pub excerpt: String,
     /// Feed names, first one first.
     pub sources: Vec<String>,
+    /// The rescore request's `seq`, when the story was queued.
+    pub queued: Option<i64>,
 }
 
 /// A computed score, ready to store.

@@ -16,8 +16,6 @@
 //!
 //! Groups are the connected components of these pairs.
 
-use std::collections::BTreeSet;
-
 /// Words too common to identify a story.
 const STOP: &[&str] = &[
     "a",
@@ -62,18 +60,28 @@ const STOP: &[&str] = &[
     "version",
 ];
 
-/// What near-duplicate detection compares.
+/// What near-duplicate detection compares. Words are kept as 64-bit hashes in sorted,
+/// deduplicated vectors: a candidate window holds every story of two weeks, and sets of
+/// strings per story cost hundreds of bytes and an allocation per word.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Fingerprint {
-    pub words: BTreeSet<String>,
-    pub versions: BTreeSet<String>,
+    /// Significant title words, versions included.
+    pub words: Vec<u64>,
+    pub versions: Vec<u64>,
     /// Title words plus GitHub repository words, versions excluded.
-    pub names: BTreeSet<String>,
+    pub names: Vec<u64>,
     /// What the story is about: its first title word, and a GitHub repository's name.
-    pub product: BTreeSet<String>,
+    pub product: Vec<u64>,
     pub simhash: u64,
     pub body_len: usize,
-    pub host: String,
+    /// Hash of the link's host (without `www.`).
+    pub host: u64,
+}
+
+fn set(mut v: Vec<u64>) -> Vec<u64> {
+    v.sort_unstable();
+    v.dedup();
+    v
 }
 
 /// Computes the fingerprint of a story; `simhash` may be passed in when stored.
@@ -83,26 +91,31 @@ pub fn fingerprint(
     url: Option<&str>,
     simhash: Option<u64>,
 ) -> Fingerprint {
-    let mut words = BTreeSet::new();
-    let mut versions = BTreeSet::new();
-    let mut product = BTreeSet::new();
-    for w in crate::score::normalize_keep_dots(title).split_whitespace() {
+    let mut words = Vec::new();
+    let mut versions = Vec::new();
+    let mut product = Vec::new();
+    for w in crate::score::normalize_keep_dots(title).split(' ') {
         let w = w.trim_matches('.');
+        if w.is_empty() {
+            continue;
+        }
         let v = w.strip_prefix('v').unwrap_or(w);
         if is_version(v) {
-            versions.insert(v.to_string());
-            words.insert(v.to_string());
+            versions.push(word_hash(v));
+            words.push(word_hash(v));
         } else if w.len() > 1 && !STOP.contains(&w) {
             if product.is_empty() && !w.bytes().all(|b| b.is_ascii_digit()) {
-                product.insert(w.to_string());
+                product.push(word_hash(w));
             }
-            words.insert(w.to_string());
+            words.push(word_hash(w));
         }
     }
-    let mut names: BTreeSet<String> = words
+    let words = set(words);
+    let versions = set(versions);
+    let mut names: Vec<u64> = words
         .iter()
-        .filter(|w| !versions.contains(*w))
-        .cloned()
+        .filter(|w| versions.binary_search(w).is_err())
+        .copied()
         .collect();
     let parsed = url.and_then(|u| url::Url::parse(u).ok());
     let host = parsed
@@ -120,19 +133,19 @@ pub fn fingerprint(
     {
         for w in crate::score::normalize(repo).split_whitespace() {
             if w.len() > 1 && !STOP.contains(&w) {
-                names.insert(w.to_string());
-                product.insert(w.to_string());
+                names.push(word_hash(w));
+                product.push(word_hash(w));
             }
         }
     }
     Fingerprint {
         words,
         versions,
-        names,
-        product,
+        names: set(names),
+        product: set(product),
         simhash: simhash.unwrap_or_else(|| self::simhash(body)),
         body_len: body.chars().count(),
-        host,
+        host: word_hash(&host),
     }
 }
 
@@ -150,19 +163,91 @@ pub fn simhash(text: &str) -> u64 {
 }
 
 /// [`simhash`] of text already normalized by `score::normalize`.
+///
+/// Each word is hashed once (FNV-1a) and a shingle's hash mixes its three word hashes; each
+/// bit of the result is set when more than half of the shingle hashes have it set. The
+/// per-bit counts are kept eight to a `u64` (one byte per bit) and added a byte of hash at a
+/// time through a table: eight additions per shingle instead of sixty-four. This runs for
+/// every story stored; [`simhash_reference`] is the plain loop it is tested against.
+/// Changing the function changes stored values: bump [`crate::score::TEXT_VERSION`].
 pub fn simhash_normalized(norm: &str) -> u64 {
-    let words: Vec<&str> = norm.split_whitespace().take(5000).collect();
+    // Normalized text separates words by single ASCII spaces.
+    let words: Vec<u64> = norm
+        .split(' ')
+        .filter(|w| !w.is_empty())
+        .take(5000)
+        .map(word_hash)
+        .collect();
+    if words.is_empty() {
+        return 0;
+    }
+    // SPREAD[b]: byte i of the result is bit i of b.
+    static SPREAD: std::sync::LazyLock<[u64; 256]> = std::sync::LazyLock::new(|| {
+        let mut t = [0u64; 256];
+        for (b, slot) in t.iter_mut().enumerate() {
+            for i in 0..8 {
+                if b >> i & 1 == 1 {
+                    *slot |= 1 << (8 * i);
+                }
+            }
+        }
+        t
+    });
+    let spread = &*SPREAD;
+    // packed[k] byte i counts bit 8k+i; flushed into `ones` before a byte can overflow.
+    let mut packed = [0u64; 8];
+    let mut ones = [0u32; 64];
+    let mut pending = 0u32;
+    let mut n = 0u32;
+    let flush = |packed: &mut [u64; 8], ones: &mut [u32; 64]| {
+        for (k, p) in packed.iter_mut().enumerate() {
+            for i in 0..8 {
+                ones[8 * k + i] += (*p >> (8 * i) & 0xff) as u32;
+            }
+            *p = 0;
+        }
+    };
+    let mut add = |h: u64| {
+        for (k, p) in packed.iter_mut().enumerate() {
+            *p += spread[(h >> (8 * k) & 0xff) as usize];
+        }
+        n += 1;
+        pending += 1;
+        if pending == 255 {
+            flush(&mut packed, &mut ones);
+            pending = 0;
+        }
+    };
+    if words.len() < 3 {
+        add(shingle_hash(&words));
+    } else {
+        for w in words.windows(3) {
+            add(shingle_hash(w));
+        }
+    }
+    flush(&mut packed, &mut ones);
+    // A bit is kept when set in more than half of the shingles (2 × ones > n).
+    ones.iter().enumerate().fold(
+        0u64,
+        |h, (bit, &c)| if 2 * c > n { h | 1 << bit } else { h },
+    )
+}
+
+/// The plain SimHash loop that [`simhash_normalized`] must agree with.
+#[cfg(test)]
+fn simhash_reference(norm: &str) -> u64 {
+    let words: Vec<u64> = norm.split_whitespace().take(5000).map(word_hash).collect();
     if words.is_empty() {
         return 0;
     }
     let mut acc = [0i32; 64];
-    let shingles: Box<dyn Iterator<Item = &[&str]>> = if words.len() < 3 {
-        Box::new(std::iter::once(&words[..]))
+    let shingles: Vec<&[u64]> = if words.len() < 3 {
+        vec![&words[..]]
     } else {
-        Box::new(words.windows(3))
+        words.windows(3).collect()
     };
     for sh in shingles {
-        let h = fnv1a(sh);
+        let h = shingle_hash(sh);
         for (bit, a) in acc.iter_mut().enumerate() {
             *a += if h >> bit & 1 == 1 { 1 } else { -1 };
         }
@@ -172,19 +257,50 @@ pub fn simhash_normalized(norm: &str) -> u64 {
         .fold(0u64, |h, (bit, a)| if *a > 0 { h | 1 << bit } else { h })
 }
 
-fn fnv1a(words: &[&str]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for w in words {
-        for b in w.bytes().chain(std::iter::once(b' ')) {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x0100_0000_01b3);
-        }
+/// A word's hash, eight bytes at a time (most words are one step).
+fn word_hash(w: &str) -> u64 {
+    let bytes = w.as_bytes();
+    let mut h = 0x243f_6a88_85a3_08d3u64 ^ bytes.len() as u64;
+    for chunk in bytes.chunks(8) {
+        let mut x = [0u8; 8];
+        x[..chunk.len()].copy_from_slice(chunk);
+        h = (h ^ u64::from_le_bytes(x)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        h ^= h >> 32;
     }
     h
 }
 
-fn jaccard(a: &BTreeSet<String>, b: &BTreeSet<String>) -> f64 {
-    let inter = a.intersection(b).count();
+/// A shingle's hash from its words' hashes (order matters), finished with SplitMix64's mixer
+/// so that every bit depends on every word.
+fn shingle_hash(words: &[u64]) -> u64 {
+    let mut h = 0x9e37_79b9_7f4a_7c15u64;
+    for w in words {
+        h = (h.rotate_left(23) ^ w).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    }
+    h ^= h >> 31;
+    h = h.wrapping_mul(0x94d0_49bb_1331_11eb);
+    h ^ (h >> 29)
+}
+
+/// How many values two sorted, deduplicated vectors share.
+fn common(a: &[u64], b: &[u64]) -> usize {
+    let (mut i, mut j, mut n) = (0, 0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                n += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    n
+}
+
+fn jaccard(a: &[u64], b: &[u64]) -> f64 {
+    let inter = common(a, b);
     let union = a.len() + b.len() - inter;
     if union == 0 {
         0.0
@@ -209,9 +325,8 @@ pub fn same_story(a: &Fingerprint, b: &Fingerprint) -> Option<&'static str> {
     // A release and its announcement: the same version of the same product (one side's
     // product word among the other's names), from different hosts.
     if a.host != b.host
-        && a.versions.intersection(&b.versions).next().is_some()
-        && (a.product.intersection(&b.names).next().is_some()
-            || b.product.intersection(&a.names).next().is_some())
+        && common(&a.versions, &b.versions) > 0
+        && (common(&a.product, &b.names) > 0 || common(&b.product, &a.names) > 0)
     {
         return Some("same release");
     }
@@ -226,7 +341,7 @@ pub fn same_story(a: &Fingerprint, b: &Fingerprint) -> Option<&'static str> {
 /// stories on its own (it would make the work quadratic); stories still pair through their
 /// rarer words and their text.
 pub fn group(prints: &[Fingerprint]) -> Vec<usize> {
-    use std::collections::{HashMap, HashSet};
+    use std::collections::HashMap;
     let mut parent: Vec<usize> = (0..prints.len()).collect();
     fn find(p: &mut [usize], mut i: usize) -> usize {
         while p[i] != i {
@@ -235,24 +350,30 @@ pub fn group(prints: &[Fingerprint]) -> Vec<usize> {
         }
         i
     }
-    let mut blocks: HashMap<String, Vec<u32>> = HashMap::new();
+    // Title words (and names) block apart from SimHash bands: the common-word cutoff is for
+    // words only.
+    let mut words: HashMap<u64, Vec<u32>> = HashMap::new();
+    let mut bands: HashMap<u32, Vec<u32>> = HashMap::new();
     for (i, f) in prints.iter().enumerate() {
-        let words: HashSet<&String> = f.words.iter().chain(f.names.iter()).collect();
-        for w in words {
-            blocks.entry(format!("w:{w}")).or_default().push(i as u32);
+        let mut keys: Vec<u64> = f.words.iter().chain(f.names.iter()).copied().collect();
+        keys.sort_unstable();
+        keys.dedup();
+        for w in keys {
+            words.entry(w).or_default().push(i as u32);
         }
         if f.body_len >= 200 {
-            for band in 0..4 {
-                let bits = (f.simhash >> (band * 16)) & 0xffff;
-                blocks
-                    .entry(format!("b{band}:{bits}"))
-                    .or_default()
-                    .push(i as u32);
+            for band in 0..4u32 {
+                let bits = ((f.simhash >> (band * 16)) & 0xffff) as u32;
+                bands.entry(band << 16 | bits).or_default().push(i as u32);
             }
         }
     }
-    for (key, members) in &blocks {
-        if members.len() < 2 || (key.starts_with("w:") && members.len() > COMMON_WORD) {
+    let blocks = words
+        .values()
+        .filter(|m| m.len() <= COMMON_WORD)
+        .chain(bands.values());
+    for members in blocks {
+        if members.len() < 2 {
             continue;
         }
         for (x, &i) in members.iter().enumerate() {
@@ -501,6 +622,36 @@ mod tests {
             fast.iter().collect::<std::collections::HashSet<_>>().len() > 2,
             "{fast:?}"
         );
+    }
+
+    #[test]
+    fn packed_simhash_equals_the_plain_loop() {
+        let mut rng = fastrand::Rng::with_seed(7);
+        let vocab = [
+            "a",
+            "b",
+            "c",
+            "kubernetes",
+            "deploy",
+            "é",
+            "日本",
+            "x1",
+            "y2",
+            "z",
+        ];
+        for len in [0, 1, 2, 3, 4, 254, 255, 256, 257, 600, 5200] {
+            for _ in 0..5 {
+                let text: Vec<&str> = (0..len).map(|_| vocab[rng.usize(..vocab.len())]).collect();
+                let norm = crate::score::normalize(&text.join(" "));
+                assert_eq!(
+                    simhash_normalized(&norm),
+                    simhash_reference(&norm),
+                    "{len} words"
+                );
+            }
+        }
+        let norm = crate::score::normalize(ARTICLE);
+        assert_eq!(simhash_normalized(&norm), simhash_reference(&norm));
     }
 
     #[test]

@@ -11,6 +11,7 @@
 //! feed's failure is a value in its [`FeedReport`]; only a database error stops a round.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
@@ -25,7 +26,8 @@ use crate::model::{
 };
 use crate::parse::{self, ParseError};
 use crate::schedule::{self, Event, Hints, Plan, Schedule};
-use crate::store::{Store, StoreError};
+use crate::score::{Scorer, StoryText};
+use crate::store::{FetchWrite, Store, StoreError};
 use crate::{clean, dedup};
 
 /// What fetching needs, built once: the HTTP client, the limits and the per-host gate.
@@ -169,8 +171,15 @@ pub async fn sync(
     Ok(rows)
 }
 
-/// Fetches one feed (waiting for its host's turn) and turns the response into a record.
-pub async fn fetch_feed(fetcher: &Fetcher, row: &FeedRow, now: DateTime<Utc>) -> Fetch {
+/// Fetches one feed (waiting for its host's turn) and turns the response into a record. With a
+/// scorer, new stories are scored while parsing (on the blocking pool, where the text is at
+/// hand) instead of being read back from the database afterwards.
+pub async fn fetch_feed(
+    fetcher: &Fetcher,
+    row: &FeedRow,
+    now: DateTime<Utc>,
+    scorer: Option<&Arc<Scorer>>,
+) -> Fetch {
     let started = Instant::now();
     let mut record = FetchRecord {
         started_at: now,
@@ -217,7 +226,9 @@ pub async fn fetch_feed(fetcher: &Fetcher, row: &FeedRow, now: DateTime<Utc>) ->
                         },
                         Fetched::Body(body) => {
                             record.bytes = Some(body.bytes.len());
-                            let (outcome, e) = process_body(body, row.body_hash.as_deref()).await;
+                            let scoring = scorer.map(|s| (s.clone(), row.name.clone()));
+                            let (outcome, e) =
+                                process_body(body, row.body_hash.as_deref(), scoring).await;
                             extra = e;
                             outcome
                         }
@@ -230,26 +241,88 @@ pub async fn fetch_feed(fetcher: &Fetcher, row: &FeedRow, now: DateTime<Utc>) ->
     Fetch { record, extra }
 }
 
-/// Plans the feed's next fetch and writes everything in one transaction.
-pub async fn settle(
+/// Where each configured feed's schedule is found, by URL: built once per round (or config),
+/// so settling a feed is not a search through 20,000 of them.
+#[derive(Debug)]
+pub struct Schedules<'a> {
+    by_url: HashMap<&'a str, (&'a Schedule, String)>,
+    default: (&'a Schedule, String),
+}
+
+impl<'a> Schedules<'a> {
+    pub fn new(config: &'a Config) -> Schedules<'a> {
+        Schedules {
+            by_url: config
+                .feeds
+                .iter()
+                .map(|f| {
+                    let s = config.schedule_of(f);
+                    (f.url.as_str(), (s, s.to_string()))
+                })
+                .collect(),
+            default: (
+                &config.schedule.default,
+                config.schedule.default.to_string(),
+            ),
+        }
+    }
+
+    /// The schedule of the feed configured at `url`, and its display form.
+    fn of(&self, url: &str) -> (&'a Schedule, &str) {
+        let (s, spec) = self.by_url.get(url).unwrap_or(&self.default);
+        (s, spec.as_str())
+    }
+}
+
+/// Most feeds settled in one transaction. Batching costs nothing in latency (the writer takes
+/// what is ready and never waits for more) and saves a commit and most statements per feed.
+pub const MAX_BATCH: usize = 32;
+
+/// How long the round's writer waits for more feeds before writing a batch.
+const BATCH_WAIT: Duration = Duration::from_millis(20);
+
+/// Plans each feed's next fetch and writes the batch in one transaction.
+pub async fn settle_batch(
     config: &Config,
+    schedules: &Schedules<'_>,
     store: &Store,
-    row: &FeedRow,
-    fetch: Fetch,
+    batch: Vec<(FeedRow, Fetch)>,
     now: DateTime<Utc>,
     rng: &mut fastrand::Rng,
-) -> Result<FeedReport, StoreError> {
-    let Fetch { record, extra } = fetch;
-    let schedule = config
-        .feeds
+) -> Result<Vec<FeedReport>, StoreError> {
+    let plans: Vec<(Plan, &str)> = batch
         .iter()
-        .find(|f| f.url.as_str() == row.url)
-        .map_or(&config.schedule.default, |f| config.schedule_of(f));
-    let plan = plan_for(config, schedule, row, &record, now, rng);
-    let counts = store
-        .record_fetch(row, &record, &plan, &schedule.to_string(), now)
-        .await?;
-    let result = match (&record.outcome, extra) {
+        .map(|(row, fetch)| {
+            let (schedule, spec) = schedules.of(&row.url);
+            (
+                plan_for(config, schedule, row, &fetch.record, now, rng),
+                spec,
+            )
+        })
+        .collect();
+    let writes: Vec<FetchWrite<'_>> = batch
+        .iter()
+        .zip(&plans)
+        .map(|((row, fetch), (plan, spec))| FetchWrite {
+            feed: row,
+            rec: &fetch.record,
+            plan,
+            schedule: spec,
+        })
+        .collect();
+    let counts = store.record_fetches(&writes, now).await?;
+    drop(writes);
+    Ok(batch
+        .into_iter()
+        .zip(plans)
+        .zip(counts)
+        .map(|(((row, fetch), (plan, _)), counts)| report(row, fetch, plan, counts))
+        .collect())
+}
+
+fn report(row: FeedRow, fetch: Fetch, plan: Plan, counts: StoreCounts) -> FeedReport {
+    let Fetch { record, extra } = fetch;
+    let result = match (record.outcome, extra) {
         (Outcome::Parsed { .. }, Extra::Parsed { dropped, repairs }) => FeedResult::Stored {
             counts,
             dropped,
@@ -265,22 +338,22 @@ pub async fn settle(
         (Outcome::Gone, _) => FeedResult::Gone,
         (Outcome::RetryLater { until }, _) => FeedResult::RetryLater {
             status: record.status,
-            until: *until,
+            until,
         },
-        (Outcome::Failed { error }, _) => FeedResult::Failed(error.clone()),
+        (Outcome::Failed { error }, _) => FeedResult::Failed(error),
     };
     let adopted = matches!(
         result,
         FeedResult::Stored { .. } | FeedResult::SameBody | FeedResult::NotModified
     );
-    Ok(FeedReport {
-        name: row.name.clone(),
-        url: row.url.clone(),
+    FeedReport {
+        name: row.name,
+        url: row.url,
         result,
-        moved_to: record.moved_to.clone().filter(|_| adopted),
+        moved_to: record.moved_to.filter(|_| adopted),
         next_due: plan.next_due,
         state: plan.state,
-    })
+    }
 }
 
 fn plan_for(
@@ -369,22 +442,61 @@ pub async fn poll_once(
         }
     }
 
-    let mut results = futures_util::stream::iter(interleave_by_host(due))
-        .map(|row| async move {
-            let fetch = fetch_feed(fetcher, &row, now).await;
-            (row, fetch)
-        })
-        .buffer_unordered(fetcher.settings.concurrency.max(1));
-
-    // Serial writes: this loop is the database's only writer during the round.
-    while let Some((row, fetch)) = results.next().await {
-        let report = settle(config, store, &row, fetch, now, &mut rng).await?;
-        if let FeedResult::Failed(error) = &report.result {
-            tracing::info!(feed = %row.name, url = %row.fetch_url(), "{error}");
+    // Fetching (and parsing, on the blocking pool) runs ahead of writing through a bounded
+    // channel: the writer never stops the fetches, and at most a channel's worth of parsed
+    // feeds waits in memory. Both halves run in this task (`join!`), so nothing needs to be
+    // 'static and a database error simply ends the round.
+    let scorer = Arc::new(Scorer::new(config));
+    let schedules = Schedules::new(config);
+    let concurrency = fetcher.settings.concurrency.max(1);
+    let (tx, rx) = tokio::sync::mpsc::channel::<(FeedRow, Fetch)>(concurrency.max(MAX_BATCH));
+    let fetching = async {
+        let mut results = futures_util::stream::iter(interleave_by_host(due))
+            .map(|row| {
+                let scorer = &scorer;
+                async move {
+                    let fetch = fetch_feed(fetcher, &row, now, Some(scorer)).await;
+                    (row, fetch)
+                }
+            })
+            .buffer_unordered(concurrency);
+        while let Some(done) = results.next().await {
+            if tx.send(done).await.is_err() {
+                break; // the writer stopped (a database error)
+            }
         }
-        on_feed(&report);
-        reports.push(report);
-    }
+        drop(tx);
+    };
+    // Serial writes: this loop is the database's only writer during the round.
+    let writing = async {
+        let mut rx = rx; // owned: dropping it on an error ends the fetching too
+        while let Some(first) = rx.recv().await {
+            let mut batch = vec![first];
+            // Gather a batch: a transaction has a fixed cost (its statements wait for the
+            // database thread), so a few milliseconds of waiting buys many feeds per commit.
+            let deadline = tokio::time::Instant::now() + BATCH_WAIT;
+            while batch.len() < MAX_BATCH {
+                match tokio::time::timeout_at(deadline, rx.recv()).await {
+                    Ok(Some(more)) => batch.push(more),
+                    _ => break,
+                }
+            }
+            let n = batch.len();
+            let t0 = Instant::now();
+            let settled = settle_batch(config, &schedules, store, batch, now, &mut rng).await?;
+            tracing::debug!(feeds = n, elapsed = ?t0.elapsed(), "wrote a batch");
+            for report in settled {
+                if let FeedResult::Failed(error) = &report.result {
+                    tracing::info!(feed = %report.name, url = %report.url, "{error}");
+                }
+                on_feed(&report);
+                reports.push(report);
+            }
+        }
+        Ok::<(), StoreError>(())
+    };
+    let ((), written) = tokio::join!(fetching, writing);
+    written?;
 
     Ok(RoundReport {
         feeds: reports,
@@ -410,7 +522,11 @@ fn skip_reason(row: &FeedRow, now: DateTime<Utc>, force: bool) -> Option<String>
     }
 }
 
-async fn process_body(body: fetch::Body, last_hash: Option<&str>) -> (Outcome, Extra) {
+async fn process_body(
+    body: fetch::Body,
+    last_hash: Option<&str>,
+    scoring: Option<(Arc<Scorer>, String)>,
+) -> (Outcome, Extra) {
     let validators = Validators {
         etag: body.etag.clone(),
         last_modified: body.last_modified.clone(),
@@ -428,10 +544,12 @@ async fn process_body(body: fetch::Body, last_hash: Option<&str>) -> (Outcome, E
     }
     // Parsing and sanitizing are CPU work: keep them off the async workers.
     let joined = tokio::task::spawn_blocking(move || {
+        lower_priority();
         prepare(
             &body.bytes,
             body.content_type.as_deref(),
             &body.meta.final_url,
+            scoring.as_ref().map(|(s, name)| (&**s, name.as_str())),
         )
     })
     .await;
@@ -465,21 +583,61 @@ async fn process_body(body: fetch::Body, last_hash: Option<&str>) -> (Outcome, E
     }
 }
 
+/// Parsing yields to the writer: the round's one writer (and the async thread that feeds it)
+/// waits for a core at every statement when parsing threads hold both, and a round goes only
+/// as fast as its writer. Nice 10 on the blocking threads that parse, once per thread.
+fn lower_priority() {
+    thread_local! {
+        static DONE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+    DONE.with(|d| {
+        if !d.replace(true) {
+            // Linux applies nice to the calling thread. Failing to lower it is harmless.
+            let _ = rustix::process::nice(10);
+        }
+    });
+}
+
 type Prepared = (Vec<Story>, FeedMeta, usize, Vec<&'static str>);
 
-/// parse → clean → dedup for one body.
+/// parse → clean → dedup (→ score, given a scorer and the feed's name) for one body.
 pub fn prepare(
     bytes: &[u8],
     content_type: Option<&str>,
     base: &Url,
+    scoring: Option<(&Scorer, &str)>,
 ) -> Result<Prepared, ParseError> {
     let parsed = parse::parse(bytes, content_type, base)?;
-    let cleaned = parsed
+    let (cleaned, texts): (Vec<_>, Vec<_>) = parsed
         .entries
         .iter()
-        .map(|e| clean::clean_entry(e, base))
-        .collect();
-    let (stories, dropped) = dedup::identify(&parsed.entries, cleaned);
+        .map(|e| clean::clean_entry_with_text(e, base))
+        .unzip();
+    let (indexed, dropped) = dedup::identify_indexed(&parsed.entries, cleaned);
+    let stories = match scoring {
+        None => indexed.into_iter().map(|(_, s)| s).collect(),
+        Some((scorer, feed)) => {
+            // As a story of this feed alone: the store queues it again if it turns out to be
+            // another feed's story too.
+            let sources = [feed.to_string()];
+            indexed
+                .into_iter()
+                .map(|(i, mut s)| {
+                    s.score = Some(scorer.score_row(
+                        0,
+                        &StoryText {
+                            title: &s.entry.title,
+                            body: &texts[i],
+                            sources: &sources,
+                            url: s.entry.url.as_deref(),
+                        },
+                        &s.entry.excerpt,
+                    ));
+                    s
+                })
+                .collect()
+        }
+    };
     let feed = FeedMeta {
         title: parsed
             .title

@@ -29,6 +29,10 @@ use sha2::{Digest, Sha256};
 
 use crate::config::Config;
 
+/// The version of the text features stored with every score (normalization, SimHash). It is
+/// part of [`Scorer::version`], so changing how they are computed rescored every story once.
+pub const TEXT_VERSION: &str = "text-2";
+
 /// Longest body text scored, in bytes: a 1 MB post cannot cost more than this.
 pub const MAX_BODY: usize = 64 * 1024;
 
@@ -222,6 +226,7 @@ impl Scorer {
             .map(|f| (f.name.clone(), f.weight))
             .collect();
         let mut h = Sha256::new();
+        h.update(TEXT_VERSION);
         h.update(format!(
             "{:?}|{:?}|{:?}|{}|{}|{}|{}",
             terms
@@ -366,6 +371,35 @@ impl Scorer {
             multi_source_bonus: round(bonus),
             base: round(base),
             vetoed_by,
+        }
+    }
+
+    /// A story's stored score: keyword matches over its title and body text (its excerpt
+    /// when the body has none), SimHash and length of that text. `body_text` is the plain text
+    /// of the sanitized body (`clean::html::text_of_sanitized`). The same function scores at
+    /// ingest and when rescoring, so both give the same row.
+    pub fn score_row(
+        &self,
+        story_id: i64,
+        story: &StoryText,
+        excerpt: &str,
+    ) -> crate::model::ScoreRow {
+        let body = if story.body.is_empty() {
+            excerpt
+        } else {
+            story.body
+        };
+        let normalized = normalize(truncate_at_char(body, MAX_BODY));
+        let e = self.score_normalized(&StoryText { body, ..*story }, &normalized);
+        crate::model::ScoreRow {
+            story_id,
+            version: self.version.clone(),
+            sources: story.sources.len() as i64,
+            base: e.base,
+            vetoed_by: e.vetoed_by.clone(),
+            simhash: crate::neardup::simhash_normalized(&normalized),
+            body_len: body.chars().count() as i64,
+            explanation: serde_json::to_string(&e).expect("explanations serialize"),
         }
     }
 

@@ -13,6 +13,12 @@ pub const EXCERPT_CHARS: usize = 300;
 
 /// Cleans one entry. `feed_url` is the URL the feed was fetched from.
 pub fn clean_entry(raw: &RawEntry, feed_url: &Url) -> CleanEntry {
+    clean_entry_with_text(raw, feed_url).0
+}
+
+/// [`clean_entry`], and the plain text of the sanitized body
+/// ([`html::text_of_sanitized`] of `content_html`), which scoring reads: computed once here.
+pub fn clean_entry_with_text(raw: &RawEntry, feed_url: &Url) -> (CleanEntry, String) {
     let url = raw.link.clone();
     let canonical_url = url.as_deref().and_then(canonical::canonicalize);
 
@@ -24,13 +30,22 @@ pub fn clean_entry(raw: &RawEntry, feed_url: &Url) -> CleanEntry {
         .or_else(|| url.as_deref().and_then(|u| Url::parse(u).ok()))
         .unwrap_or_else(|| feed_url.clone());
 
-    let body = non_empty(&raw.content).or(non_empty(&raw.summary));
+    let content = non_empty(&raw.content);
+    let summary = non_empty(&raw.summary);
+    let body = content.or(summary);
     let content_html = body.map(|t| to_safe_html(t, &base)).unwrap_or_default();
-    // The summary is the author's own teaser when there is one; else the body's opening.
-    let excerpt_source = non_empty(&raw.summary)
+    let body_text = html::text_of_sanitized(&content_html);
+    // The summary is the author's own teaser when there is one besides the body; else the
+    // body's opening. (An HTML summary that *is* the body is read from its sanitized form.)
+    let teaser = match (content, summary) {
+        (Some(_), Some(s)) => Some(s),
+        (None, Some(s)) if s.kind == TextKind::Plain => Some(s),
+        _ => None,
+    };
+    let excerpt_source = teaser
         .map(to_text)
         .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| html::text_of(&content_html));
+        .unwrap_or_else(|| body_text.clone());
     let excerpt = html::truncate(&excerpt_source, EXCERPT_CHARS);
 
     let title = raw
@@ -48,7 +63,7 @@ pub fn clean_entry(raw: &RawEntry, feed_url: &Url) -> CleanEntry {
             .join(", ")
     });
 
-    CleanEntry {
+    let entry = CleanEntry {
         title,
         url,
         canonical_url,
@@ -60,7 +75,8 @@ pub fn clean_entry(raw: &RawEntry, feed_url: &Url) -> CleanEntry {
             .filter(|u| raw.published.is_some_and(|p| p != *u)),
         excerpt,
         content_html,
-    }
+    };
+    (entry, body_text)
 }
 
 fn non_empty(t: &Option<RawText>) -> Option<&RawText> {
@@ -111,6 +127,9 @@ fn looks_like_html(text: &str) -> bool {
         "a", "abbr", "b", "big", "cite", "code", "del", "em", "i", "ins", "kbd", "mark", "q", "s",
         "small", "span", "strong", "sub", "sup", "tt", "u",
     ];
+    if !text.contains("</") {
+        return false; // nothing closed: the common case, decided without allocating
+    }
     let lower = text.to_ascii_lowercase();
     INLINE.iter().any(|tag| {
         let close = format!("</{tag}>");

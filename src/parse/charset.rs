@@ -27,6 +27,20 @@ pub struct Decoded {
 
 /// Decodes `bytes`, using `http_charset` (from `Content-Type`) as a hint.
 pub fn decode(bytes: &[u8], http_charset: Option<&str>) -> Decoded {
+    // The common case, valid UTF-8 without a BOM, is validated once and copied once.
+    if let Ok(text) = std::str::from_utf8(bytes)
+        && !text.starts_with('\u{feff}')
+    {
+        let mut text = strip_forbidden_controls(text.to_owned());
+        if let Some(fixed) = rewrite_declared_encoding(&text) {
+            text = fixed;
+        }
+        return Decoded {
+            text,
+            encoding: UTF_8,
+            repaired: false,
+        };
+    }
     let (encoding, body, mut repaired) = choose(bytes, http_charset);
     let text = if encoding == UTF_8 {
         match String::from_utf8_lossy(body) {
@@ -144,7 +158,11 @@ fn has_multibyte_utf8(bytes: &[u8]) -> bool {
 /// XML 1.0 forbids C0 controls other than tab, LF and CR (and NUL); real feeds contain them.
 fn strip_forbidden_controls(text: String) -> String {
     let forbidden = |c: char| c < '\u{20}' && !matches!(c, '\t' | '\n' | '\r');
-    if !text.contains(forbidden) {
+    // In UTF-8 a byte below 0x20 is always that control character: a byte scan decides.
+    if !text
+        .bytes()
+        .any(|b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r'))
+    {
         return text;
     }
     text.replace(forbidden, "")

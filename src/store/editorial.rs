@@ -63,8 +63,8 @@ fn decision_row(r: &SqliteRow) -> Option<DecisionRow> {
 }
 
 impl Store {
-    /// Stories whose score is missing or stale: scored with another config `version`, or
-    /// changed since (a new source counts as a change). All stories when `all`.
+    /// Stories whose score is missing or stale: queued for rescoring (a new source, changed
+    /// text, added by hand) or scored with another config `version`. All stories when `all`.
     /// At most `limit` of them with ids above `after`, in id order (so a caller can page
     /// through without holding every body at once).
     pub async fn score_inputs(
@@ -74,22 +74,38 @@ impl Store {
         after: i64,
         limit: usize,
     ) -> Result<Vec<ScoreInput>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT s.id, s.title, s.url, s.content_html, s.excerpt,
-                (SELECT json_group_array(name) FROM (
-                    SELECT f.name FROM story_sources ss JOIN feeds f ON f.id = ss.feed_id
-                    WHERE ss.story_id = s.id GROUP BY f.id ORDER BY MIN(ss.first_seen), f.name)) AS sources
-             FROM stories s LEFT JOIN scores sc ON sc.story_id = s.id
-             WHERE s.id > ?3 AND (?2 OR sc.story_id IS NULL OR sc.version != ?1
-                OR sc.scored_at <= s.last_changed)
-             ORDER BY s.id LIMIT ?4",
-        )
-        .bind(version)
-        .bind(all)
-        .bind(after)
-        .bind(limit as i64)
-        .fetch_all(&self.pool)
-        .await?;
+        const COLUMNS: &str = "s.id, s.title, s.url, s.content_html, s.excerpt, q.seq,
+            (SELECT json_group_array(name) FROM (
+                SELECT f.name FROM story_sources ss JOIN feeds f ON f.id = ss.feed_id
+                WHERE ss.story_id = s.id GROUP BY f.id ORDER BY MIN(ss.first_seen), f.name)) AS sources";
+        // Driven by the queue and the version index: the work follows what is stale, not the
+        // size of the database. (Every story without a score is queued: ingest scores or
+        // queues each new story, and migration 0003 queued what was unscored before.)
+        let sql = if all {
+            format!(
+                "SELECT {COLUMNS} FROM stories s LEFT JOIN score_queue q ON q.story_id = s.id
+                 WHERE s.id > ?3 AND ?2 AND ?1 IS NOT NULL ORDER BY s.id LIMIT ?4"
+            )
+        } else {
+            format!(
+                "SELECT {COLUMNS} FROM (
+                     SELECT story_id AS id FROM score_queue WHERE story_id > ?3
+                     UNION
+                     SELECT story_id FROM scores
+                     WHERE (version < ?1 OR version > ?1) AND story_id > ?3 AND NOT ?2
+                     ORDER BY 1 LIMIT ?4) AS stale
+                 JOIN stories s ON s.id = stale.id
+                 LEFT JOIN score_queue q ON q.story_id = s.id
+                 ORDER BY s.id"
+            )
+        };
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(version)
+            .bind(all)
+            .bind(after)
+            .bind(limit as i64)
+            .fetch_all(&self.pool)
+            .await?;
         Ok(rows
             .iter()
             .map(|r| ScoreInput {
@@ -99,41 +115,30 @@ impl Store {
                 content_html: r.get("content_html"),
                 excerpt: r.get("excerpt"),
                 sources: serde_json::from_str(r.get::<&str, _>("sources")).unwrap_or_default(),
+                queued: r.get("seq"),
             })
             .collect())
     }
 
-    /// Stores scores in one transaction, 500 rows per statement.
+    /// Stores scores in one transaction, and takes their stories off the rescore queue —
+    /// unless a story was queued again since it was read (its `seq` moved on).
     pub async fn write_scores(
         &self,
         rows: &[ScoreRow],
+        queued: &[(i64, i64)],
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
-        for chunk in rows.chunks(500) {
-            let mut q: sqlx::QueryBuilder<sqlx::Sqlite> = sqlx::QueryBuilder::new(
-                "INSERT INTO scores (story_id, version, sources, base, vetoed_by, simhash, body_len,
-                     explanation, scored_at) ",
-            );
-            q.push_values(chunk, |mut b, r| {
-                b.push_bind(r.story_id)
-                    .push_bind(r.version.clone())
-                    .push_bind(r.sources)
-                    .push_bind(r.base)
-                    .push_bind(r.vetoed_by.clone())
-                    .push_bind(r.simhash as i64)
-                    .push_bind(r.body_len)
-                    .push_bind(r.explanation.clone())
-                    .push_bind(ts(now));
-            });
-            q.push(
-                " ON CONFLICT (story_id) DO UPDATE SET version = excluded.version,
-                     sources = excluded.sources, base = excluded.base,
-                     vetoed_by = excluded.vetoed_by, simhash = excluded.simhash,
-                     body_len = excluded.body_len, explanation = excluded.explanation,
-                     scored_at = excluded.scored_at",
-            );
-            q.build().execute(&mut *tx).await?;
+        insert_scores(&mut tx, rows, now).await?;
+        if !queued.is_empty() {
+            sqlx::query(
+                "DELETE FROM score_queue WHERE rowid IN (
+                     SELECT q.rowid FROM json_each(?1) j
+                     JOIN score_queue q ON q.story_id = j.value->>0 AND q.seq = j.value->>1)",
+            )
+            .bind(serde_json::to_string(queued).expect("ids serialize"))
+            .execute(&mut *tx)
+            .await?;
         }
         tx.commit().await?;
         Ok(())
@@ -143,32 +148,81 @@ impl Store {
     /// seen) in `[since, until]`, and those that a feed brought in the window while dated no
     /// earlier than `late_floor` (a post from before the last issue that gleaner saw only after
     /// it, or that another feed shared again). Nothing first seen after `until` is included.
+    ///
+    /// Ranking data only (no excerpt, explanation or sources: [`Store::story_details`] reads
+    /// those for the stories listed), found through the `stories_date` index and read a row at
+    /// a time: the window is every story of two weeks.
     pub async fn window_pool(
         &self,
         since: DateTime<Utc>,
         until: DateTime<Utc>,
         late_floor: DateTime<Utc>,
     ) -> Result<Vec<PoolRow>, StoreError> {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {STORY_LIGHT_COLUMNS}, sc.base, sc.vetoed_by, sc.simhash, sc.body_len, sc.explanation,
+        use futures_util::TryStreamExt;
+        let floor = ts(late_floor.min(since));
+        let mut rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT s.id, s.title, s.url, s.canonical_url, s.published, s.updated,
+                 '' AS excerpt, '' AS content_html, s.author, s.first_seen, '[]' AS sources,
+                 sc.base, sc.vetoed_by, sc.simhash, sc.body_len, NULL AS explanation,
                  f.section AS feed_section, {DECISION_COLUMNS}
-             FROM stories s
+             FROM stories s INDEXED BY stories_date
              LEFT JOIN scores sc ON sc.story_id = s.id
              LEFT JOIN feeds f ON f.id = s.feed_id
              LEFT JOIN decisions d ON d.story_id = s.id
-             WHERE s.first_seen <= ?2
+             WHERE COALESCE(s.published, s.first_seen) >= ?4
+               AND s.first_seen <= ?2
                AND (COALESCE(s.published, s.first_seen) BETWEEN ?1 AND ?2
                     OR (COALESCE(s.published, s.first_seen) >= ?3 AND EXISTS (
                         SELECT 1 FROM story_sources ss WHERE ss.story_id = s.id
-                        AND ss.first_seen > ?1 AND ss.first_seen <= ?2)))
-             ORDER BY s.id"
+                        AND ss.first_seen > ?1 AND ss.first_seen <= ?2)))"
         )))
         .bind(ts(since))
         .bind(ts(until))
         .bind(ts(late_floor))
+        .bind(floor)
+        .fetch(&self.pool);
+        let mut out = Vec::new();
+        while let Some(r) = rows.try_next().await? {
+            out.push(pool_row(&r));
+        }
+        // In id order, as before the index drove the scan.
+        out.sort_unstable_by_key(|r| r.story.id);
+        Ok(out)
+    }
+
+    /// Sources, excerpt and score explanation of the given stories.
+    pub async fn story_details(
+        &self,
+        ids: &[i64],
+    ) -> Result<std::collections::HashMap<i64, crate::candidates::Details>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Default::default());
+        }
+        let rows = sqlx::query(
+            "SELECT s.id, s.excerpt, sc.explanation,
+                 (SELECT json_group_array(name) FROM (
+                     SELECT f.name FROM story_sources ss JOIN feeds f ON f.id = ss.feed_id
+                     WHERE ss.story_id = s.id GROUP BY f.id ORDER BY MIN(ss.first_seen), f.name)) AS sources
+             FROM stories s LEFT JOIN scores sc ON sc.story_id = s.id
+             WHERE s.id IN (SELECT value FROM json_each(?1))",
+        )
+        .bind(serde_json::to_string(ids).expect("ids serialize"))
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows.iter().map(pool_row).collect())
+        Ok(rows
+            .iter()
+            .map(|r| {
+                (
+                    r.get("id"),
+                    crate::candidates::Details {
+                        sources: serde_json::from_str(r.get::<&str, _>("sources"))
+                            .unwrap_or_default(),
+                        excerpt: r.get("excerpt"),
+                        explanation: r.get("explanation"),
+                    },
+                )
+            })
+            .collect())
     }
 
     /// One story with its score and decision.
@@ -507,6 +561,64 @@ impl Store {
             duplicates_collapsed: (sources - stories_seen).max(0),
         })
     }
+}
+
+/// Inserts or replaces scores, in one statement.
+pub(super) async fn insert_scores(
+    tx: &mut sqlx::SqliteConnection,
+    rows: &[ScoreRow],
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let json: Vec<_> = rows
+        .iter()
+        .map(|r| {
+            (
+                r.story_id,
+                r.version.as_str(),
+                r.sources,
+                r.base,
+                r.vetoed_by.as_deref(),
+                r.simhash as i64,
+                r.body_len,
+                r.explanation.as_str(),
+            )
+        })
+        .collect();
+    sqlx::query(
+        "INSERT INTO scores (story_id, version, sources, base, vetoed_by, simhash, body_len,
+             explanation, scored_at)
+         SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6,
+             value->>7, ?2
+         FROM json_each(?1) WHERE true
+         ON CONFLICT (story_id) DO UPDATE SET version = excluded.version,
+             sources = excluded.sources, base = excluded.base,
+             vetoed_by = excluded.vetoed_by, simhash = excluded.simhash,
+             body_len = excluded.body_len, explanation = excluded.explanation,
+             scored_at = excluded.scored_at",
+    )
+    .bind(serde_json::to_string(&json).expect("rows serialize"))
+    .bind(ts(now))
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// Queues stories for rescoring (a story already queued gets a new `seq`).
+pub(super) async fn enqueue(
+    tx: &mut sqlx::SqliteConnection,
+    story_ids: &[i64],
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO score_queue (story_id) SELECT value FROM json_each(?1) WHERE true
+         ON CONFLICT (story_id) DO UPDATE SET seq = seq + 1",
+    )
+    .bind(serde_json::to_string(story_ids).expect("ids serialize"))
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
 }
 
 fn pool_row(r: &SqliteRow) -> PoolRow {

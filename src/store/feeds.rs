@@ -1,5 +1,7 @@
 //! Feeds: syncing with `feeds.toml`, and recording each fetch in one transaction.
 
+use std::collections::{HashMap, HashSet};
+
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
@@ -42,73 +44,126 @@ impl Store {
     /// updated, feeds no longer configured are kept (with their stories) but marked out of
     /// config. A feed whose configured URL is where an old row was redirected to takes that
     /// row over. Returns the configured feeds' rows in config order.
+    ///
+    /// A handful of statements whatever the number of feeds (all rows are read at once and
+    /// only differences written): at 20,000 feeds this runs before every round.
     pub async fn sync_feeds(
         &self,
         feeds: &[FeedConfig],
         now: DateTime<Utc>,
     ) -> Result<Vec<FeedRow>, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        sqlx::query("UPDATE feeds SET in_config = 0")
-            .execute(&mut *tx)
-            .await?;
-        let mut rows = Vec::with_capacity(feeds.len());
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        type Existing = (i64, String, String, Option<String>, Option<String>, bool);
+        let existing: Vec<Existing> = sqlx::query_as(
+            "SELECT id, url, name, section, moved_to, in_config FROM feeds ORDER BY id",
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        let by_url: HashMap<&str, &Existing> = existing.iter().map(|e| (e.1.as_str(), e)).collect();
+        let configured: HashSet<&str> = feeds.iter().map(|f| f.url.as_str()).collect();
+        // Rows moved (301/308) to a URL: the editor may have updated feeds.toml to it.
+        let mut moved: HashMap<&str, Vec<&Existing>> = HashMap::new();
+        for e in &existing {
+            if let Some(to) = e.4.as_deref() {
+                moved.entry(to).or_default().push(e);
+            }
+        }
+
+        let mut ids: Vec<Option<i64>> = Vec::with_capacity(feeds.len());
+        let mut taken: HashSet<i64> = HashSet::new();
+        let mut updates: Vec<serde_json::Value> = Vec::new();
+        let mut inserts: Vec<&FeedConfig> = Vec::new();
         for f in feeds {
             let url = f.url.as_str();
-            let mut existing: Option<i64> =
-                sqlx::query_scalar("SELECT id FROM feeds WHERE url = ?1")
-                    .bind(url)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            if existing.is_none() {
-                // The editor updated feeds.toml to where the feed moved: same feed, same row —
-                // unless the old URL is still configured as a feed of its own.
-                let moved: Vec<(i64, String)> =
-                    sqlx::query_as("SELECT id, url FROM feeds WHERE moved_to = ?1 ORDER BY id")
-                        .bind(url)
-                        .fetch_all(&mut *tx)
-                        .await?;
-                existing = moved
-                    .into_iter()
-                    .find(|(_, old)| !feeds.iter().any(|c| c.url.as_str() == old))
-                    .map(|(id, _)| id);
-            }
-            let id =
-                match existing {
-                    Some(id) => {
-                        sqlx::query(
-                            "UPDATE feeds SET name = ?2, section = ?3, in_config = 1, url = ?4,
-                             moved_to = CASE WHEN moved_to = ?4 THEN NULL ELSE moved_to END
-                         WHERE id = ?1",
-                        )
-                        .bind(id)
-                        .bind(&f.name)
-                        .bind(&f.section)
-                        .bind(url)
-                        .execute(&mut *tx)
-                        .await?;
-                        id
+            // Same feed, same row — unless the old URL is still configured as a feed of its own.
+            let row = by_url.get(url).copied().or_else(|| {
+                moved.get(url).and_then(|v| {
+                    v.iter()
+                        .find(|e| !configured.contains(e.1.as_str()) && !taken.contains(&e.0))
+                        .copied()
+                })
+            });
+            match row {
+                Some(e) => {
+                    taken.insert(e.0);
+                    ids.push(Some(e.0));
+                    let changed = e.1 != url
+                        || e.2 != f.name
+                        || e.3 != f.section
+                        || !e.5
+                        || e.4.as_deref() == Some(url);
+                    if changed {
+                        updates.push(serde_json::json!([e.0, f.name, f.section, url]));
                     }
-                    None => sqlx::query_scalar(
-                        "INSERT INTO feeds (url, name, section, created_at) VALUES (?1, ?2, ?3, ?4)
-                         RETURNING id",
-                    )
-                    .bind(url)
-                    .bind(&f.name)
-                    .bind(&f.section)
-                    .bind(ts(now))
-                    .fetch_one(&mut *tx)
-                    .await?,
-                };
-            let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "SELECT {FEED_COLUMNS} FROM feeds WHERE id = ?"
-            )))
-            .bind(id)
-            .fetch_one(&mut *tx)
-            .await?;
-            rows.push(feed_row(&row));
+                }
+                None => {
+                    ids.push(None);
+                    inserts.push(f);
+                }
+            }
         }
+        // Out of config: rows not claimed above.
+        let gone: Vec<i64> = existing
+            .iter()
+            .filter(|e| e.5 && !taken.contains(&e.0))
+            .map(|e| e.0)
+            .collect();
+        if !gone.is_empty() {
+            sqlx::query(
+                "UPDATE feeds SET in_config = 0 WHERE id IN (SELECT value FROM json_each(?1))",
+            )
+            .bind(serde_json::to_string(&gone).expect("ids serialize"))
+            .execute(&mut *tx)
+            .await?;
+        }
+        if !updates.is_empty() {
+            sqlx::query(
+                "UPDATE feeds SET name = j.value->>1, section = j.value->>2, in_config = 1,
+                     url = j.value->>3,
+                     moved_to = CASE WHEN moved_to = j.value->>3 THEN NULL ELSE moved_to END
+                 FROM json_each(?1) AS j WHERE feeds.id = j.value->>0",
+            )
+            .bind(serde_json::Value::Array(updates).to_string())
+            .execute(&mut *tx)
+            .await?;
+        }
+        let mut new_ids: Vec<i64> = Vec::with_capacity(inserts.len());
+        if !inserts.is_empty() {
+            let rows: Vec<_> = inserts
+                .iter()
+                .map(|f| (f.url.as_str(), f.name.as_str(), f.section.as_deref()))
+                .collect();
+            // json_each keeps the array's order, and so do the ids RETURNING gives back.
+            let got: Vec<(i64, String)> = sqlx::query_as(
+                "INSERT INTO feeds (url, name, section, created_at)
+                 SELECT value->>0, value->>1, value->>2, ?2 FROM json_each(?1) ORDER BY key
+                 RETURNING id, url",
+            )
+            .bind(serde_json::to_string(&rows).expect("rows serialize"))
+            .bind(ts(now))
+            .fetch_all(&mut *tx)
+            .await?;
+            let by_url: HashMap<String, i64> = got.into_iter().map(|(id, u)| (u, id)).collect();
+            new_ids.extend(inserts.iter().map(|f| by_url[f.url.as_str()]));
+        }
+        let mut new_ids = new_ids.into_iter();
+        let ids: Vec<i64> = ids
+            .into_iter()
+            .map(|id| id.unwrap_or_else(|| new_ids.next().expect("one id per inserted feed")))
+            .collect();
+        let mut rows: HashMap<i64, FeedRow> = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {FEED_COLUMNS} FROM feeds WHERE in_config = 1"
+        )))
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(|r| {
+            let row = feed_row(r);
+            (row.id, row)
+        })
+        .collect();
         tx.commit().await?;
-        Ok(rows)
+        Ok(ids.iter().filter_map(|id| rows.remove(id)).collect())
     }
 
     /// Health of every configured feed, in config order (by row id).
@@ -195,174 +250,243 @@ impl Store {
         schedule: &str,
         now: DateTime<Utc>,
     ) -> Result<StoreCounts, StoreError> {
+        let item = FetchWrite {
+            feed,
+            rec,
+            plan,
+            schedule,
+        };
+        let mut counts = self.record_fetches(&[item], now).await?;
+        Ok(counts.pop().unwrap_or_default())
+    }
+
+    /// Writes several fetches in one transaction: each feed's state, stories, scores and log
+    /// line. A transaction is all or nothing, so a crash never leaves half of a feed; what a
+    /// crash loses is the batch being written, whose feeds are simply fetched again (their
+    /// new validators were not stored either).
+    ///
+    /// The statements do not grow with the number of feeds that had nothing new: every feed
+    /// row is updated by one `UPDATE … FROM json_each`, every log line by one `INSERT`; only a
+    /// feed with a body costs statements of its own (its stories).
+    pub async fn record_fetches(
+        &self,
+        items: &[FetchWrite<'_>],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<StoreCounts>, StoreError> {
+        if items.is_empty() {
+            return Ok(Vec::new());
+        }
         // IMMEDIATE: take the write lock now (new story ids come from MAX(id)); other
         // processes wait on the busy timeout instead of failing half way.
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let mut counts = StoreCounts::default();
-        let status = rec.status.map(i64::from);
         let now_s = ts(now);
 
-        // A permanent redirect is adopted only when the new address worked; when the adopted
-        // address fails, the configured URL is tried again next time (it may redirect anew).
-        let success = matches!(
-            rec.outcome,
-            Outcome::Parsed { .. } | Outcome::SameBody { .. } | Outcome::NotModified
-        );
-        let abandon_move = feed.moved_to.is_some() && matches!(rec.outcome, Outcome::Failed { .. });
-        // Common to every outcome: when, what status, where the feed lives now, the plan.
+        // Feed rows first: the site URL tells whose stories these are (ownership).
+        let rows: Vec<serde_json::Value> = items.iter().map(feed_update).collect();
         sqlx::query(
-            "UPDATE feeds SET last_fetched_at = ?2, last_status = ?3,
-                 moved_to = CASE WHEN ?7 THEN NULL WHEN ?8 THEN COALESCE(?4, moved_to) ELSE moved_to END,
-                 next_due = ?5, schedule = ?6
-             WHERE id = ?1",
+            "UPDATE feeds SET
+                 last_fetched_at = ?2,
+                 last_status = j.status,
+                 moved_to = CASE WHEN j.abandon_move THEN NULL
+                                 WHEN j.success THEN COALESCE(j.moved_to, feeds.moved_to)
+                                 ELSE feeds.moved_to END,
+                 next_due = j.next_due,
+                 schedule = j.schedule,
+                 state = j.state,
+                 last_success_at = CASE WHEN j.success THEN ?2 ELSE feeds.last_success_at END,
+                 last_error = CASE WHEN j.success THEN NULL ELSE j.error END,
+                 consecutive_failures = CASE WHEN j.success THEN 0
+                                             ELSE feeds.consecutive_failures + j.failure END,
+                 retry_after = CASE WHEN j.success THEN NULL
+                                    WHEN j.retry THEN j.retry_after
+                                    ELSE feeds.retry_after END,
+                 etag = CASE WHEN j.body THEN j.etag ELSE feeds.etag END,
+                 last_modified = CASE WHEN j.body THEN j.last_modified ELSE feeds.last_modified END,
+                 max_age_seconds = CASE WHEN j.body THEN j.max_age ELSE feeds.max_age_seconds END,
+                 expires_at = CASE WHEN j.body THEN j.expires ELSE feeds.expires_at END,
+                 body_hash = CASE WHEN j.parsed THEN j.body_hash ELSE feeds.body_hash END,
+                 title = CASE WHEN j.parsed THEN j.title ELSE feeds.title END,
+                 site_url = CASE WHEN j.parsed THEN j.site_url ELSE feeds.site_url END,
+                 ttl_minutes = CASE WHEN j.parsed THEN j.ttl ELSE feeds.ttl_minutes END
+             FROM (SELECT value->>'id' AS id, value->>'status' AS status,
+                       value->>'abandon_move' AS abandon_move, value->>'success' AS success,
+                       value->>'moved_to' AS moved_to, value->>'next_due' AS next_due,
+                       value->>'schedule' AS schedule, value->>'state' AS state,
+                       value->>'error' AS error, value->>'failure' AS failure,
+                       value->>'retry' AS retry, value->>'retry_after' AS retry_after,
+                       value->>'body' AS body, value->>'etag' AS etag,
+                       value->>'last_modified' AS last_modified, value->>'max_age' AS max_age,
+                       value->>'expires' AS expires, value->>'parsed' AS parsed,
+                       value->>'body_hash' AS body_hash, value->>'title' AS title,
+                       value->>'site_url' AS site_url, value->>'ttl' AS ttl
+                   FROM json_each(?1)) AS j
+             WHERE feeds.id = j.id",
         )
-        .bind(feed.id)
+        .bind(serde_json::Value::Array(rows).to_string())
         .bind(now_s)
-        .bind(status)
-        .bind(&rec.moved_to)
-        .bind(plan.next_due.map(ts_ceil))
-        .bind(schedule)
-        .bind(abandon_move)
-        .bind(success)
         .execute(&mut *tx)
         .await?;
 
-        let error = match &rec.outcome {
-            Outcome::Parsed {
-                stories,
-                validators,
-                body_hash,
-                feed: meta,
-            } => {
-                Self::mark_success(&mut tx, feed.id, now_s).await?;
-                // Feed facts first: the site URL tells whose stories these are (ownership).
-                sqlx::query(
-                    "UPDATE feeds SET etag = ?2, last_modified = ?3, body_hash = ?4, title = ?5,
-                         site_url = ?6, ttl_minutes = ?7, max_age_seconds = ?8, expires_at = ?9
-                     WHERE id = ?1",
-                )
-                .bind(feed.id)
-                .bind(&validators.etag)
-                .bind(&validators.last_modified)
-                .bind(body_hash)
-                .bind(&meta.title)
-                .bind(&meta.site_url)
-                .bind(meta.ttl_minutes.map(i64::from))
-                .bind(meta.max_age_seconds.map(|s| s as i64))
-                .bind(meta.expires_at.map(ts))
-                .execute(&mut *tx)
-                .await?;
-                stories::upsert_all(&mut tx, feed.id, stories, now, &mut counts).await?;
-                None
-            }
-            Outcome::SameBody {
-                validators,
-                feed: meta,
-            } => {
-                Self::mark_success(&mut tx, feed.id, now_s).await?;
-                sqlx::query(
-                    "UPDATE feeds SET etag = ?2, last_modified = ?3, max_age_seconds = ?4,
-                         expires_at = ?5
-                     WHERE id = ?1",
-                )
-                .bind(feed.id)
-                .bind(&validators.etag)
-                .bind(&validators.last_modified)
-                .bind(meta.max_age_seconds.map(|s| s as i64))
-                .bind(meta.expires_at.map(ts))
-                .execute(&mut *tx)
-                .await?;
-                None
-            }
-            Outcome::NotModified => {
-                Self::mark_success(&mut tx, feed.id, now_s).await?;
-                None
-            }
-            Outcome::Gone => {
-                sqlx::query(
-                    "UPDATE feeds SET last_error = 'HTTP 410 Gone: the publisher removed this feed'
-                     WHERE id = ?1",
-                )
-                .bind(feed.id)
-                .execute(&mut *tx)
-                .await?;
-                Some("gone")
-            }
-            Outcome::RetryLater { until } => {
-                // 429 is the publisher pacing us, not a broken feed: the failure count stays.
-                // 503 is an unavailable server, and counts (a host answering 503 for a month
-                // is dead).
-                sqlx::query(
-                    "UPDATE feeds SET retry_after = ?2,
-                         last_error = 'server asked to retry later (HTTP ' || ?3 || ')',
-                         consecutive_failures = consecutive_failures + (?3 = 503)
-                     WHERE id = ?1",
-                )
-                .bind(feed.id)
-                .bind(until.map(ts))
-                .bind(status)
-                .execute(&mut *tx)
-                .await?;
-                None
-            }
-            Outcome::Failed { error } => {
-                sqlx::query(
-                    "UPDATE feeds SET last_error = ?2,
-                         consecutive_failures = consecutive_failures + 1
-                     WHERE id = ?1",
-                )
-                .bind(feed.id)
-                .bind(error)
-                .execute(&mut *tx)
-                .await?;
-                Some(error.as_str())
-            }
-        };
-
-        // The plan decides the state (active, gone, dead); a success always revives.
-        sqlx::query("UPDATE feeds SET state = ?2 WHERE id = ?1")
-            .bind(feed.id)
-            .bind(plan.state.as_str())
-            .execute(&mut *tx)
-            .await?;
-
+        let mut batch = stories::Batch::default();
+        let with_stories: Vec<stories::FeedStories<'_>> = items
+            .iter()
+            .filter_map(|i| match &i.rec.outcome {
+                Outcome::Parsed {
+                    stories,
+                    feed: meta,
+                    ..
+                } => Some(stories::FeedStories {
+                    feed: i.feed,
+                    site_url: meta.site_url.as_deref(),
+                    stories,
+                }),
+                _ => None,
+            })
+            .collect();
+        let mut counts = stories::upsert_batch(&mut tx, &with_stories, now, &mut batch)
+            .await?
+            .into_iter();
+        let mut all_counts = Vec::with_capacity(items.len());
+        let mut log: Vec<serde_json::Value> = Vec::with_capacity(items.len());
+        for item in items {
+            let counts = match &item.rec.outcome {
+                Outcome::Parsed { .. } => counts.next().unwrap_or_default(),
+                _ => StoreCounts::default(),
+            };
+            let status = item.rec.status.map(i64::from);
+            let error = match &item.rec.outcome {
+                Outcome::Gone => Some("gone"),
+                Outcome::Failed { error } => Some(error.as_str()),
+                _ => None,
+            };
+            log.push(serde_json::json!([
+                item.feed.id,
+                ts(item.rec.started_at),
+                item.rec.duration_ms,
+                status,
+                outcome_name(&item.rec.outcome, &counts),
+                item.rec.bytes.map(|b| b as i64),
+                counts.new as i64,
+                counts.updated as i64,
+                error,
+            ]));
+            all_counts.push(counts);
+        }
+        stories::flush_batch(&mut tx, &mut batch, now).await?;
         sqlx::query(
             "INSERT INTO fetch_log (feed_id, started_at, duration_ms, status, outcome, bytes,
                  new_count, updated_count, error)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+             SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5,
+                 value->>6, value->>7, value->>8
+             FROM json_each(?1)",
         )
-        .bind(feed.id)
-        .bind(ts(rec.started_at))
-        .bind(rec.duration_ms)
-        .bind(status)
-        .bind(outcome_name(&rec.outcome, &counts))
-        .bind(rec.bytes.map(|b| b as i64))
-        .bind(counts.new as i64)
-        .bind(counts.updated as i64)
-        .bind(error)
+        .bind(serde_json::Value::Array(log).to_string())
         .execute(&mut *tx)
         .await?;
 
         tx.commit().await?;
-        Ok(counts)
+        Ok(all_counts)
     }
+}
 
-    async fn mark_success(
-        tx: &mut sqlx::SqliteConnection,
-        feed_id: i64,
-        now_s: i64,
-    ) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE feeds SET last_success_at = ?2, last_error = NULL, consecutive_failures = 0,
-                 retry_after = NULL
-             WHERE id = ?1",
-        )
-        .bind(feed_id)
-        .bind(now_s)
-        .execute(tx)
-        .await?;
-        Ok(())
+/// One fetch to record, as [`Store::record_fetches`] takes it.
+#[derive(Debug, Clone, Copy)]
+pub struct FetchWrite<'a> {
+    pub feed: &'a FeedRow,
+    pub rec: &'a FetchRecord,
+    pub plan: &'a Plan,
+    /// The schedule the plan was made with (its display form).
+    pub schedule: &'a str,
+}
+
+/// The new values of one feed row, for the batched `UPDATE`.
+fn feed_update(item: &FetchWrite<'_>) -> serde_json::Value {
+    let rec = item.rec;
+    let success = matches!(
+        rec.outcome,
+        Outcome::Parsed { .. } | Outcome::SameBody { .. } | Outcome::NotModified
+    );
+    // A permanent redirect is adopted only when the new address worked; when the adopted
+    // address fails, the configured URL is tried again next time (it may redirect anew).
+    let abandon_move =
+        item.feed.moved_to.is_some() && matches!(rec.outcome, Outcome::Failed { .. });
+    let status = rec.status.map(i64::from);
+    let mut v = serde_json::json!({
+        "id": item.feed.id,
+        "status": status,
+        "abandon_move": abandon_move,
+        "success": success,
+        "moved_to": rec.moved_to,
+        "next_due": item.plan.next_due.map(ts_ceil),
+        "schedule": item.schedule,
+        // The plan decides the state (active, gone, dead); a success always revives.
+        "state": item.plan.state.as_str(),
+        "failure": 0,
+        "retry": false,
+        "body": false,
+        "parsed": false,
+    });
+    let o = v.as_object_mut().expect("an object");
+    let mut set = |k: &str, val: serde_json::Value| {
+        o.insert(k.to_string(), val);
+    };
+    match &rec.outcome {
+        Outcome::Parsed {
+            validators,
+            body_hash,
+            feed: meta,
+            ..
+        } => {
+            set("body", true.into());
+            set("parsed", true.into());
+            set("etag", validators.etag.clone().into());
+            set("last_modified", validators.last_modified.clone().into());
+            set("max_age", meta.max_age_seconds.map(|s| s as i64).into());
+            set("expires", meta.expires_at.map(ts).into());
+            set("body_hash", body_hash.clone().into());
+            set("title", meta.title.clone().into());
+            set("site_url", meta.site_url.clone().into());
+            set("ttl", meta.ttl_minutes.map(i64::from).into());
+        }
+        Outcome::SameBody {
+            validators,
+            feed: meta,
+        } => {
+            set("body", true.into());
+            set("etag", validators.etag.clone().into());
+            set("last_modified", validators.last_modified.clone().into());
+            set("max_age", meta.max_age_seconds.map(|s| s as i64).into());
+            set("expires", meta.expires_at.map(ts).into());
+        }
+        Outcome::NotModified => {}
+        Outcome::Gone => {
+            set(
+                "error",
+                "HTTP 410 Gone: the publisher removed this feed".into(),
+            );
+        }
+        Outcome::RetryLater { until } => {
+            // 429 is the publisher pacing us, not a broken feed: the failure count stays.
+            // 503 is an unavailable server, and counts (a host answering 503 for a month is
+            // dead).
+            set("retry", true.into());
+            set("retry_after", until.map(ts).into());
+            set(
+                "error",
+                format!(
+                    "server asked to retry later (HTTP {})",
+                    status.map_or_else(String::new, |s| s.to_string())
+                )
+                .into(),
+            );
+            set("failure", i64::from(status == Some(503)).into());
+        }
+        Outcome::Failed { error } => {
+            set("error", error.clone().into());
+            set("failure", 1.into());
+        }
     }
+    v
 }
 
 fn outcome_name(o: &Outcome, counts: &StoreCounts) -> &'static str {

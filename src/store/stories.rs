@@ -1,18 +1,22 @@
 //! Stories and their sources: cross-feed dedup by canonical URL, updates by content hash.
 //!
-//! A feed's entries are written as one batch, inside the feed's transaction: one query finds
-//! which keys the feed already has, one finds which canonical URLs are already stories, new
-//! stories and sources go in with multi-row inserts. Only changed entries and joins of another
-//! feed's story are written row by row.
+//! A batch of feeds is written in one transaction with a fixed number of statements for all of
+//! them: one query finds which keys the feeds already have, one which canonical URLs are
+//! already stories (and who owns them), new stories, sources and scores go in with multi-row
+//! inserts at the end. Only changed entries and joins of another feed's story are written row
+//! by row. The result is exactly what writing the feeds one after another would give: what an
+//! earlier feed of the batch changed is tracked in memory (new stories, owners, titles), and a
+//! change the batch view does not follow (a story's canonical URL edited) makes it read the
+//! database again.
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
+use sqlx::{Row, SqliteConnection};
 
 use super::editorial::{STORY_COLUMNS, story_view};
 use super::{Store, StoreError, ts};
-use crate::model::{StoreCounts, Story, StoryView};
+use crate::model::{FeedRow, ScoreRow, StoreCounts, Story, StoryView};
 
 /// Which stories to list.
 #[derive(Debug, Clone, Default)]
@@ -24,17 +28,154 @@ pub struct StoryFilter {
     pub limit: Option<u32>,
 }
 
-/// Rows per multi-row INSERT (11 columns × 500 stays far below SQLite's variable limit).
-const CHUNK: usize = 500;
+/// One feed's stories, as the batch writes them.
+pub(super) struct FeedStories<'a> {
+    pub feed: &'a FeedRow,
+    /// The site URL the feed document gave in this fetch (ownership is decided on it).
+    pub site_url: Option<&'a str>,
+    pub stories: &'a [Story],
+}
 
+/// A (feed, key) the database already has.
 struct Known {
     story_id: i64,
     hash: String,
     updated: Option<i64>,
     owner: Option<i64>,
+    canonical: Option<String>,
 }
 
-/// Stores one feed's stories. Per entry:
+/// A story that an entry of the batch links to by canonical URL.
+#[derive(Debug, Clone)]
+struct Hit {
+    id: i64,
+    title: String,
+    /// Feeds of the batch that carried it before the batch.
+    carriers: Vec<i64>,
+}
+
+/// Who owns a story's text: the feed and its addresses.
+#[derive(Debug, Clone, Default)]
+struct Owner {
+    feed: Option<i64>,
+    url: Option<String>,
+    site: Option<String>,
+}
+
+/// What a batch of feeds written in one transaction shares: story ids (allocated from
+/// `MAX(id)` once, under `BEGIN IMMEDIATE`), and the rows written once at the end.
+#[derive(Debug, Default)]
+pub(super) struct Batch {
+    next_id: Option<i64>,
+    /// Scores computed at ingest for new stories.
+    scores: Vec<ScoreRow>,
+    /// Stories whose score must be recomputed.
+    queue: Vec<i64>,
+}
+
+impl Batch {
+    /// The first of `n` fresh story ids.
+    async fn allocate(&mut self, tx: &mut SqliteConnection, n: usize) -> Result<i64, StoreError> {
+        let next = match self.next_id {
+            Some(id) => id,
+            None => {
+                let max: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM stories")
+                    .fetch_one(&mut *tx)
+                    .await?;
+                max + 1
+            }
+        };
+        self.next_id = Some(next + n as i64);
+        Ok(next)
+    }
+}
+
+/// Rows waiting to be inserted: new stories (with their ids) and sources.
+#[derive(Default)]
+struct Pending<'a> {
+    stories: Vec<(i64, i64, &'a Story)>,
+    sources: Vec<(i64, &'a Story, i64)>,
+    /// Ids at or above this are pending stories.
+    first_id: Option<i64>,
+}
+
+impl Pending<'_> {
+    fn holds(&self, id: i64) -> bool {
+        self.first_id.is_some_and(|f| id >= f) && self.stories.iter().any(|(i, _, _)| *i == id)
+    }
+
+    async fn flush(
+        &mut self,
+        tx: &mut SqliteConnection,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        // One JSON array per table: the statement text never changes, so it is prepared once
+        // (multi-row VALUES would be a new statement, and a new cached program, per size).
+        if !self.stories.is_empty() {
+            let rows: Vec<_> = self
+                .stories
+                .iter()
+                .map(|(id, feed_id, s)| {
+                    let e = &s.entry;
+                    (
+                        id,
+                        feed_id,
+                        e.canonical_url.as_deref(),
+                        e.url.as_deref(),
+                        e.title.as_str(),
+                        e.author.as_deref(),
+                        e.published.map(ts),
+                        e.updated.map(ts),
+                        e.excerpt.as_str(),
+                        e.content_html.as_str(),
+                    )
+                })
+                .collect();
+            sqlx::query(
+                "INSERT INTO stories (id, feed_id, canonical_url, url, title, author, published,
+                     updated, excerpt, content_html, first_seen, last_changed)
+                 SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5,
+                     value->>6, value->>7, value->>8, value->>9, ?2, ?2
+                 FROM json_each(?1)",
+            )
+            .bind(serde_json::to_string(&rows).expect("rows serialize"))
+            .bind(ts(now))
+            .execute(&mut *tx)
+            .await?;
+        }
+        if !self.sources.is_empty() {
+            let rows: Vec<_> = self
+                .sources
+                .iter()
+                .map(|(feed_id, s, story_id)| {
+                    (
+                        feed_id,
+                        s.key.as_str(),
+                        story_id,
+                        s.entry.url.as_deref(),
+                        s.content_hash.as_str(),
+                    )
+                })
+                .collect();
+            sqlx::query(
+                "INSERT INTO story_sources (feed_id, entry_key, story_id, entry_url, content_hash,
+                     first_seen)
+                 SELECT value->>0, value->>1, value->>2, value->>3, value->>4, ?2
+                 FROM json_each(?1)",
+            )
+            .bind(serde_json::to_string(&rows).expect("rows serialize"))
+            .bind(ts(now))
+            .execute(&mut *tx)
+            .await?;
+        }
+        self.stories.clear();
+        self.sources.clear();
+        self.first_id = None;
+        Ok(())
+    }
+}
+
+/// Stores the stories of a batch of feeds, feed after feed. Per entry:
 ///
 /// - known (feed, key), same content hash: nothing to do;
 /// - known (feed, key), new hash: if this feed owns the story (brought it first), the story is
@@ -49,160 +190,274 @@ struct Known {
 ///
 /// The transaction must have been begun with `BEGIN IMMEDIATE`: new story ids are allocated
 /// from `MAX(id)`.
-pub(super) async fn upsert_all(
+pub(super) async fn upsert_batch(
     tx: &mut SqliteConnection,
-    feed_id: i64,
-    stories: &[Story],
+    feeds: &[FeedStories<'_>],
     now: DateTime<Utc>,
-    counts: &mut StoreCounts,
-) -> Result<(), StoreError> {
-    if stories.is_empty() {
-        return Ok(());
+    batch: &mut Batch,
+) -> Result<Vec<StoreCounts>, StoreError> {
+    let mut all_counts = vec![StoreCounts::default(); feeds.len()];
+    if feeds.iter().all(|f| f.stories.is_empty()) {
+        return Ok(all_counts);
     }
-    let keys: Vec<&str> = stories.iter().map(|s| s.key.as_str()).collect();
-    let known: HashMap<String, Known> = sqlx::query(
-        "SELECT ss.entry_key, ss.story_id, ss.content_hash, s.updated, s.feed_id
-         FROM story_sources ss JOIN stories s ON s.id = ss.story_id
-         WHERE ss.feed_id = ?1 AND ss.entry_key IN (SELECT value FROM json_each(?2))",
-    )
-    .bind(feed_id)
-    .bind(serde_json::to_string(&keys).expect("strings serialize"))
-    .fetch_all(&mut *tx)
-    .await?
-    .iter()
-    .map(|r| {
-        (
-            r.get::<String, _>(0),
-            Known {
-                story_id: r.get(1),
-                hash: r.get(2),
-                updated: r.get(3),
-                owner: r.get(4),
-            },
-        )
-    })
-    .collect();
+    let known = known_keys(tx, feeds).await?;
+    let (mut by_url, mut owners) = lookup_urls(tx, feeds, &known).await?;
+    let mut pending = Pending::default();
 
-    // Existing stories for the canonical URLs of entries new to this feed.
-    let urls: Vec<&str> = stories
-        .iter()
-        .filter(|s| !known.contains_key(&s.key))
-        .filter_map(|s| s.entry.canonical_url.as_deref())
-        .collect();
-    let mut by_url: HashMap<String, Vec<(i64, String, bool)>> = HashMap::new();
-    if !urls.is_empty() {
-        let rows = sqlx::query(
-            "SELECT s.id, s.canonical_url, s.title,
-                 EXISTS (SELECT 1 FROM story_sources ss WHERE ss.story_id = s.id AND ss.feed_id = ?1)
-             FROM stories s
-             WHERE s.canonical_url IN (SELECT value FROM json_each(?2))
-             ORDER BY s.id",
-        )
-        .bind(feed_id)
-        .bind(serde_json::to_string(&urls).expect("strings serialize"))
-        .fetch_all(&mut *tx)
-        .await?;
-        for r in rows {
-            by_url
-                .entry(r.get(1))
-                .or_default()
-                .push((r.get(0), r.get(2), r.get::<bool, _>(3)));
-        }
-    }
-
-    let mut new_stories: Vec<&Story> = Vec::new();
-    // (story, story id) for every source row to insert.
-    let mut sources: Vec<(&Story, Option<i64>)> = Vec::new();
-    for story in stories {
-        let e = &story.entry;
-        if let Some(k) = known.get(&story.key) {
-            if k.hash == story.content_hash {
-                counts.unchanged += 1;
+    for (n, f) in feeds.iter().enumerate() {
+        let counts = &mut all_counts[n];
+        let feed_id = f.feed.id;
+        let mut created: Vec<(i64, &Story)> = Vec::new();
+        // Stories this feed joined in this turn: it did not carry them when its turn began.
+        let mut joined: Vec<i64> = Vec::new();
+        for story in f.stories {
+            let e = &story.entry;
+            if let Some(k) = known.get(&(feed_id, story.key.as_str())) {
+                if k.hash == story.content_hash {
+                    counts.unchanged += 1;
+                    continue;
+                }
+                let owner = owners.get(&k.story_id).map_or(k.owner, |o| o.feed);
+                if update(tx, feed_id, story, k, owner, now, counts).await? {
+                    batch.queue.push(k.story_id);
+                    if e.canonical_url.is_some() && e.canonical_url != k.canonical {
+                        // The story moved to another canonical URL: the batch's view of URLs
+                        // is stale. Write what is pending and read it again.
+                        pending.flush(tx, now).await?;
+                        let (mut fresh, fresh_owners) =
+                            lookup_urls(tx, &feeds[n..], &known).await?;
+                        // This feed sees the database as it was when its turn began.
+                        for hits in fresh.values_mut() {
+                            hits.retain(|h| !created.iter().any(|(id, _)| *id == h.id));
+                            for h in hits.iter_mut().filter(|h| joined.contains(&h.id)) {
+                                h.carriers.retain(|c| *c != feed_id);
+                            }
+                        }
+                        by_url = fresh;
+                        owners.extend(fresh_owners);
+                    } else {
+                        retitle(&mut by_url, k.canonical.as_deref(), k.story_id, &e.title);
+                    }
+                }
                 continue;
             }
-            update(tx, feed_id, story, k, now, counts).await?;
-            continue;
-        }
-        let existing = e.canonical_url.as_ref().and_then(|c| by_url.get(c));
-        let rekeyed = existing.and_then(|v| v.iter().find(|(_, t, mine)| *mine && *t == e.title));
-        let elsewhere = existing.and_then(|v| v.iter().find(|(_, _, mine)| !*mine));
-        match (rekeyed, elsewhere) {
-            (Some((id, _, _)), _) => {
-                counts.unchanged += 1;
-                sources.push((story, Some(*id)));
-            }
-            (None, Some((id, _, _))) => {
-                join(tx, feed_id, story, *id, now).await?;
-                counts.also_elsewhere += 1;
-                sources.push((story, Some(*id)));
-            }
-            (None, None) => {
-                counts.new += 1;
-                new_stories.push(story);
-                sources.push((story, None));
-            }
-        }
-    }
-
-    // New stories, with ids allocated here so sources can point at them.
-    let mut ids: HashMap<*const Story, i64> = HashMap::new();
-    if !new_stories.is_empty() {
-        let max: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM stories")
-            .fetch_one(&mut *tx)
-            .await?;
-        for (i, s) in new_stories.iter().enumerate() {
-            ids.insert(*s as *const Story, max + 1 + i as i64);
-        }
-        for chunk in new_stories.chunks(CHUNK) {
-            let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
-                "INSERT INTO stories (id, feed_id, canonical_url, url, title, author, published,
-                     updated, excerpt, content_html, first_seen, last_changed) ",
-            );
-            q.push_values(chunk, |mut b, s| {
-                let e = &s.entry;
-                b.push_bind(ids[&(*s as *const Story)])
-                    .push_bind(feed_id)
-                    .push_bind(e.canonical_url.clone())
-                    .push_bind(e.url.clone())
-                    .push_bind(e.title.clone())
-                    .push_bind(e.author.clone())
-                    .push_bind(e.published.map(ts))
-                    .push_bind(e.updated.map(ts))
-                    .push_bind(e.excerpt.clone())
-                    .push_bind(e.content_html.clone())
-                    .push_bind(ts(now))
-                    .push_bind(ts(now));
+            let existing = e.canonical_url.as_ref().and_then(|c| by_url.get(c));
+            let rekeyed = existing.and_then(|v| {
+                v.iter()
+                    .find(|h| h.carriers.contains(&feed_id) && h.title == e.title)
             });
-            q.build().execute(&mut *tx).await?;
+            let elsewhere =
+                existing.and_then(|v| v.iter().find(|h| !h.carriers.contains(&feed_id)));
+            match (rekeyed, elsewhere) {
+                (Some(h), _) => {
+                    counts.unchanged += 1;
+                    pending.sources.push((feed_id, story, h.id));
+                }
+                (None, Some(h)) => {
+                    let id = h.id;
+                    if pending.holds(id) {
+                        pending.flush(tx, now).await?;
+                    }
+                    let owner = owners.get(&id).cloned().unwrap_or_default();
+                    let canonical = e.canonical_url.as_deref().unwrap_or_default();
+                    let original = is_original(canonical, f.feed, f.site_url, &owner);
+                    join(tx, feed_id, story, id, original, now).await?;
+                    if original {
+                        owners.insert(
+                            id,
+                            Owner {
+                                feed: Some(feed_id),
+                                url: Some(f.feed.url.clone()),
+                                site: f.site_url.map(str::to_string),
+                            },
+                        );
+                        retitle(&mut by_url, e.canonical_url.as_deref(), id, &e.title);
+                    }
+                    counts.also_elsewhere += 1;
+                    joined.push(id);
+                    // One more source: the score changes (multi-source bonus, feed weights).
+                    batch.queue.push(id);
+                    pending.sources.push((feed_id, story, id));
+                }
+                (None, None) => {
+                    counts.new += 1;
+                    let id = batch.allocate(tx, 1).await?;
+                    pending.first_id.get_or_insert(id);
+                    pending.stories.push((id, feed_id, story));
+                    pending.sources.push((feed_id, story, id));
+                    created.push((id, story));
+                    // Scored at ingest (poll scores while parsing); else by the next rescore.
+                    match &story.score {
+                        Some(score) => batch.scores.push(ScoreRow {
+                            story_id: id,
+                            ..score.clone()
+                        }),
+                        None => batch.queue.push(id),
+                    }
+                }
+            }
+        }
+        // This feed's new stories are there for the feeds after it (never for itself: two of
+        // its own entries may share a canonical URL).
+        for (id, story) in created {
+            owners.insert(
+                id,
+                Owner {
+                    feed: Some(feed_id),
+                    url: Some(f.feed.url.clone()),
+                    site: f.site_url.map(str::to_string),
+                },
+            );
+            if let Some(c) = &story.entry.canonical_url {
+                by_url.entry(c.clone()).or_default().push(Hit {
+                    id,
+                    title: story.entry.title.clone(),
+                    carriers: vec![feed_id],
+                });
+            }
         }
     }
-    for chunk in sources.chunks(CHUNK) {
-        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
-            "INSERT INTO story_sources (feed_id, entry_key, story_id, entry_url, content_hash, first_seen) ",
+    pending.flush(tx, now).await?;
+    Ok(all_counts)
+}
+
+/// After a story's title changed, the batch's view of it follows.
+fn retitle(by_url: &mut HashMap<String, Vec<Hit>>, canonical: Option<&str>, id: i64, title: &str) {
+    if let Some(hits) = canonical.and_then(|c| by_url.get_mut(c)) {
+        for h in hits.iter_mut().filter(|h| h.id == id) {
+            h.title = title.to_string();
+        }
+    }
+}
+
+/// The keys of the batch's entries that their feeds already have.
+async fn known_keys<'a>(
+    tx: &mut SqliteConnection,
+    feeds: &'a [FeedStories<'a>],
+) -> Result<HashMap<(i64, &'a str), Known>, StoreError> {
+    let pairs: Vec<(i64, &str)> = feeds
+        .iter()
+        .flat_map(|f| f.stories.iter().map(|s| (f.feed.id, s.key.as_str())))
+        .collect();
+    if pairs.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let by_pair: HashMap<(i64, &str), &str> = pairs.iter().map(|p| (*p, p.1)).collect();
+    let rows = sqlx::query(
+        "SELECT ss.feed_id, ss.entry_key, ss.story_id, ss.content_hash, s.updated, s.feed_id,
+             s.canonical_url
+         FROM json_each(?1) j
+         JOIN story_sources ss ON ss.feed_id = j.value->>0 AND ss.entry_key = j.value->>1
+         JOIN stories s ON s.id = ss.story_id",
+    )
+    .bind(serde_json::to_string(&pairs).expect("keys serialize"))
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut known = HashMap::with_capacity(rows.len());
+    for r in rows {
+        let feed_id: i64 = r.get(0);
+        let key: String = r.get(1);
+        // Keyed by the batch's own strings, so lookups need no allocation.
+        let Some(&k) = by_pair.get(&(feed_id, key.as_str())) else {
+            continue;
+        };
+        known.insert(
+            (feed_id, k),
+            Known {
+                story_id: r.get(2),
+                hash: r.get(3),
+                updated: r.get(4),
+                owner: r.get(5),
+                canonical: r.get(6),
+            },
         );
-        q.push_values(chunk, |mut b, (s, id)| {
-            let story_id = id.unwrap_or_else(|| ids[&(*s as *const Story)]);
-            b.push_bind(feed_id)
-                .push_bind(s.key.clone())
-                .push_bind(story_id)
-                .push_bind(s.entry.url.clone())
-                .push_bind(s.content_hash.clone())
-                .push_bind(ts(now));
+    }
+    Ok(known)
+}
+
+/// Stories at the canonical URLs of the batch's new entries: which of the batch's feeds carry
+/// each, and who owns it.
+async fn lookup_urls(
+    tx: &mut SqliteConnection,
+    feeds: &[FeedStories<'_>],
+    known: &HashMap<(i64, &str), Known>,
+) -> Result<(HashMap<String, Vec<Hit>>, HashMap<i64, Owner>), StoreError> {
+    let mut urls: Vec<&str> = feeds
+        .iter()
+        .flat_map(|f| {
+            f.stories
+                .iter()
+                .filter(|s| !known.contains_key(&(f.feed.id, s.key.as_str())))
+                .filter_map(|s| s.entry.canonical_url.as_deref())
+        })
+        .collect();
+    urls.sort_unstable();
+    urls.dedup();
+    let mut by_url: HashMap<String, Vec<Hit>> = HashMap::new();
+    let mut owners = HashMap::new();
+    if urls.is_empty() {
+        return Ok((by_url, owners));
+    }
+    let feed_ids: Vec<i64> = feeds.iter().map(|f| f.feed.id).collect();
+    let rows = sqlx::query(
+        "SELECT s.id, s.canonical_url, s.title, s.feed_id, o.url, o.site_url,
+             (SELECT json_group_array(DISTINCT ss.feed_id) FROM story_sources ss
+              WHERE ss.story_id = s.id AND ss.feed_id IN (SELECT value FROM json_each(?2)))
+         FROM stories s LEFT JOIN feeds o ON o.id = s.feed_id
+         WHERE s.canonical_url IN (SELECT value FROM json_each(?1))
+         ORDER BY s.id",
+    )
+    .bind(serde_json::to_string(&urls).expect("strings serialize"))
+    .bind(serde_json::to_string(&feed_ids).expect("ids serialize"))
+    .fetch_all(&mut *tx)
+    .await?;
+    for r in rows {
+        let id: i64 = r.get(0);
+        owners.insert(
+            id,
+            Owner {
+                feed: r.get(3),
+                url: r.get(4),
+                site: r.get(5),
+            },
+        );
+        by_url.entry(r.get(1)).or_default().push(Hit {
+            id,
+            title: r.get(2),
+            carriers: serde_json::from_str(r.get::<&str, _>(6)).unwrap_or_default(),
         });
-        q.build().execute(&mut *tx).await?;
+    }
+    Ok((by_url, owners))
+}
+
+/// Writes the batch's scores and rescore requests.
+pub(super) async fn flush_batch(
+    tx: &mut SqliteConnection,
+    batch: &mut Batch,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    if !batch.scores.is_empty() {
+        super::editorial::insert_scores(tx, &batch.scores, now).await?;
+        batch.scores.clear();
+    }
+    if !batch.queue.is_empty() {
+        super::editorial::enqueue(tx, &batch.queue).await?;
+        batch.queue.clear();
     }
     Ok(())
 }
 
-/// A known entry whose content changed.
+/// A known entry whose content changed. Returns whether the story's text changed (it did when
+/// this feed owns it), so that its score is recomputed.
 async fn update(
     tx: &mut SqliteConnection,
     feed_id: i64,
     story: &Story,
     k: &Known,
+    owner: Option<i64>,
     now: DateTime<Utc>,
     counts: &mut StoreCounts,
-) -> Result<(), StoreError> {
+) -> Result<bool, StoreError> {
     let e = &story.entry;
     sqlx::query(
         "UPDATE story_sources SET content_hash = ?3, entry_url = ?4
@@ -214,9 +469,9 @@ async fn update(
     .bind(&e.url)
     .execute(&mut *tx)
     .await?;
-    if k.owner != Some(feed_id) {
+    if owner != Some(feed_id) {
         counts.unchanged += 1;
-        return Ok(());
+        return Ok(false);
     }
     // The feed's own date when it moved; else the moment we noticed.
     let updated = match e.updated.map(ts) {
@@ -242,86 +497,52 @@ async fn update(
     .execute(&mut *tx)
     .await?;
     counts.updated += 1;
-    Ok(())
+    Ok(true)
 }
 
-/// This feed becomes one more source of another feed's story.
+/// This feed becomes one more source of another feed's story; when it is the story's own
+/// publisher (`original`), its text wins. One statement either way.
 async fn join(
     tx: &mut SqliteConnection,
     feed_id: i64,
     story: &Story,
     id: i64,
+    original: bool,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     let e = &story.entry;
-    let canonical = e.canonical_url.as_deref().unwrap_or_default();
-    if is_original(tx, id, feed_id, canonical).await? {
-        // The publisher's own feed arrived after an aggregator: its text wins.
-        sqlx::query(
-            "UPDATE stories SET feed_id = ?2, title = ?3, url = ?4, excerpt = ?5,
-                 content_html = ?6, author = COALESCE(?7, author),
-                 published = COALESCE(?8, published), last_changed = ?9
-             WHERE id = ?1",
-        )
-        .bind(id)
-        .bind(feed_id)
-        .bind(&e.title)
-        .bind(&e.url)
-        .bind(&e.excerpt)
-        .bind(&e.content_html)
-        .bind(&e.author)
-        .bind(e.published.map(ts))
-        .bind(ts(now))
-        .execute(&mut *tx)
-        .await?;
-    }
-    // Fill what the first source lacked; a new source changes the score (last_changed).
+    // Taking over: this entry's text, keeping what it lacks. Otherwise fill what the first
+    // source lacked. Either way a new source changes the score (last_changed).
     sqlx::query(
-        "UPDATE stories SET published = COALESCE(published, ?2),
-             author = COALESCE(author, ?3),
-             content_html = CASE WHEN content_html = '' THEN ?4 ELSE content_html END,
-             excerpt = CASE WHEN excerpt = '' THEN ?5 ELSE excerpt END,
-             last_changed = ?6
+        "UPDATE stories SET
+             feed_id = CASE WHEN ?2 THEN ?3 ELSE feed_id END,
+             title = CASE WHEN ?2 THEN ?4 ELSE title END,
+             url = CASE WHEN ?2 THEN ?5 ELSE url END,
+             excerpt = CASE WHEN ?2 OR excerpt = '' THEN ?6 ELSE excerpt END,
+             content_html = CASE WHEN ?2 OR content_html = '' THEN ?7 ELSE content_html END,
+             author = CASE WHEN ?2 THEN COALESCE(?8, author) ELSE COALESCE(author, ?8) END,
+             published = CASE WHEN ?2 THEN COALESCE(?9, published) ELSE COALESCE(published, ?9) END,
+             last_changed = ?10
          WHERE id = ?1",
     )
     .bind(id)
-    .bind(e.published.map(ts))
-    .bind(&e.author)
-    .bind(&e.content_html)
+    .bind(original)
+    .bind(feed_id)
+    .bind(&e.title)
+    .bind(&e.url)
     .bind(&e.excerpt)
+    .bind(&e.content_html)
+    .bind(&e.author)
+    .bind(e.published.map(ts))
     .bind(ts(now))
     .execute(&mut *tx)
     .await?;
     Ok(())
 }
 
-/// Whether `feed_id` is the story's own publisher (its feed or site is on the story's host)
-/// while the current owner is not — e.g. the blog's feed arriving after Hacker News.
-async fn is_original(
-    tx: &mut SqliteConnection,
-    story_id: i64,
-    feed_id: i64,
-    canonical: &str,
-) -> Result<bool, StoreError> {
-    type Urls = (
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-    );
-    let row: Option<Urls> = sqlx::query_as(
-        "SELECT o.url, o.site_url, j.url, j.site_url FROM stories s
-         LEFT JOIN feeds o ON o.id = s.feed_id
-         JOIN feeds j ON j.id = ?2
-         WHERE s.id = ?1",
-    )
-    .bind(story_id)
-    .bind(feed_id)
-    .fetch_optional(&mut *tx)
-    .await?;
-    let Some((owner_url, owner_site, url, site)) = row else {
-        return Ok(false);
-    };
+/// Whether `feed` is the story's own publisher (its feed or site is on the story's host) while
+/// the current owner is not — e.g. the blog's feed arriving after Hacker News.
+fn is_original(canonical: &str, feed: &FeedRow, site: Option<&str>, owner: &Owner) -> bool {
     let host = |u: Option<&str>| {
         u.and_then(|u| url::Url::parse(u).ok()).and_then(|u| {
             u.host_str()
@@ -332,8 +553,7 @@ async fn is_original(
     let on_host = |a: Option<&str>, b: Option<&str>| {
         story_host.is_some() && (host(a) == story_host || host(b) == story_host)
     };
-    Ok(on_host(url.as_deref(), site.as_deref())
-        && !on_host(owner_url.as_deref(), owner_site.as_deref()))
+    on_host(Some(&feed.url), site) && !on_host(owner.url.as_deref(), owner.site.as_deref())
 }
 
 impl Store {

@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use gleaner::clean::html::sanitize;
+use gleaner::clean::html::{sanitize, text_of, text_of_sanitized};
 use gleaner::poll::prepare;
 use url::Url;
 
@@ -83,11 +83,14 @@ fn every_corpus_feed_parses_or_fails_clearly_and_stores_no_executable_markup() {
     let mut panics = Vec::new();
     let mut unsafe_html = Vec::new();
     let mut unclear = Vec::new();
+    // `text_of_sanitized` (scoring and excerpts) must read sanitized HTML as the tokenizer does.
+    let mut text_mismatch = Vec::new();
+    let mut texts_compared = 0;
     // GLEANER_CORPUS_REPORT=path writes one line per file: OK/ERR, path, stories or error.
     let mut report = String::new();
     for path in &files {
         let bytes = std::fs::read(path).unwrap();
-        let result = std::panic::catch_unwind(|| prepare(&bytes, None, &base));
+        let result = std::panic::catch_unwind(|| prepare(&bytes, None, &base, None));
         match result {
             Err(_) => panics.push(path.display().to_string()),
             Ok(Ok((items, _, _, repairs))) => {
@@ -104,6 +107,11 @@ fn every_corpus_feed_parses_or_fails_clearly_and_stores_no_executable_markup() {
                         unsafe_html.push(format!("{}: {:?}", path.display(), f));
                     }
                     assert!(!s.entry.title.is_empty(), "{}: empty title", path.display());
+                    texts_compared += 1;
+                    let html = &s.entry.content_html;
+                    if text_of_sanitized(html) != text_of(html) {
+                        text_mismatch.push(format!("{}: {html:?}", path.display()));
+                    }
                 }
             }
             Ok(Err(e)) => {
@@ -131,6 +139,11 @@ fn every_corpus_feed_parses_or_fails_clearly_and_stores_no_executable_markup() {
         "executable markup stored: {unsafe_html:#?}"
     );
     assert!(unclear.is_empty(), "unclear errors: {unclear:#?}");
+    assert!(
+        text_mismatch.is_empty(),
+        "fast text differs from the tokenizer's: {text_mismatch:#?}"
+    );
+    assert!(texts_compared > 2000, "only {texts_compared} bodies compared");
     // A floor against regressions in the parser and its repairs (measured: see README).
     assert!(ok >= 4000, "only {ok} of {} files parsed", files.len());
 }
@@ -150,6 +163,12 @@ fn xss_vectors_are_neutralized_and_the_check_can_fail() {
             raw_flagged += 1;
         }
         let clean = sanitize(input, Some(&base));
+        assert_eq!(
+            text_of_sanitized(&clean),
+            text_of(&clean),
+            "fast text differs on vector {}: {clean}",
+            v["id"]
+        );
         let f = findings(&clean);
         if !f.is_empty() {
             survived.push(format!("{}: {f:?} in {clean}", v["id"]));

@@ -3,6 +3,7 @@
 
 mod support;
 
+mod batching;
 mod cli;
 mod corpus;
 mod daemon;

@@ -1,0 +1,19 @@
+-- Scores are computed when stories are stored (poll scores while parsing); what must be
+-- scored again is queued here: a story that gained a source, whose text changed, or that was
+-- added by hand. `seq` grows with every request, so a rescore that read an older version of
+-- the story leaves the request in place (see store::editorial::write_scores).
+CREATE TABLE score_queue (
+    story_id INTEGER PRIMARY KEY REFERENCES stories (id) ON DELETE CASCADE,
+    seq      INTEGER NOT NULL DEFAULT 0
+);
+
+-- What the old staleness rule (scored before the last change, or never) found stale.
+INSERT INTO score_queue (story_id)
+    SELECT s.id FROM stories s LEFT JOIN scores sc ON sc.story_id = s.id
+    WHERE sc.story_id IS NULL OR sc.scored_at <= s.last_changed;
+
+-- Scores of another scoring config are found through this index, not a scan.
+CREATE INDEX scores_version ON scores (version);
+
+-- Candidate windows and listings go by a story's date (published, else first seen).
+CREATE INDEX stories_date ON stories (COALESCE(published, first_seen));
