@@ -120,12 +120,7 @@ pub async fn run(
                     .collect();
                 for row in poll::interleave_by_host(due) {
                     busy.insert(row.id);
-                    let fetcher = fetcher.clone();
-                    let scorer = scorer.clone();
-                    inflight.push(async move {
-                        let fetch = poll::fetch_feed(&fetcher, &row, now, Some(&scorer)).await;
-                        (row, fetch)
-                    });
+                    inflight.push(poll::spawn_fetch(fetcher.clone(), row, now, scorer.clone()));
                 }
             }
         }

@@ -143,17 +143,32 @@ pub async fn candidates(
     filter: &Filter,
     now: DateTime<Utc>,
 ) -> Result<(Vec<Candidate>, DateTime<Utc>), DeskError> {
-    rescore(config, store, false, now).await?;
+    let t = std::time::Instant::now();
+    let rescored = rescore(config, store, false, now).await?;
+    let t_rescore = t.elapsed();
     let start = window_start(config, store, as_of, since).await?;
     let late = chrono::Duration::days(i64::from(config.output.window_days));
     let pool = store.window_pool(start, as_of, start - late).await?;
+    let t_pool = t.elapsed();
     let ledger = store.ledger().await?;
     // Rank on the window's ranking data; read the text of the listed stories only.
     let groups = candidates::rank(&pool, &ledger, config, as_of, filter);
+    let t_rank = t.elapsed();
     let details = store
         .story_details(&candidates::needed(&pool, &groups))
         .await?;
-    Ok((candidates::assemble(&pool, &groups, &details), start))
+    let list = candidates::assemble(&pool, &groups, &details);
+    tracing::debug!(
+        rescored,
+        window = pool.len(),
+        listed = list.len(),
+        rescore = ?t_rescore,
+        pool = ?(t_pool - t_rescore),
+        rank = ?(t_rank - t_pool),
+        details = ?(t.elapsed() - t_rank),
+        "candidates"
+    );
+    Ok((list, start))
 }
 
 /// What [`refresh`] wrote.

@@ -166,6 +166,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 return Ok(());
             }
             let fetcher = Fetcher::new(&config.fetch)
+                .map(std::sync::Arc::new)
                 .map_err(|e| (EXIT_FAILURE, format!("cannot build the HTTP client: {e}")))?;
             let opts = PollOptions {
                 force: args.force,

@@ -241,6 +241,41 @@ pub async fn fetch_feed(
     Fetch { record, extra }
 }
 
+/// [`fetch_feed`] as a task of its own: the response is read on the runtime's workers, not
+/// on the thread that writes the database. A panic costs that feed alone (it is reported as
+/// failed).
+pub fn spawn_fetch(
+    fetcher: Arc<Fetcher>,
+    row: FeedRow,
+    now: DateTime<Utc>,
+    scorer: Arc<Scorer>,
+) -> impl std::future::Future<Output = (FeedRow, Fetch)> {
+    let task_row = row.clone();
+    let task =
+        tokio::spawn(async move { fetch_feed(&fetcher, &task_row, now, Some(&scorer)).await });
+    async move {
+        match task.await {
+            Ok(fetch) => (row, fetch),
+            Err(e) => {
+                let fetch = Fetch {
+                    record: FetchRecord {
+                        started_at: now,
+                        duration_ms: 0,
+                        status: None,
+                        moved_to: None,
+                        bytes: None,
+                        outcome: Outcome::Failed {
+                            error: format!("internal error while fetching: {e}"),
+                        },
+                    },
+                    extra: Extra::None,
+                };
+                (row, fetch)
+            }
+        }
+    }
+}
+
 /// Where each configured feed's schedule is found, by URL: built once per round (or config),
 /// so settling a feed is not a search through 20,000 of them.
 #[derive(Debug)]
@@ -410,7 +445,7 @@ fn plan_for(
 pub async fn poll_once(
     config: &Config,
     store: &Store,
-    fetcher: &Fetcher,
+    fetcher: &Arc<Fetcher>,
     now: DateTime<Utc>,
     opts: &PollOptions,
     mut on_feed: impl FnMut(&FeedReport),
@@ -452,13 +487,7 @@ pub async fn poll_once(
     let (tx, rx) = tokio::sync::mpsc::channel::<(FeedRow, Fetch)>(concurrency.max(MAX_BATCH));
     let fetching = async {
         let mut results = futures_util::stream::iter(interleave_by_host(due))
-            .map(|row| {
-                let scorer = &scorer;
-                async move {
-                    let fetch = fetch_feed(fetcher, &row, now, Some(scorer)).await;
-                    (row, fetch)
-                }
-            })
+            .map(|row| spawn_fetch(fetcher.clone(), row, now, scorer.clone()))
             .buffer_unordered(concurrency);
         while let Some(done) = results.next().await {
             if tx.send(done).await.is_err() {
@@ -533,7 +562,23 @@ async fn process_body(
     };
     let max_age_seconds = body.max_age.map(|d| d.as_secs());
     let expires_at = body.expires;
-    let body_hash = dedup::body_digest(&body.bytes);
+    // Hashing a body is CPU work too (the whole response): on the blocking pool.
+    let (body, body_hash) = match tokio::task::spawn_blocking(move || {
+        let hash = dedup::body_digest(&body.bytes);
+        (body, hash)
+    })
+    .await
+    {
+        Ok(done) => done,
+        Err(e) => {
+            return (
+                Outcome::Failed {
+                    error: format!("internal error while hashing the body: {e}"),
+                },
+                Extra::None,
+            );
+        }
+    };
     if last_hash == Some(body_hash.as_str()) {
         let feed = FeedMeta {
             max_age_seconds,

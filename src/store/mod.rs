@@ -122,6 +122,27 @@ impl Store {
     }
 }
 
+/// Splits rows for multi-row `INSERT … VALUES` into chunks of 64, 32, 16, … 1 rows: a
+/// statement's text depends on its row count, so these few shapes are all that is ever
+/// prepared (and cached), whatever the batch sizes. Bound parameters, not JSON: SQLite would
+/// parse a JSON row once per extracted column.
+fn chunks<T>(rows: &[T]) -> impl Iterator<Item = &[T]> {
+    let mut rest = rows;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let n = if rest.len() >= 64 {
+            64
+        } else {
+            1 << (usize::BITS - 1 - rest.len().leading_zeros())
+        };
+        let (head, tail) = rest.split_at(n);
+        rest = tail;
+        Some(head)
+    })
+}
+
 fn ts(t: DateTime<Utc>) -> i64 {
     t.timestamp()
 }

@@ -12,7 +12,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use sqlx::{Row, SqliteConnection};
+use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 
 use super::editorial::{STORY_COLUMNS, story_view};
 use super::{Store, StoreError, ts};
@@ -109,64 +109,43 @@ impl Pending<'_> {
         tx: &mut SqliteConnection,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        // One JSON array per table: the statement text never changes, so it is prepared once
-        // (multi-row VALUES would be a new statement, and a new cached program, per size).
-        if !self.stories.is_empty() {
-            let rows: Vec<_> = self
-                .stories
-                .iter()
-                .map(|(id, feed_id, s)| {
-                    let e = &s.entry;
-                    (
-                        id,
-                        feed_id,
-                        e.canonical_url.as_deref(),
-                        e.url.as_deref(),
-                        e.title.as_str(),
-                        e.author.as_deref(),
-                        e.published.map(ts),
-                        e.updated.map(ts),
-                        e.excerpt.as_str(),
-                        e.content_html.as_str(),
-                    )
-                })
-                .collect();
-            sqlx::query(
+        let now = ts(now);
+        for chunk in super::chunks(&self.stories) {
+            let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
                 "INSERT INTO stories (id, feed_id, canonical_url, url, title, author, published,
-                     updated, excerpt, content_html, first_seen, last_changed)
-                 SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5,
-                     value->>6, value->>7, value->>8, value->>9, ?2, ?2
-                 FROM json_each(?1)",
-            )
-            .bind(serde_json::to_string(&rows).expect("rows serialize"))
-            .bind(ts(now))
-            .execute(&mut *tx)
-            .await?;
+                     updated, excerpt, content_html, first_seen, last_changed) ",
+            );
+            q.push_values(chunk, |mut b, (id, feed_id, s)| {
+                let e = &s.entry;
+                b.push_bind(*id)
+                    .push_bind(*feed_id)
+                    .push_bind(e.canonical_url.as_deref())
+                    .push_bind(e.url.as_deref())
+                    .push_bind(e.title.as_str())
+                    .push_bind(e.author.as_deref())
+                    .push_bind(e.published.map(ts))
+                    .push_bind(e.updated.map(ts))
+                    .push_bind(e.excerpt.as_str())
+                    .push_bind(e.content_html.as_str())
+                    .push_bind(now)
+                    .push_bind(now);
+            });
+            q.build().execute(&mut *tx).await?;
         }
-        if !self.sources.is_empty() {
-            let rows: Vec<_> = self
-                .sources
-                .iter()
-                .map(|(feed_id, s, story_id)| {
-                    (
-                        feed_id,
-                        s.key.as_str(),
-                        story_id,
-                        s.entry.url.as_deref(),
-                        s.content_hash.as_str(),
-                    )
-                })
-                .collect();
-            sqlx::query(
+        for chunk in super::chunks(&self.sources) {
+            let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
                 "INSERT INTO story_sources (feed_id, entry_key, story_id, entry_url, content_hash,
-                     first_seen)
-                 SELECT value->>0, value->>1, value->>2, value->>3, value->>4, ?2
-                 FROM json_each(?1)",
-            )
-            .bind(serde_json::to_string(&rows).expect("rows serialize"))
-            .bind(ts(now))
-            .execute(&mut *tx)
-            .await?;
+                     first_seen) ",
+            );
+            q.push_values(chunk, |mut b, (feed_id, s, story_id)| {
+                b.push_bind(*feed_id)
+                    .push_bind(s.key.as_str())
+                    .push_bind(*story_id)
+                    .push_bind(s.entry.url.as_deref())
+                    .push_bind(s.content_hash.as_str())
+                    .push_bind(now);
+            });
+            q.build().execute(&mut *tx).await?;
         }
         self.stories.clear();
         self.sources.clear();

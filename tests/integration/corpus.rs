@@ -143,7 +143,10 @@ fn every_corpus_feed_parses_or_fails_clearly_and_stores_no_executable_markup() {
         text_mismatch.is_empty(),
         "fast text differs from the tokenizer's: {text_mismatch:#?}"
     );
-    assert!(texts_compared > 2000, "only {texts_compared} bodies compared");
+    assert!(
+        texts_compared > 2000,
+        "only {texts_compared} bodies compared"
+    );
     // A floor against regressions in the parser and its repairs (measured: see README).
     assert!(ok >= 4000, "only {ok} of {} files parsed", files.len());
 }

@@ -64,7 +64,7 @@ impl Workspace {
     pub async fn poll_with(&self, opts: PollOptions) -> RoundReport {
         let config = Config::load(&self.config_path()).unwrap();
         let store = Store::open(&config.storage.path).await.unwrap();
-        let fetcher = poll::Fetcher::new(&config.fetch).unwrap();
+        let fetcher = std::sync::Arc::new(poll::Fetcher::new(&config.fetch).unwrap());
         let round = poll::poll_once(&config, &store, &fetcher, chrono::Utc::now(), &opts, |_| {})
             .await
             .unwrap();
