@@ -12,6 +12,11 @@ INSERT INTO score_queue (story_id)
     SELECT s.id FROM stories s LEFT JOIN scores sc ON sc.story_id = s.id
     WHERE sc.story_id IS NULL OR sc.scored_at <= s.last_changed;
 
+-- What ranking a candidate window needs of a story besides numbers, computed when it is scored:
+-- the title part of its near-duplicate fingerprint and the section its link and title suggest.
+ALTER TABLE scores ADD COLUMN print BLOB;
+ALTER TABLE scores ADD COLUMN section TEXT;
+
 -- Scores of another scoring config are found through this index, not a scan.
 CREATE INDEX scores_version ON scores (version);
 

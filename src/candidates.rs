@@ -18,7 +18,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::config::Config;
-use crate::model::{LedgerRow, PoolRow};
+use crate::model::{PoolRow, WindowRow};
 use crate::neardup;
 use crate::score::{self, Explanation};
 
@@ -101,28 +101,29 @@ pub fn why(e: &Explanation, decay: f64) -> Vec<Why> {
     out
 }
 
-/// The date a story's age is measured from.
+/// The date a story's age is measured from: published, else first seen.
 pub fn date_of(row: &PoolRow) -> DateTime<Utc> {
     row.story.published.unwrap_or(row.story.first_seen)
 }
 
 /// A ranked group of near-duplicates: what the list shows, before the text of its stories is
-/// read (see [`assemble`]). Indices are into the pool.
+/// read (see [`assemble`]). Indices are into the window.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Group {
     /// The best-scoring member: the candidate.
     pub best: usize,
-    /// The other members, in pool order.
+    /// The other members, in window order.
     pub others: Vec<usize>,
     pub section: String,
     pub score: f64,
     pub decay: f64,
 }
 
-/// The text of a story that only the listed candidates need: read for them alone, so a window
-/// of two weeks of stories is held without it.
+/// The text of a story, read for the listed candidates alone.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Details {
+    pub title: String,
+    pub url: Option<String>,
     /// Feed names, first one first.
     pub sources: Vec<String>,
     pub excerpt: String,
@@ -130,122 +131,74 @@ pub struct Details {
     pub explanation: Option<String>,
 }
 
-/// Builds the ranked candidate list from pool rows that carry their text (sources, excerpt,
-/// explanation): [`rank`], then [`assemble`].
-pub fn build(
-    pool: &[PoolRow],
-    ledger: &[LedgerRow],
-    config: &Config,
-    as_of: DateTime<Utc>,
-    filter: &Filter,
-) -> Vec<Candidate> {
-    let groups = rank(pool, ledger, config, as_of, filter);
-    let details: HashMap<i64, Details> = groups
-        .iter()
-        .flat_map(|g| std::iter::once(g.best).chain(g.others.iter().copied()))
-        .map(|i| {
-            let r = &pool[i];
-            (
-                r.story.id,
-                Details {
-                    sources: r.story.sources.clone(),
-                    excerpt: r.story.excerpt.clone(),
-                    explanation: r.explanation.clone(),
-                },
-            )
-        })
-        .collect();
-    assemble(pool, &groups, &details)
-}
-
 /// The story ids whose [`Details`] the groups need.
-pub fn needed(pool: &[PoolRow], groups: &[Group]) -> Vec<i64> {
+pub fn needed(window: &[WindowRow], groups: &[Group]) -> Vec<i64> {
     groups
         .iter()
         .flat_map(|g| std::iter::once(g.best).chain(g.others.iter().copied()))
-        .map(|i| pool[i].story.id)
+        .map(|i| window[i].id)
         .collect()
 }
 
-/// Steps 1–4 of the module doc on the pool's ranking data alone (titles, links, scores,
-/// dates, decisions): the groups to list, in order, capped and filtered.
+fn secs_to_time(t: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp(t, 0).unwrap_or_default()
+}
+
+/// Steps 1–4 of the module doc on the window's ranking data (scores, fingerprints,
+/// sections, decisions, uses): the groups to list, in order, capped and filtered.
 pub fn rank(
-    pool: &[PoolRow],
-    ledger: &[LedgerRow],
+    window: &[WindowRow],
     config: &Config,
     as_of: DateTime<Utc>,
     filter: &Filter,
 ) -> Vec<Group> {
     let half_life = config.scoring.half_life;
-    let repeat = chrono::Duration::days(i64::from(config.output.repeat_days));
-    // Replays: only links used by `as_of` count.
-    let used: HashMap<&str, &LedgerRow> = ledger
-        .iter()
-        .filter(|l| l.used_at <= as_of)
-        .map(|l| (l.canonical_url.as_str(), l))
-        .collect();
-    let blocked_url = |url: &str| {
-        used.get(url).is_some_and(|l| {
-            let repeats = matches!(l.section.as_deref(), Some("Events" | "Jobs"));
-            !(repeats && as_of < l.used_at + repeat)
-        })
+    let repeat = i64::from(config.output.repeat_days) * 86_400;
+    let now = as_of.timestamp();
+    // A used link stays out, except that Events and Jobs links may repeat for a while.
+    let blocked = |r: &WindowRow| {
+        r.decided
+            .is_some_and(|(at, published)| !published && at <= now)
+            || r.used
+                .is_some_and(|(at, repeats)| !(repeats && now < at + repeat))
     };
 
-    let live: Vec<usize> = (0..pool.len())
-        .filter(|&i| pool[i].base.is_some() && pool[i].vetoed_by.is_none())
+    let live: Vec<usize> = (0..window.len())
+        .filter(|&i| window[i].base.is_some() && !window[i].vetoed)
         .collect();
-    let prints: Vec<neardup::Fingerprint> = live
-        .iter()
-        .map(|&i| {
-            let r = &pool[i];
-            let mut f =
-                neardup::fingerprint(&r.story.title, "", r.story.url.as_deref(), Some(r.simhash));
-            f.body_len = r.body_len.max(0) as usize;
-            f
-        })
-        .collect();
-    let roots = neardup::group(&prints);
+    let prints: Vec<&neardup::Fingerprint> = live.iter().map(|&i| &window[i].print).collect();
+    let roots = neardup::group_refs(&prints);
     drop(prints);
     let mut members: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
     for (k, g) in roots.iter().enumerate() {
         members.entry(*g).or_default().push(live[k]);
     }
 
-    let scored = |r: &PoolRow| {
-        let decay = score::decay(date_of(r), as_of, half_life);
+    let scored = |r: &WindowRow| {
+        let decay = score::decay(secs_to_time(r.date), as_of, half_life);
         (score::round(r.base.unwrap_or(0.0) * decay), decay)
     };
     let mut out = Vec::new();
     for idx in members.values() {
         // Pending picks and rejects leave the list; published picks are the ledger's business
         // (so a used Jobs or Events link may come back for a while).
-        if idx.iter().map(|&i| &pool[i]).any(|r| {
-            r.decision
-                .as_ref()
-                .is_some_and(|d| d.issue.is_none() && d.decided_at <= as_of)
-                || r.story.canonical_url.as_deref().is_some_and(blocked_url)
-        }) {
+        if idx.iter().any(|&i| blocked(&window[i])) {
             continue;
         }
         let best = *idx
             .iter()
             .max_by(|&&a, &&b| {
-                scored(&pool[a])
+                scored(&window[a])
                     .0
-                    .total_cmp(&scored(&pool[b]).0)
-                    .then_with(|| pool[b].story.id.cmp(&pool[a].story.id))
+                    .total_cmp(&scored(&window[b]).0)
+                    .then_with(|| window[b].id.cmp(&window[a].id))
             })
             .expect("groups are not empty");
-        let (score, decay) = scored(&pool[best]);
-        let b = &pool[best];
+        let (score, decay) = scored(&window[best]);
         out.push(Group {
             best,
             others: idx.iter().copied().filter(|&i| i != best).collect(),
-            section: crate::sections::suggest(
-                b.feed_section.as_deref(),
-                b.story.url.as_deref(),
-                &b.story.title,
-            ),
+            section: window[best].section.to_string(),
             score,
             decay,
         });
@@ -264,8 +217,8 @@ pub fn rank(
             .cmp(&order(&b.section))
             .then_with(|| a.section.cmp(&b.section))
             .then_with(|| b.score.total_cmp(&a.score))
-            .then_with(|| date_of(&pool[b.best]).cmp(&date_of(&pool[a.best])))
-            .then_with(|| pool[a.best].story.id.cmp(&pool[b.best].story.id))
+            .then_with(|| window[b.best].date.cmp(&window[a.best].date))
+            .then_with(|| window[a.best].id.cmp(&window[b.best].id))
     });
     let mut per: HashMap<String, usize> = HashMap::new();
     out.retain(|g| {
@@ -285,53 +238,52 @@ pub fn rank(
 /// Step 3's text: each group's candidate with its excerpt and reasons, and the other members'
 /// links and feeds.
 pub fn assemble(
-    pool: &[PoolRow],
+    window: &[WindowRow],
     groups: &[Group],
     details: &HashMap<i64, Details>,
 ) -> Vec<Candidate> {
     let none = Details::default();
-    let of = |i: usize| details.get(&pool[i].story.id).unwrap_or(&none);
+    let of = |i: usize| details.get(&window[i].id).unwrap_or(&none);
     groups
         .iter()
         .map(|g| {
-            let best = &pool[g.best];
-            let d = of(g.best);
-            let explanation: Option<Explanation> = d
+            let best = of(g.best);
+            let explanation: Option<Explanation> = best
                 .explanation
                 .as_deref()
                 .and_then(|j| serde_json::from_str(j).ok());
-            let mut sources = d.sources.clone();
+            let mut sources = best.sources.clone();
             let mut also_at = Vec::new();
             let mut also_ids = Vec::new();
             for &i in &g.others {
-                let r = &pool[i];
-                also_ids.push(r.story.id);
-                if let Some(u) = &r.story.url
-                    && Some(u) != best.story.url.as_ref()
+                let r = of(i);
+                also_ids.push(window[i].id);
+                if let Some(u) = &r.url
+                    && Some(u) != best.url.as_ref()
                     && !also_at.contains(u)
                 {
                     also_at.push(u.clone());
                 }
-                for s in &of(i).sources {
+                for s in &r.sources {
                     if !sources.contains(s) {
                         sources.push(s.clone());
                     }
                 }
             }
             Candidate {
-                id: best.story.id,
-                title: best.story.title.clone(),
-                url: best.story.url.clone(),
+                id: window[g.best].id,
+                title: best.title.clone(),
+                url: best.url.clone(),
                 also_at,
                 sources,
                 section: g.section.clone(),
-                published: Some(date_of(best)),
+                published: Some(secs_to_time(window[g.best].date)),
                 score: g.score,
                 why: explanation
                     .as_ref()
                     .map(|e| why(e, g.decay))
                     .unwrap_or_default(),
-                excerpt: d.excerpt.clone(),
+                excerpt: best.excerpt.clone(),
                 also_ids,
             }
         })

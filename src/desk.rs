@@ -148,19 +148,18 @@ pub async fn candidates(
     let t_rescore = t.elapsed();
     let start = window_start(config, store, as_of, since).await?;
     let late = chrono::Duration::days(i64::from(config.output.window_days));
-    let pool = store.window_pool(start, as_of, start - late).await?;
+    let window = store.window(start, as_of, start - late, true).await?;
     let t_pool = t.elapsed();
-    let ledger = store.ledger().await?;
     // Rank on the window's ranking data; read the text of the listed stories only.
-    let groups = candidates::rank(&pool, &ledger, config, as_of, filter);
+    let groups = candidates::rank(&window, config, as_of, filter);
     let t_rank = t.elapsed();
     let details = store
-        .story_details(&candidates::needed(&pool, &groups))
+        .story_details(&candidates::needed(&window, &groups))
         .await?;
-    let list = candidates::assemble(&pool, &groups, &details);
+    let list = candidates::assemble(&window, &groups, &details);
     tracing::debug!(
         rescored,
-        window = pool.len(),
+        window = window.len(),
         listed = list.len(),
         rescore = ?t_rescore,
         pool = ?(t_pool - t_rescore),
@@ -727,26 +726,22 @@ pub async fn digest(
     let since = parse_week(week).map_err(DeskError::Invalid)?;
     let until = since + chrono::Duration::days(7);
     rescore(config, store, false, Utc::now()).await?;
-    let pool = store
-        .window_pool(since, until - chrono::Duration::seconds(1), since)
-        .await?;
-    let live = pool
-        .iter()
-        .filter(|r| r.base.is_some() && r.vetoed_by.is_none())
-        .count();
     // The week as it was read: decisions and the ledger do not hide anything here.
-    let undecided: Vec<PoolRow> = pool
-        .into_iter()
-        .map(|mut r| {
-            r.decision = None;
-            r
-        })
-        .collect();
-    let groups = candidates::rank(&undecided, &[], config, until, &Filter::default());
-    let details = store
-        .story_details(&candidates::needed(&undecided, &groups))
+    let mut window = store
+        .window(since, until - chrono::Duration::seconds(1), since, false)
         .await?;
-    let cands = candidates::assemble(&undecided, &groups, &details);
+    for r in &mut window {
+        r.decided = None;
+    }
+    let live = window
+        .iter()
+        .filter(|r| r.base.is_some() && !r.vetoed)
+        .count();
+    let groups = candidates::rank(&window, config, until, &Filter::default());
+    let details = store
+        .story_details(&candidates::needed(&window, &groups))
+        .await?;
+    let cands = candidates::assemble(&window, &groups, &details);
     let grouped: usize = cands.iter().map(|c| c.also_ids.len()).sum();
     let shown: usize = cands.len();
     let near_duplicates = grouped.min(live.saturating_sub(shown));

@@ -264,6 +264,30 @@ pub struct ScoreRow {
     pub body_len: i64,
     /// JSON of `score::Explanation`.
     pub explanation: String,
+    /// The title part of its near-duplicate fingerprint (`neardup::Fingerprint::encode`).
+    pub print: Vec<u8>,
+    /// The section its link and title suggest (`sections::suggest` without a feed section).
+    pub section: String,
+}
+
+/// A story of a candidate window as ranking sees it: numbers and its stored fingerprint, no
+/// text (a window holds every story of two weeks; the listed ones are read afterwards).
+#[derive(Debug, Clone, PartialEq)]
+pub struct WindowRow {
+    pub id: i64,
+    /// Published, else first seen (Unix seconds): what the decay is measured from.
+    pub date: i64,
+    /// `None` until scored.
+    pub base: Option<f64>,
+    pub vetoed: bool,
+    pub print: crate::neardup::Fingerprint,
+    /// The owning feed's configured section, else the suggested one.
+    pub section: std::sync::Arc<str>,
+    /// The editor's decision: when, and whether it was published in an issue.
+    pub decided: Option<(i64, bool)>,
+    /// The latest use of its canonical link in an issue up to the window's end: when, and
+    /// whether it was in a section whose links may repeat (Events, Jobs).
+    pub used: Option<(i64, bool)>,
 }
 
 /// The editor's decision on a story.

@@ -60,22 +60,83 @@ const STOP: &[&str] = &[
     "version",
 ];
 
-/// What near-duplicate detection compares. Words are kept as 64-bit hashes in sorted,
-/// deduplicated vectors: a candidate window holds every story of two weeks, and sets of
-/// strings per story cost hundreds of bytes and an allocation per word.
+/// What near-duplicate detection compares. Words are kept as 64-bit hashes, in sorted and
+/// deduplicated runs of one allocation: a candidate window holds every story of two weeks,
+/// and the title part is computed once, when the story is scored, and stored
+/// ([`Fingerprint::encode`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Fingerprint {
-    /// Significant title words, versions included.
-    pub words: Vec<u64>,
-    pub versions: Vec<u64>,
-    /// Title words plus GitHub repository words, versions excluded.
-    pub names: Vec<u64>,
-    /// What the story is about: its first title word, and a GitHub repository's name.
-    pub product: Vec<u64>,
-    pub simhash: u64,
-    pub body_len: usize,
+    /// Words, then versions, then names, then product; see the accessors.
+    hashes: Box<[u64]>,
+    /// Where words, versions and names end in `hashes`.
+    ends: [u16; 3],
     /// Hash of the link's host (without `www.`).
     pub host: u64,
+    pub simhash: u64,
+    pub body_len: usize,
+}
+
+impl Fingerprint {
+    /// Significant title words, versions included.
+    pub fn words(&self) -> &[u64] {
+        &self.hashes[..usize::from(self.ends[0])]
+    }
+
+    pub fn versions(&self) -> &[u64] {
+        &self.hashes[usize::from(self.ends[0])..usize::from(self.ends[1])]
+    }
+
+    /// Title words plus GitHub repository words, versions excluded.
+    pub fn names(&self) -> &[u64] {
+        &self.hashes[usize::from(self.ends[1])..usize::from(self.ends[2])]
+    }
+
+    /// What the story is about: its first title word, and a GitHub repository's name.
+    pub fn product(&self) -> &[u64] {
+        &self.hashes[usize::from(self.ends[2])..]
+    }
+
+    /// The title part (everything but SimHash and length) as bytes, for the scores table.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(14 + 8 * self.hashes.len());
+        out.extend_from_slice(&self.host.to_le_bytes());
+        for e in self.ends {
+            out.extend_from_slice(&e.to_le_bytes());
+        }
+        for h in &self.hashes {
+            out.extend_from_slice(&h.to_le_bytes());
+        }
+        out
+    }
+
+    /// The inverse of [`Fingerprint::encode`]; `None` for bytes it did not write.
+    pub fn decode(bytes: &[u8], simhash: u64, body_len: usize) -> Option<Fingerprint> {
+        let host = u64::from_le_bytes(bytes.get(..8)?.try_into().ok()?);
+        let end = |i: usize| -> Option<u16> {
+            Some(u16::from_le_bytes(
+                bytes.get(8 + 2 * i..10 + 2 * i)?.try_into().ok()?,
+            ))
+        };
+        let ends = [end(0)?, end(1)?, end(2)?];
+        let rest = bytes.get(14..)?;
+        if rest.len() % 8 != 0 {
+            return None;
+        }
+        let hashes: Box<[u64]> = rest
+            .chunks_exact(8)
+            .map(|c| u64::from_le_bytes(c.try_into().expect("eight bytes")))
+            .collect();
+        let n = hashes.len();
+        (ends[0] <= ends[1] && ends[1] <= ends[2] && usize::from(ends[2]) <= n).then_some(
+            Fingerprint {
+                hashes,
+                ends,
+                host,
+                simhash,
+                body_len,
+            },
+        )
+    }
 }
 
 fn set(mut v: Vec<u64>) -> Vec<u64> {
@@ -138,14 +199,34 @@ pub fn fingerprint(
             }
         }
     }
+    // Titles are bounded by the parser, but a run's end must fit its u16.
+    let cap = |mut v: Vec<u64>| {
+        v.truncate(4096);
+        v
+    };
+    let (words, versions, names, product) = (
+        cap(words),
+        cap(versions),
+        cap(set(names)),
+        cap(set(product)),
+    );
+    let ends = [
+        words.len() as u16,
+        (words.len() + versions.len()) as u16,
+        (words.len() + versions.len() + names.len()) as u16,
+    ];
+    let hashes: Box<[u64]> = words
+        .into_iter()
+        .chain(versions)
+        .chain(names)
+        .chain(product)
+        .collect();
     Fingerprint {
-        words,
-        versions,
-        names: set(names),
-        product: set(product),
+        hashes,
+        ends,
+        host: word_hash(&host),
         simhash: simhash.unwrap_or_else(|| self::simhash(body)),
         body_len: body.chars().count(),
-        host: word_hash(&host),
     }
 }
 
@@ -311,9 +392,9 @@ fn jaccard(a: &[u64], b: &[u64]) -> f64 {
 
 /// Why two stories are the same, or `None`.
 pub fn same_story(a: &Fingerprint, b: &Fingerprint) -> Option<&'static str> {
-    let title = jaccard(&a.words, &b.words);
+    let title = jaccard(a.words(), b.words());
     let distance = (a.simhash ^ b.simhash).count_ones();
-    if title >= 0.8 && a.words.len().min(b.words.len()) >= 3 {
+    if title >= 0.8 && a.words().len().min(b.words().len()) >= 3 {
         return Some("same title");
     }
     if distance <= 3 && a.body_len.min(b.body_len) >= 500 {
@@ -325,8 +406,8 @@ pub fn same_story(a: &Fingerprint, b: &Fingerprint) -> Option<&'static str> {
     // A release and its announcement: the same version of the same product (one side's
     // product word among the other's names), from different hosts.
     if a.host != b.host
-        && common(&a.versions, &b.versions) > 0
-        && (common(&a.product, &b.names) > 0 || common(&b.product, &a.names) > 0)
+        && common(a.versions(), b.versions()) > 0
+        && (common(a.product(), b.names()) > 0 || common(b.product(), a.names()) > 0)
     {
         return Some("same release");
     }
@@ -341,6 +422,11 @@ pub fn same_story(a: &Fingerprint, b: &Fingerprint) -> Option<&'static str> {
 /// stories on its own (it would make the work quadratic); stories still pair through their
 /// rarer words and their text.
 pub fn group(prints: &[Fingerprint]) -> Vec<usize> {
+    group_refs(&prints.iter().collect::<Vec<_>>())
+}
+
+/// [`group`] over borrowed fingerprints.
+pub fn group_refs(prints: &[&Fingerprint]) -> Vec<usize> {
     use std::collections::HashMap;
     let mut parent: Vec<usize> = (0..prints.len()).collect();
     fn find(p: &mut [usize], mut i: usize) -> usize {
@@ -355,7 +441,7 @@ pub fn group(prints: &[Fingerprint]) -> Vec<usize> {
     let mut words: HashMap<u64, Vec<u32>> = HashMap::new();
     let mut bands: HashMap<u32, Vec<u32>> = HashMap::new();
     for (i, f) in prints.iter().enumerate() {
-        let mut keys: Vec<u64> = f.words.iter().chain(f.names.iter()).copied().collect();
+        let mut keys: Vec<u64> = f.words().iter().chain(f.names()).copied().collect();
         keys.sort_unstable();
         keys.dedup();
         for w in keys {
@@ -383,7 +469,7 @@ pub fn group(prints: &[Fingerprint]) -> Vec<usize> {
                 if a == b {
                     continue;
                 }
-                if same_story(&prints[i], &prints[j]).is_some() {
+                if same_story(prints[i], prints[j]).is_some() {
                     parent[a.max(b)] = a.min(b);
                 }
             }
@@ -546,8 +632,8 @@ mod tests {
                 same_story(a, b),
                 None,
                 "{:?} vs {:?}, distance {}",
-                a.words,
-                b.words,
+                a.words(),
+                b.words(),
                 (a.simhash ^ b.simhash).count_ones()
             );
         }
@@ -622,6 +708,29 @@ mod tests {
             fast.iter().collect::<std::collections::HashSet<_>>().len() > 2,
             "{fast:?}"
         );
+    }
+
+    #[test]
+    fn fingerprints_survive_encoding() {
+        for (title, url) in [
+            (
+                "Terraform 1.8.0 released with provider functions",
+                "https://github.com/hashicorp/terraform/releases/tag/v1.8.0",
+            ),
+            ("", "https://blog.example/"),
+            (
+                "Why we moved our queue to Postgres",
+                "https://www.blog.example/queue",
+            ),
+        ] {
+            let f = fingerprint(title, "some body text", Some(url), None);
+            let back = Fingerprint::decode(&f.encode(), f.simhash, f.body_len).unwrap();
+            assert_eq!(back, f);
+        }
+        assert_eq!(Fingerprint::decode(&[1, 2, 3], 0, 0), None);
+        let mut bad = fingerprint("a b c", "", None, None).encode();
+        bad[8] = 200; // words ending past the end
+        assert_eq!(Fingerprint::decode(&bad, 0, 0), None);
     }
 
     #[test]

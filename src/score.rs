@@ -391,15 +391,19 @@ impl Scorer {
         };
         let normalized = normalize(truncate_at_char(body, MAX_BODY));
         let e = self.score_normalized(&StoryText { body, ..*story }, &normalized);
+        let simhash = crate::neardup::simhash_normalized(&normalized);
+        let body_len = body.chars().count();
         crate::model::ScoreRow {
             story_id,
             version: self.version.clone(),
             sources: story.sources.len() as i64,
             base: e.base,
             vetoed_by: e.vetoed_by.clone(),
-            simhash: crate::neardup::simhash_normalized(&normalized),
-            body_len: body.chars().count() as i64,
+            simhash,
+            body_len: body_len as i64,
             explanation: serde_json::to_string(&e).expect("explanations serialize"),
+            print: crate::neardup::fingerprint(story.title, "", story.url, Some(simhash)).encode(),
+            section: crate::sections::suggest(None, story.url, story.title),
         }
     }
 

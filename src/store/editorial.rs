@@ -7,6 +7,7 @@ use sqlx::sqlite::SqliteRow;
 use super::{Store, StoreError, from_ts, ts};
 use crate::model::{
     Activity, DecisionRow, LedgerRow, PickedRow, PoolRow, ScoreInput, ScoreRow, StoryView, Verdict,
+    WindowRow,
 };
 
 /// The columns of a `StoryView`, for queries over `stories s`.
@@ -74,50 +75,68 @@ impl Store {
         after: i64,
         limit: usize,
     ) -> Result<Vec<ScoreInput>, StoreError> {
-        const COLUMNS: &str = "s.id, s.title, s.url, s.content_html, s.excerpt, q.seq,
-            (SELECT json_group_array(name) FROM (
+        // One JSON value per page (see `window`): per-row hand-over cost more than scoring.
+        const ROW: &str = "json_array(s.id, s.title, s.url, s.content_html, s.excerpt, q.seq,
+            json((SELECT json_group_array(name) FROM (
                 SELECT f.name FROM story_sources ss JOIN feeds f ON f.id = ss.feed_id
-                WHERE ss.story_id = s.id GROUP BY f.id ORDER BY MIN(ss.first_seen), f.name)) AS sources";
+                WHERE ss.story_id = s.id GROUP BY f.id ORDER BY MIN(ss.first_seen), f.name))))";
         // Driven by the queue and the version index: the work follows what is stale, not the
         // size of the database. (Every story without a score is queued: ingest scores or
         // queues each new story, and migration 0003 queued what was unscored before.)
         let sql = if all {
             format!(
-                "SELECT {COLUMNS} FROM stories s LEFT JOIN score_queue q ON q.story_id = s.id
-                 WHERE s.id > ?3 AND ?2 AND ?1 IS NOT NULL ORDER BY s.id LIMIT ?4"
+                "SELECT json_group_array(json(r)) FROM (
+                     SELECT {ROW} AS r FROM stories s LEFT JOIN score_queue q ON q.story_id = s.id
+                     WHERE s.id > ?3 AND ?2 AND ?1 IS NOT NULL ORDER BY s.id LIMIT ?4)"
             )
         } else {
             format!(
-                "SELECT {COLUMNS} FROM (
-                     SELECT story_id AS id FROM score_queue WHERE story_id > ?3
-                     UNION
-                     SELECT story_id FROM scores
-                     WHERE (version < ?1 OR version > ?1) AND story_id > ?3 AND NOT ?2
-                     ORDER BY 1 LIMIT ?4) AS stale
-                 JOIN stories s ON s.id = stale.id
-                 LEFT JOIN score_queue q ON q.story_id = s.id
-                 ORDER BY s.id"
+                "SELECT json_group_array(json(r)) FROM (
+                     SELECT {ROW} AS r FROM (
+                         SELECT story_id AS id FROM score_queue WHERE story_id > ?3
+                         UNION
+                         SELECT story_id FROM scores
+                         WHERE (version < ?1 OR version > ?1) AND story_id > ?3 AND NOT ?2
+                         ORDER BY 1 LIMIT ?4) AS stale
+                     JOIN stories s ON s.id = stale.id
+                     LEFT JOIN score_queue q ON q.story_id = s.id
+                     ORDER BY s.id)"
             )
         };
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        let json: Option<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
             .bind(version)
             .bind(all)
             .bind(after)
             .bind(limit as i64)
-            .fetch_all(&self.pool)
+            .fetch_one(&self.pool)
             .await?;
-        Ok(rows
-            .iter()
-            .map(|r| ScoreInput {
-                story_id: r.get("id"),
-                title: r.get("title"),
-                url: r.get("url"),
-                content_html: r.get("content_html"),
-                excerpt: r.get("excerpt"),
-                sources: serde_json::from_str(r.get::<&str, _>("sources")).unwrap_or_default(),
-                queued: r.get("seq"),
-            })
-            .collect())
+        type Input = (
+            i64,
+            String,
+            Option<String>,
+            String,
+            String,
+            Option<i64>,
+            Vec<String>,
+        );
+        let rows: Vec<Input> =
+            serde_json::from_str(json.as_deref().unwrap_or("[]")).map_err(decode_err)?;
+        let mut out: Vec<ScoreInput> = rows
+            .into_iter()
+            .map(
+                |(story_id, title, url, content_html, excerpt, queued, sources)| ScoreInput {
+                    story_id,
+                    title,
+                    url,
+                    content_html,
+                    excerpt,
+                    sources,
+                    queued,
+                },
+            )
+            .collect();
+        out.sort_unstable_by_key(|i| i.story_id);
+        Ok(out)
     }
 
     /// Stores scores in one transaction, and takes their stories off the rescore queue —
@@ -144,60 +163,54 @@ impl Store {
         Ok(())
     }
 
-    /// The stories of a window, with scores and decisions: those dated (published, else first
+    /// The stories of a window, as ranking needs them: those dated (published, else first
     /// seen) in `[since, until]`, and those that a feed brought in the window while dated no
     /// earlier than `late_floor` (a post from before the last issue that gleaner saw only after
     /// it, or that another feed shared again). Nothing first seen after `until` is included.
+    /// With `ledger`, each row carries the latest use of its link up to `until`.
     ///
-    /// Ranking data only (no excerpt, explanation or sources: [`Store::story_details`] reads
-    /// those for the stories listed), found through the `stories_date` index and read a row at
-    /// a time: the window is every story of two weeks.
-    pub async fn window_pool(
+    /// No text: [`Store::story_details`] reads it for the stories listed. Rows are found
+    /// through the `stories_date` index and come a page at a time as one JSON value (sqlx
+    /// hands rows over one message at a time, ~20 µs each, which for a window of 100,000
+    /// stories cost more than the query).
+    pub async fn window(
         &self,
         since: DateTime<Utc>,
         until: DateTime<Utc>,
         late_floor: DateTime<Utc>,
-    ) -> Result<Vec<PoolRow>, StoreError> {
-        // A page of rows comes as one JSON value: sqlx hands rows over from its database thread
-        // one message at a time (~20 µs each), which for a window of 10,000 stories cost more
-        // than the query. Pages follow the date index (keyset on date, id), so memory stays
-        // at a page of text however large the window.
-        type Decision = (
-            Option<String>,
-            Option<String>,
-            Option<String>,
-            Option<String>,
-            Option<String>,
-            Option<i64>,
-            Option<i64>,
-        );
-        type Light = (
+        ledger: bool,
+    ) -> Result<Vec<WindowRow>, StoreError> {
+        type Row = (
             i64,
-            i64,
-            String,
-            Option<String>,
-            Option<String>,
-            Option<i64>,
-            Option<i64>,
             i64,
             Option<f64>,
-            Option<String>,
+            bool,
             Option<i64>,
             Option<i64>,
             Option<String>,
-            Decision,
+            Option<String>,
+            Option<i64>,
+            bool,
+            Option<(i64, bool)>,
         );
         const PAGE: i64 = 5000;
+        let mut sections: std::collections::HashMap<String, std::sync::Arc<str>> =
+            Default::default();
         let mut out = Vec::new();
         let mut after = (i64::MIN, i64::MIN);
         loop {
             let json: Option<String> = sqlx::query_scalar(
                 "SELECT json_group_array(json(r)) FROM (
-                 SELECT json_array(COALESCE(s.published, s.first_seen), s.id, s.title, s.url,
-                     s.canonical_url, s.published, s.updated, s.first_seen, sc.base, sc.vetoed_by,
-                     sc.simhash, sc.body_len, f.section,
-                     json_array(d.decision, d.section, d.blurb, d.reason, d.also_at,
-                         d.decided_at, d.issue)) AS r
+                 SELECT json_array(COALESCE(s.published, s.first_seen), s.id, sc.base,
+                     json(CASE WHEN sc.vetoed_by IS NULL THEN 'false' ELSE 'true' END),
+                     sc.simhash, sc.body_len, hex(sc.print), COALESCE(f.section, sc.section),
+                     d.decided_at, json(CASE WHEN d.issue IS NULL THEN 'false' ELSE 'true' END),
+                     json((SELECT json_array(l.used_at,
+                                 json(CASE WHEN l.section IN ('Events', 'Jobs') THEN 'true'
+                                           ELSE 'false' END))
+                           FROM ledger l
+                           WHERE ?8 AND l.canonical_url = s.canonical_url AND l.used_at <= ?2
+                           ORDER BY l.used_at DESC, l.issue DESC LIMIT 1))) AS r
                  FROM stories s INDEXED BY stories_date
                  LEFT JOIN scores sc ON sc.story_id = s.id
                  LEFT JOIN feeds f ON f.id = s.feed_id
@@ -219,53 +232,56 @@ impl Store {
             .bind(after.0)
             .bind(after.1)
             .bind(PAGE)
+            .bind(ledger)
             .fetch_one(&self.pool)
             .await?;
-            let rows: Vec<Light> =
+            let rows: Vec<Row> =
                 serde_json::from_str(json.as_deref().unwrap_or("[]")).map_err(decode_err)?;
             let full = rows.len() as i64 == PAGE;
             if let Some(last) = rows.last() {
                 after = (last.0, last.1);
             }
-            for r in rows {
-                let (verdict, section, blurb, reason, also_at, decided_at, issue) = r.13;
-                let decision = verdict.map(|v| DecisionRow {
-                    story_id: r.1,
-                    verdict: if v == "pick" {
-                        Verdict::Pick
-                    } else {
-                        Verdict::Reject
-                    },
+            for (
+                date,
+                id,
+                base,
+                vetoed,
+                simhash,
+                body_len,
+                print,
+                section,
+                decided_at,
+                published,
+                used,
+            ) in rows
+            {
+                let simhash = simhash.unwrap_or(0) as u64;
+                let body_len = body_len.unwrap_or(0).max(0) as usize;
+                // A score without a fingerprint (never: scoring writes both) ranks unscored.
+                let print = print
+                    .as_deref()
+                    .and_then(unhex)
+                    .and_then(|b| crate::neardup::Fingerprint::decode(&b, simhash, body_len));
+                let section = section.unwrap_or_default();
+                let section = match sections.get(&section) {
+                    Some(s) => s.clone(),
+                    None => {
+                        let shared: std::sync::Arc<str> = section.as_str().into();
+                        sections.insert(section, shared.clone());
+                        shared
+                    }
+                };
+                out.push(WindowRow {
+                    id,
+                    date,
+                    base: base.filter(|_| print.is_some()),
+                    vetoed,
+                    print: print.unwrap_or_else(|| {
+                        crate::neardup::fingerprint("", "", None, Some(simhash))
+                    }),
                     section,
-                    blurb,
-                    reason,
-                    also_at: also_at
-                        .and_then(|j| serde_json::from_str(&j).ok())
-                        .unwrap_or_default(),
-                    decided_at: from_ts(decided_at.unwrap_or(0)),
-                    issue,
-                });
-                out.push(PoolRow {
-                    story: StoryView {
-                        id: r.1,
-                        title: r.2,
-                        url: r.3,
-                        canonical_url: r.4,
-                        sources: Vec::new(),
-                        published: r.5.map(from_ts),
-                        updated: r.6.map(from_ts),
-                        excerpt: String::new(),
-                        content_html: String::new(),
-                        author: None,
-                        first_seen: from_ts(r.7),
-                    },
-                    base: r.8,
-                    vetoed_by: r.9,
-                    simhash: r.10.unwrap_or(0) as u64,
-                    body_len: r.11.unwrap_or(0),
-                    explanation: None,
-                    feed_section: r.12,
-                    decision,
+                    decided: decided_at.map(|t| (t, published)),
+                    used,
                 });
             }
             if !full {
@@ -273,7 +289,7 @@ impl Store {
             }
         }
         // In id order, as the candidate list breaks its ties.
-        out.sort_unstable_by_key(|r| r.story.id);
+        out.sort_unstable_by_key(|r| r.id);
         Ok(out)
     }
 
@@ -286,7 +302,7 @@ impl Store {
             return Ok(Default::default());
         }
         let rows = sqlx::query(
-            "SELECT s.id, s.excerpt, sc.explanation,
+            "SELECT s.id, s.title, s.url, s.excerpt, sc.explanation,
                  (SELECT json_group_array(name) FROM (
                      SELECT f.name FROM story_sources ss JOIN feeds f ON f.id = ss.feed_id
                      WHERE ss.story_id = s.id GROUP BY f.id ORDER BY MIN(ss.first_seen), f.name)) AS sources
@@ -302,6 +318,8 @@ impl Store {
                 (
                     r.get("id"),
                     crate::candidates::Details {
+                        title: r.get("title"),
+                        url: r.get("url"),
                         sources: serde_json::from_str(r.get::<&str, _>("sources"))
                             .unwrap_or_default(),
                         excerpt: r.get("excerpt"),
@@ -659,7 +677,7 @@ pub(super) async fn insert_scores(
     for chunk in super::chunks(rows) {
         let mut q: sqlx::QueryBuilder<sqlx::Sqlite> = sqlx::QueryBuilder::new(
             "INSERT INTO scores (story_id, version, sources, base, vetoed_by, simhash, body_len,
-                 explanation, scored_at) ",
+                 explanation, scored_at, print, section) ",
         );
         q.push_values(chunk, |mut b, r| {
             b.push_bind(r.story_id)
@@ -670,14 +688,17 @@ pub(super) async fn insert_scores(
                 .push_bind(r.simhash as i64)
                 .push_bind(r.body_len)
                 .push_bind(r.explanation.as_str())
-                .push_bind(ts(now));
+                .push_bind(ts(now))
+                .push_bind(r.print.as_slice())
+                .push_bind(r.section.as_str());
         });
         q.push(
             " ON CONFLICT (story_id) DO UPDATE SET version = excluded.version,
                  sources = excluded.sources, base = excluded.base,
                  vetoed_by = excluded.vetoed_by, simhash = excluded.simhash,
                  body_len = excluded.body_len, explanation = excluded.explanation,
-                 scored_at = excluded.scored_at",
+                 scored_at = excluded.scored_at, print = excluded.print,
+                 section = excluded.section",
         );
         q.build().execute(&mut *tx).await?;
     }
@@ -697,6 +718,18 @@ pub(super) async fn enqueue(
     .execute(&mut *tx)
     .await?;
     Ok(())
+}
+
+/// Bytes from SQLite's `hex()`.
+fn unhex(s: &str) -> Option<Vec<u8>> {
+    let b = s.as_bytes();
+    if !b.len().is_multiple_of(2) {
+        return None;
+    }
+    let digit = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
+    b.chunks_exact(2)
+        .map(|p| Some(digit(p[0])? << 4 | digit(p[1])?))
+        .collect()
 }
 
 fn decode_err(e: impl std::fmt::Display) -> StoreError {

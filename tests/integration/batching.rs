@@ -62,6 +62,8 @@ fn story(key: &str, url: &str, title: &str, body: &str, scored: bool) -> Story {
             simhash: body.len() as u64,
             body_len: body.len() as i64,
             explanation: "{}".into(),
+            print: Vec::new(),
+            section: "News".into(),
         }),
     }
 }
