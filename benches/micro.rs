@@ -238,7 +238,7 @@ async fn render() {
         for batch in 0..1000i64 {
             let mut tx = pool.begin().await.unwrap();
             let mut q: sqlx::QueryBuilder<sqlx::Sqlite> = sqlx::QueryBuilder::new(
-                "INSERT INTO stories (id, feed_id, canonical_url, url, title, published, excerpt, content_html, first_seen, last_changed) ",
+                "INSERT INTO stories (id, feed_id, canonical_url, url, title, published, excerpt, first_seen, last_changed) ",
             );
             let rows: Vec<(i64, String, String)> = (0..1000i64)
                 .map(|i| {
@@ -259,9 +259,14 @@ async fn render() {
                     .push_bind(title.clone())
                     .push_bind(published)
                     .push_bind(excerpt.clone())
-                    .push_bind(format!("<p>{excerpt}</p>"))
                     .push_bind(published)
                     .push_bind(published);
+            });
+            q.build().execute(&mut *tx).await.unwrap();
+            let mut q: sqlx::QueryBuilder<sqlx::Sqlite> =
+                sqlx::QueryBuilder::new("INSERT INTO story_html (story_id, html) ");
+            q.push_values(&rows, |mut b, (id, _, excerpt)| {
+                b.push_bind(*id).push_bind(format!("<p>{excerpt}</p>"));
             });
             q.build().execute(&mut *tx).await.unwrap();
             let mut q: sqlx::QueryBuilder<sqlx::Sqlite> = sqlx::QueryBuilder::new(

@@ -24,3 +24,13 @@ CREATE INDEX scores_version ON scores (version);
 -- uses `published` alone, and every index costs each insert.
 CREATE INDEX stories_date ON stories (COALESCE(published, first_seen));
 DROP INDEX stories_published;
+
+-- A story's sanitized HTML lives beside it, not in it: windows, listings and lookups read
+-- thousands of story rows, and a row that carries its body (kilobytes) costs its pages every
+-- time.
+CREATE TABLE story_html (
+    story_id INTEGER PRIMARY KEY REFERENCES stories (id) ON DELETE CASCADE,
+    html     TEXT    NOT NULL
+);
+INSERT INTO story_html (story_id, html) SELECT id, content_html FROM stories;
+ALTER TABLE stories DROP COLUMN content_html;

@@ -13,7 +13,8 @@ use crate::model::{
 /// The columns of a `StoryView`, for queries over `stories s`.
 pub(super) const STORY_COLUMNS: &str =
     "s.id, s.title, s.url, s.canonical_url, s.published, s.updated,
-    s.excerpt, s.content_html, s.author, s.first_seen,
+    s.excerpt, COALESCE((SELECT b.html FROM story_html b WHERE b.story_id = s.id), '') AS content_html,
+    s.author, s.first_seen,
     (SELECT json_group_array(name) FROM (
         SELECT f.name FROM story_sources ss JOIN feeds f ON f.id = ss.feed_id
         WHERE ss.story_id = s.id GROUP BY f.id ORDER BY MIN(ss.first_seen), f.name)) AS sources";
@@ -76,7 +77,8 @@ impl Store {
         limit: usize,
     ) -> Result<Vec<ScoreInput>, StoreError> {
         // One JSON value per page (see `window`): per-row hand-over cost more than scoring.
-        const ROW: &str = "json_array(s.id, s.title, s.url, s.content_html, s.excerpt, q.seq,
+        const ROW: &str = "json_array(s.id, s.title, s.url,
+            COALESCE((SELECT b.html FROM story_html b WHERE b.story_id = s.id), ''), s.excerpt, q.seq,
             json((SELECT json_group_array(name) FROM (
                 SELECT f.name FROM story_sources ss JOIN feeds f ON f.id = ss.feed_id
                 WHERE ss.story_id = s.id GROUP BY f.id ORDER BY MIN(ss.first_seen), f.name))))";
@@ -620,10 +622,11 @@ impl Store {
                 return Ok(id);
             }
         }
-        let id = sqlx::query_scalar(
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let id: i64 = sqlx::query_scalar(
             "INSERT INTO stories (feed_id, canonical_url, url, title, author, published, updated,
-                 excerpt, content_html, first_seen, last_changed)
-             VALUES (NULL, ?1, ?2, ?3, ?4, ?5, NULL, ?6, ?7, ?8, ?8) RETURNING id",
+                 excerpt, first_seen, last_changed)
+             VALUES (NULL, ?1, ?2, ?3, ?4, ?5, NULL, ?6, ?7, ?7) RETURNING id",
         )
         .bind(&entry.canonical_url)
         .bind(&entry.url)
@@ -631,10 +634,17 @@ impl Store {
         .bind(&entry.author)
         .bind(entry.published.map(ts))
         .bind(&entry.excerpt)
-        .bind(&entry.content_html)
         .bind(ts(now))
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *tx)
         .await?;
+        sqlx::query("INSERT INTO story_html (story_id, html) VALUES (?1, ?2)")
+            .bind(id)
+            .bind(&entry.content_html)
+            .execute(&mut *tx)
+            .await?;
+        // Scored by the next rescore, like every story not scored at ingest.
+        enqueue(&mut tx, &[id]).await?;
+        tx.commit().await?;
         Ok(id)
     }
 

@@ -54,12 +54,13 @@ struct Hit {
     carriers: Vec<i64>,
 }
 
-/// Who owns a story's text: the feed and its addresses.
+/// Who owns a story's text: the feed and its addresses; and whether it has a body yet.
 #[derive(Debug, Clone, Default)]
 struct Owner {
     feed: Option<i64>,
     url: Option<String>,
     site: Option<String>,
+    html_empty: bool,
 }
 
 /// What a batch of feeds written in one transaction shares: story ids (allocated from
@@ -113,7 +114,7 @@ impl Pending<'_> {
         for chunk in super::chunks(&self.stories) {
             let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
                 "INSERT INTO stories (id, feed_id, canonical_url, url, title, author, published,
-                     updated, excerpt, content_html, first_seen, last_changed) ",
+                     updated, excerpt, first_seen, last_changed) ",
             );
             q.push_values(chunk, |mut b, (id, feed_id, s)| {
                 let e = &s.entry;
@@ -126,9 +127,14 @@ impl Pending<'_> {
                     .push_bind(e.published.map(ts))
                     .push_bind(e.updated.map(ts))
                     .push_bind(e.excerpt.as_str())
-                    .push_bind(e.content_html.as_str())
                     .push_bind(now)
                     .push_bind(now);
+            });
+            q.build().execute(&mut *tx).await?;
+            let mut q: QueryBuilder<Sqlite> =
+                QueryBuilder::new("INSERT INTO story_html (story_id, html) ");
+            q.push_values(chunk, |mut b, (id, _, s)| {
+                b.push_bind(*id).push_bind(s.entry.content_html.as_str());
             });
             q.build().execute(&mut *tx).await?;
         }
@@ -199,6 +205,9 @@ pub(super) async fn upsert_batch(
                 let owner = owners.get(&k.story_id).map_or(k.owner, |o| o.feed);
                 if update(tx, feed_id, story, k, owner, now, counts).await? {
                     batch.queue.push(k.story_id);
+                    if let Some(o) = owners.get_mut(&k.story_id) {
+                        o.html_empty = e.content_html.is_empty();
+                    }
                     if e.canonical_url.is_some() && e.canonical_url != k.canonical {
                         // The story moved to another canonical URL: the batch's view of URLs
                         // is stale. Write what is pending and read it again.
@@ -240,7 +249,12 @@ pub(super) async fn upsert_batch(
                     let owner = owners.get(&id).cloned().unwrap_or_default();
                     let canonical = e.canonical_url.as_deref().unwrap_or_default();
                     let original = is_original(canonical, f.feed, f.site_url, &owner);
-                    join(tx, feed_id, story, id, original, now).await?;
+                    join(tx, feed_id, story, id, original, owner.html_empty, now).await?;
+                    let html_empty = if original || owner.html_empty {
+                        e.content_html.is_empty()
+                    } else {
+                        false
+                    };
                     if original {
                         owners.insert(
                             id,
@@ -248,9 +262,12 @@ pub(super) async fn upsert_batch(
                                 feed: Some(feed_id),
                                 url: Some(f.feed.url.clone()),
                                 site: f.site_url.map(str::to_string),
+                                html_empty,
                             },
                         );
                         retitle(&mut by_url, e.canonical_url.as_deref(), id, &e.title);
+                    } else if let Some(o) = owners.get_mut(&id) {
+                        o.html_empty = html_empty;
                     }
                     counts.also_elsewhere += 1;
                     joined.push(id);
@@ -285,6 +302,7 @@ pub(super) async fn upsert_batch(
                     feed: Some(feed_id),
                     url: Some(f.feed.url.clone()),
                     site: f.site_url.map(str::to_string),
+                    html_empty: story.entry.content_html.is_empty(),
                 },
             );
             if let Some(c) = &story.entry.canonical_url {
@@ -381,7 +399,8 @@ async fn lookup_urls(
     let rows = sqlx::query(
         "SELECT s.id, s.canonical_url, s.title, s.feed_id, o.url, o.site_url,
              (SELECT json_group_array(DISTINCT ss.feed_id) FROM story_sources ss
-              WHERE ss.story_id = s.id AND ss.feed_id IN (SELECT value FROM json_each(?2)))
+              WHERE ss.story_id = s.id AND ss.feed_id IN (SELECT value FROM json_each(?2))),
+             COALESCE((SELECT b.html = '' FROM story_html b WHERE b.story_id = s.id), 1)
          FROM stories s LEFT JOIN feeds o ON o.id = s.feed_id
          WHERE s.canonical_url IN (SELECT value FROM json_each(?1))
          ORDER BY s.id",
@@ -398,6 +417,7 @@ async fn lookup_urls(
                 feed: r.get(3),
                 url: r.get(4),
                 site: r.get(5),
+                html_empty: r.get(7),
             },
         );
         by_url.entry(r.get(1)).or_default().push(Hit {
@@ -460,7 +480,7 @@ async fn update(
     sqlx::query(
         "UPDATE stories SET title = ?2, url = COALESCE(?3, url), author = COALESCE(?4, author),
              published = COALESCE(published, ?5), updated = ?6, excerpt = ?7,
-             content_html = ?8, last_changed = ?9, canonical_url = COALESCE(?10, canonical_url)
+             last_changed = ?8, canonical_url = COALESCE(?9, canonical_url)
          WHERE id = ?1",
     )
     .bind(k.story_id)
@@ -470,23 +490,25 @@ async fn update(
     .bind(e.published.map(ts))
     .bind(updated)
     .bind(&e.excerpt)
-    .bind(&e.content_html)
     .bind(ts(now))
     .bind(&e.canonical_url)
     .execute(&mut *tx)
     .await?;
+    set_html(tx, k.story_id, &e.content_html, true).await?;
     counts.updated += 1;
     Ok(true)
 }
 
 /// This feed becomes one more source of another feed's story; when it is the story's own
-/// publisher (`original`), its text wins. One statement either way.
+/// publisher (`original`), its text wins. The body is written only when it changes (taken
+/// over, or filling a story that had none).
 async fn join(
     tx: &mut SqliteConnection,
     feed_id: i64,
     story: &Story,
     id: i64,
     original: bool,
+    html_empty: bool,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     let e = &story.entry;
@@ -498,10 +520,9 @@ async fn join(
              title = CASE WHEN ?2 THEN ?4 ELSE title END,
              url = CASE WHEN ?2 THEN ?5 ELSE url END,
              excerpt = CASE WHEN ?2 OR excerpt = '' THEN ?6 ELSE excerpt END,
-             content_html = CASE WHEN ?2 OR content_html = '' THEN ?7 ELSE content_html END,
-             author = CASE WHEN ?2 THEN COALESCE(?8, author) ELSE COALESCE(author, ?8) END,
-             published = CASE WHEN ?2 THEN COALESCE(?9, published) ELSE COALESCE(published, ?9) END,
-             last_changed = ?10
+             author = CASE WHEN ?2 THEN COALESCE(?7, author) ELSE COALESCE(author, ?7) END,
+             published = CASE WHEN ?2 THEN COALESCE(?8, published) ELSE COALESCE(published, ?8) END,
+             last_changed = ?9
          WHERE id = ?1",
     )
     .bind(id)
@@ -510,10 +531,32 @@ async fn join(
     .bind(&e.title)
     .bind(&e.url)
     .bind(&e.excerpt)
-    .bind(&e.content_html)
     .bind(&e.author)
     .bind(e.published.map(ts))
     .bind(ts(now))
+    .execute(&mut *tx)
+    .await?;
+    if original || html_empty {
+        set_html(tx, id, &e.content_html, original).await?;
+    }
+    Ok(())
+}
+
+/// Writes a story's body: always (`replace`), or only where it had none.
+async fn set_html(
+    tx: &mut SqliteConnection,
+    id: i64,
+    html: &str,
+    replace: bool,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO story_html (story_id, html) VALUES (?1, ?2)
+         ON CONFLICT (story_id) DO UPDATE SET
+             html = CASE WHEN ?3 OR html = '' THEN excluded.html ELSE html END",
+    )
+    .bind(id)
+    .bind(html)
+    .bind(replace)
     .execute(&mut *tx)
     .await?;
     Ok(())
