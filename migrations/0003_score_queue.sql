@@ -24,6 +24,9 @@ CREATE INDEX scores_version ON scores (version);
 -- uses `published` alone, and every index costs each insert.
 CREATE INDEX stories_date ON stories (COALESCE(published, first_seen));
 DROP INDEX stories_published;
+-- "Brought by a feed in the window" is read off this index alone (no row lookups).
+DROP INDEX story_sources_story;
+CREATE INDEX story_sources_story ON story_sources (story_id, first_seen);
 
 -- A story's sanitized HTML lives beside it, not in it: windows, listings and lookups read
 -- thousands of story rows, and a row that carries its body (kilobytes) costs its pages every

@@ -96,15 +96,27 @@ impl Fingerprint {
         &self.hashes[usize::from(self.ends[2])..]
     }
 
-    /// The title part (everything but SimHash and length) as bytes, for the scores table.
+    /// The title part (everything but SimHash and length) as bytes, for the scores table:
+    /// host, then words, versions, the names that are not title words (a GitHub
+    /// repository's), and product, each run counted. Names are mostly the title's words, so
+    /// they are not written twice.
     pub fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(14 + 8 * self.hashes.len());
+        let extra: Vec<u64> = self
+            .names()
+            .iter()
+            .filter(|n| self.words().binary_search(n).is_err())
+            .copied()
+            .collect();
+        let runs: [&[u64]; 4] = [self.words(), self.versions(), &extra, self.product()];
+        let mut out = Vec::with_capacity(14 + 8 * runs.iter().map(|r| r.len()).sum::<usize>());
         out.extend_from_slice(&self.host.to_le_bytes());
-        for e in self.ends {
-            out.extend_from_slice(&e.to_le_bytes());
+        for r in &runs[..3] {
+            out.extend_from_slice(&(r.len() as u16).to_le_bytes());
         }
-        for h in &self.hashes {
-            out.extend_from_slice(&h.to_le_bytes());
+        for r in runs {
+            for h in r {
+                out.extend_from_slice(&h.to_le_bytes());
+            }
         }
         out
     }
@@ -112,30 +124,74 @@ impl Fingerprint {
     /// The inverse of [`Fingerprint::encode`]; `None` for bytes it did not write.
     pub fn decode(bytes: &[u8], simhash: u64, body_len: usize) -> Option<Fingerprint> {
         let host = u64::from_le_bytes(bytes.get(..8)?.try_into().ok()?);
-        let end = |i: usize| -> Option<u16> {
-            Some(u16::from_le_bytes(
+        let count = |i: usize| -> Option<usize> {
+            Some(usize::from(u16::from_le_bytes(
                 bytes.get(8 + 2 * i..10 + 2 * i)?.try_into().ok()?,
-            ))
+            )))
         };
-        let ends = [end(0)?, end(1)?, end(2)?];
+        let (nw, nv, ne) = (count(0)?, count(1)?, count(2)?);
         let rest = bytes.get(14..)?;
-        if rest.len() % 8 != 0 {
+        if rest.len() % 8 != 0 || rest.len() / 8 < nw + nv + ne {
             return None;
         }
-        let hashes: Box<[u64]> = rest
+        let all: Vec<u64> = rest
             .chunks_exact(8)
             .map(|c| u64::from_le_bytes(c.try_into().expect("eight bytes")))
             .collect();
-        let n = hashes.len();
-        (ends[0] <= ends[1] && ends[1] <= ends[2] && usize::from(ends[2]) <= n).then_some(
-            Fingerprint {
-                hashes,
-                ends,
-                host,
-                simhash,
-                body_len,
-            },
-        )
+        let (words, rest) = all.split_at(nw);
+        let (versions, rest) = rest.split_at(nv);
+        let (extra, product) = rest.split_at(ne);
+        let names: Vec<u64> = words
+            .iter()
+            .filter(|w| versions.binary_search(w).is_err())
+            .chain(extra)
+            .copied()
+            .collect();
+        Some(build(
+            words.to_vec(),
+            versions.to_vec(),
+            set(names),
+            product.to_vec(),
+            host,
+            simhash,
+            body_len,
+        ))
+    }
+}
+
+/// Packs the runs (each already sorted and deduplicated) into a fingerprint.
+fn build(
+    words: Vec<u64>,
+    versions: Vec<u64>,
+    names: Vec<u64>,
+    product: Vec<u64>,
+    host: u64,
+    simhash: u64,
+    body_len: usize,
+) -> Fingerprint {
+    // Titles are bounded by the parser, but a run's end must fit its u16.
+    let cap = |mut v: Vec<u64>| {
+        v.truncate(4096);
+        v
+    };
+    let (words, versions, names, product) = (cap(words), cap(versions), cap(names), cap(product));
+    let ends = [
+        words.len() as u16,
+        (words.len() + versions.len()) as u16,
+        (words.len() + versions.len() + names.len()) as u16,
+    ];
+    let hashes: Box<[u64]> = words
+        .into_iter()
+        .chain(versions)
+        .chain(names)
+        .chain(product)
+        .collect();
+    Fingerprint {
+        hashes,
+        ends,
+        host,
+        simhash,
+        body_len,
     }
 }
 
@@ -199,35 +255,15 @@ pub fn fingerprint(
             }
         }
     }
-    // Titles are bounded by the parser, but a run's end must fit its u16.
-    let cap = |mut v: Vec<u64>| {
-        v.truncate(4096);
-        v
-    };
-    let (words, versions, names, product) = (
-        cap(words),
-        cap(versions),
-        cap(set(names)),
-        cap(set(product)),
-    );
-    let ends = [
-        words.len() as u16,
-        (words.len() + versions.len()) as u16,
-        (words.len() + versions.len() + names.len()) as u16,
-    ];
-    let hashes: Box<[u64]> = words
-        .into_iter()
-        .chain(versions)
-        .chain(names)
-        .chain(product)
-        .collect();
-    Fingerprint {
-        hashes,
-        ends,
-        host: word_hash(&host),
-        simhash: simhash.unwrap_or_else(|| self::simhash(body)),
-        body_len: body.chars().count(),
-    }
+    build(
+        words,
+        versions,
+        set(names),
+        set(product),
+        word_hash(&host),
+        simhash.unwrap_or_else(|| self::simhash(body)),
+        body.chars().count(),
+    )
 }
 
 fn is_version(w: &str) -> bool {
@@ -729,7 +765,7 @@ mod tests {
         }
         assert_eq!(Fingerprint::decode(&[1, 2, 3], 0, 0), None);
         let mut bad = fingerprint("a b c", "", None, None).encode();
-        bad[8] = 200; // words ending past the end
+        bad[8] = 200; // more words than hashes
         assert_eq!(Fingerprint::decode(&bad, 0, 0), None);
     }
 
