@@ -53,7 +53,8 @@ What it does
       newsboat     SELECT COUNT(*) FROM rss_item           (its cache db)
       sfeed_update lines across its feed files              (sfeedpath)
   * Configuration, the same politeness for all (16 at once, no per-host cap, no host delay):
-      gleaner      feeds.toml: [fetch] concurrency = 16, per_host = 16, host_delay = "0s";
+      gleaner      feeds.toml: [fetch] concurrency = 16, per_host = 16, host_delay = "0s", and
+                   the [keywords] of the repository's feeds.toml (it scores every story);
                    `gleaner --config feeds.toml poll` (binary: $GLEANER_BIN, default
                    target/release/gleaner)
       newsboat     `newsboat -x reload -C config -u urls -c cache.db`, config
@@ -318,6 +319,14 @@ class Tool:
         return {}
 
 
+def shipped_keywords() -> str:
+    """The `[keywords]` table of the repository's feeds.toml, as TOML text."""
+    import tomllib
+    with open(os.path.join(REPO, "feeds.toml"), "rb") as fh:
+        kw = tomllib.load(fh).get("keywords", {})
+    return "[keywords]\n" + "".join(f"{json.dumps(k)} = {v}\n" for k, v in kw.items())
+
+
 class Gleaner(Tool):
     name, count_label = "gleaner", "stories"
 
@@ -328,6 +337,9 @@ class Gleaner(Tool):
         with open(self.cfg, "w") as fh:
             fh.write('[storage]\npath = "gleaner.db"\n\n[fetch]\n'
                      f'concurrency = {CONCURRENCY}\nper_host = {CONCURRENCY}\nhost_delay = "0s"\n')
+            # The editor's keywords, as the shipped feeds.toml has them: scoring is part of
+            # gleaner's round (the peers do not score).
+            fh.write("\n" + shipped_keywords())
             for f in feeds:
                 fh.write(f'\n[[feeds]]\nname = "{f["name"]}"\nurl = "{f["url"]}"\n')
 

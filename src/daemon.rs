@@ -1,7 +1,7 @@
 //! `gleaner run`: the long-running loop. The schedule lives in the database (`next_due` per
 //! feed), so this loop is small and a restart resumes where it stopped: it fetches what is due
-//! (new feeds at once), settles each result as it arrives (this loop is the only writer), and
-//! sleeps until the next plan.
+//! (new feeds at once), settles results as they arrive — each with whatever else is ready, in
+//! one transaction (this loop is the only writer) — and sleeps until the next plan.
 //!
 //! - SIGINT/SIGTERM: stop taking new work; in-flight feeds get `[daemon] grace` to finish and be
 //!   committed; then exit 0. A second signal exits at once (SQLite keeps the database

@@ -69,7 +69,16 @@ pub async fn rescore(
         let scorer = scorer.clone();
         // Text extraction and matching are CPU work: off the async workers, on every core.
         let rows = tokio::task::spawn_blocking(move || {
-            let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+            // Threads only for a full page: a handful of queued stories is scored faster
+            // here than threads start (and each new thread grows its own malloc arena).
+            let threads = if inputs.len() < RESCORE_PAGE {
+                1
+            } else {
+                std::thread::available_parallelism().map_or(1, |n| n.get())
+            };
+            if threads == 1 {
+                return inputs.iter().map(|i| score_one(&scorer, i)).collect();
+            }
             let chunk = inputs.len().div_ceil(threads).max(1);
             std::thread::scope(|s| {
                 let handles: Vec<_> = inputs
@@ -97,7 +106,7 @@ pub async fn rescore(
 }
 
 /// Stories scored per page by [`rescore`].
-const RESCORE_PAGE: usize = 2000;
+const RESCORE_PAGE: usize = 250;
 
 fn score_one(scorer: &Scorer, i: &crate::model::ScoreInput) -> ScoreRow {
     let body = clean::html::text_of_sanitized(&i.content_html);

@@ -39,9 +39,13 @@ fn main() -> ExitCode {
     }
 
     // Parsing runs on the blocking pool; a small pool keeps memory bounded (every extra
-    // thread gets its own malloc arena) and there are only so many cores to parse on.
+    // thread gets its own malloc arena) and there are only so many cores to parse on. The
+    // async side only moves bytes and waits on the database: one worker (besides the main
+    // thread, which runs the writer) is enough, and one arena fewer (measured: the 2,000-feed
+    // round's peak RSS fell by 2–10 MB, its time did not change).
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
         .max_blocking_threads(cores.max(2))
         .enable_all()
         .build()

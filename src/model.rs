@@ -335,15 +335,6 @@ pub struct PoolRow {
     pub decision: Option<DecisionRow>,
 }
 
-/// A used link, from the ledger.
-#[derive(Debug, Clone, PartialEq)]
-pub struct LedgerRow {
-    pub canonical_url: String,
-    pub issue: i64,
-    pub section: Option<String>,
-    pub used_at: DateTime<Utc>,
-}
-
 /// A picked story with everything the curated feed and the draft need.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PickedRow {

@@ -208,6 +208,22 @@ pub fn fingerprint(
     url: Option<&str>,
     simhash: Option<u64>,
 ) -> Fingerprint {
+    let parsed = url.and_then(|u| url::Url::parse(u).ok());
+    fingerprint_url(
+        title,
+        parsed.as_ref(),
+        simhash.unwrap_or_else(|| self::simhash(body)),
+        body.chars().count(),
+    )
+}
+
+/// [`fingerprint`] with the link already parsed and the body's SimHash and length known.
+pub fn fingerprint_url(
+    title: &str,
+    parsed: Option<&url::Url>,
+    simhash: u64,
+    body_len: usize,
+) -> Fingerprint {
     let mut words = Vec::new();
     let mut versions = Vec::new();
     let mut product = Vec::new();
@@ -234,9 +250,7 @@ pub fn fingerprint(
         .filter(|w| versions.binary_search(w).is_err())
         .copied()
         .collect();
-    let parsed = url.and_then(|u| url::Url::parse(u).ok());
     let host = parsed
-        .as_ref()
         .and_then(|u| u.host_str())
         .map(|h| h.trim_start_matches("www.").to_ascii_lowercase())
         .unwrap_or_default();
@@ -244,7 +258,6 @@ pub fn fingerprint(
     // (HashiCorp owns Terraform and Vault).
     if host == "github.com"
         && let Some(repo) = parsed
-            .as_ref()
             .and_then(|u| u.path_segments())
             .and_then(|mut s| s.nth(1))
     {
@@ -261,8 +274,8 @@ pub fn fingerprint(
         set(names),
         set(product),
         word_hash(&host),
-        simhash.unwrap_or_else(|| self::simhash(body)),
-        body.chars().count(),
+        simhash,
+        body_len,
     )
 }
 

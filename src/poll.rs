@@ -3,12 +3,13 @@
 //!
 //! ```text
 //! sync      feeds.toml → feed rows (new feeds due now; changed schedules replanned)
-//! fetch     one feed: host gate → fetch → parse → clean → dedup (CPU in spawn_blocking)
-//! settle    schedule::plan → store.record_fetch (one transaction) → FeedReport
+//! fetch     one feed: host gate → fetch → parse → clean → dedup → score (CPU in spawn_blocking)
+//! settle    a batch: schedule::plan each → store.record_fetches (one transaction) → FeedReports
 //! ```
 //!
-//! Fetches run concurrently; settling is serial — its caller is the database's only writer. A
-//! feed's failure is a value in its [`FeedReport`]; only a database error stops a round.
+//! Fetches run concurrently, as tasks; settling is serial — its caller is the database's only
+//! writer, and it writes whatever feeds are ready as one batch. A feed's failure is a value in
+//! its [`FeedReport`]; only a database error stops a round.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -477,10 +478,10 @@ pub async fn poll_once(
         }
     }
 
-    // Fetching (and parsing, on the blocking pool) runs ahead of writing through a bounded
-    // channel: the writer never stops the fetches, and at most a channel's worth of parsed
-    // feeds waits in memory. Both halves run in this task (`join!`), so nothing needs to be
-    // 'static and a database error simply ends the round.
+    // Fetching (tasks of their own; parsing on the blocking pool) runs ahead of writing
+    // through a bounded channel: the writer never stops the fetches, and at most a channel's
+    // worth of parsed feeds waits in memory. A database error ends the writer, which drops
+    // the receiver, which ends the fetching.
     let scorer = Arc::new(Scorer::new(config));
     let schedules = Schedules::new(config);
     let concurrency = fetcher.settings.concurrency.max(1);
@@ -562,44 +563,38 @@ async fn process_body(
     };
     let max_age_seconds = body.max_age.map(|d| d.as_secs());
     let expires_at = body.expires;
-    // Hashing a body is CPU work too (the whole response): on the blocking pool.
-    let (body, body_hash) = match tokio::task::spawn_blocking(move || {
-        let hash = dedup::body_digest(&body.bytes);
-        (body, hash)
-    })
-    .await
-    {
-        Ok(done) => done,
-        Err(e) => {
-            return (
-                Outcome::Failed {
-                    error: format!("internal error while hashing the body: {e}"),
-                },
-                Extra::None,
-            );
-        }
-    };
-    if last_hash == Some(body_hash.as_str()) {
-        let feed = FeedMeta {
-            max_age_seconds,
-            expires_at,
-            ..FeedMeta::default()
-        };
-        return (Outcome::SameBody { validators, feed }, Extra::None);
-    }
-    // Parsing and sanitizing are CPU work: keep them off the async workers.
+    // Hashing and parsing are CPU work: off the async workers, in one trip to the blocking
+    // pool. A body byte-for-byte the last one parsed is not parsed again.
+    let last_hash = last_hash.map(str::to_string);
     let joined = tokio::task::spawn_blocking(move || {
         lower_priority();
-        prepare(
+        let body_hash = dedup::body_digest(&body.bytes);
+        if last_hash.as_deref() == Some(body_hash.as_str()) {
+            return (body_hash, None);
+        }
+        let prepared = prepare(
             &body.bytes,
             body.content_type.as_deref(),
             &body.meta.final_url,
             scoring.as_ref().map(|(s, name)| (&**s, name.as_str())),
-        )
+        );
+        (body_hash, Some(prepared))
     })
     .await;
+    let joined = match joined {
+        Ok((_, None)) => {
+            let feed = FeedMeta {
+                max_age_seconds,
+                expires_at,
+                ..FeedMeta::default()
+            };
+            return (Outcome::SameBody { validators, feed }, Extra::None);
+        }
+        Ok((body_hash, Some(prepared))) => Ok((body_hash, prepared)),
+        Err(e) => Err(e),
+    };
     match joined {
-        Ok(Ok((stories, mut feed, dropped, repairs))) => {
+        Ok((body_hash, Ok((stories, mut feed, dropped, repairs)))) => {
             feed.max_age_seconds = max_age_seconds;
             feed.expires_at = expires_at;
             (
@@ -612,7 +607,7 @@ async fn process_body(
                 Extra::Parsed { dropped, repairs },
             )
         }
-        Ok(Err(e)) => (
+        Ok((_, Err(e))) => (
             Outcome::Failed {
                 error: e.to_string(),
             },

@@ -303,6 +303,17 @@ impl Scorer {
 
     /// [`Scorer::score`] with the body already normalized (it is shared with SimHash).
     pub fn score_normalized(&self, story: &StoryText, body: &str) -> Explanation {
+        let parsed = story.url.and_then(|u| url::Url::parse(u).ok());
+        self.score_parsed(story, body, parsed.as_ref())
+    }
+
+    /// [`Scorer::score_normalized`] with the story's link already parsed.
+    fn score_parsed(
+        &self,
+        story: &StoryText,
+        body: &str,
+        parsed: Option<&url::Url>,
+    ) -> Explanation {
         let title = normalize(story.title);
 
         let mut hits = Vec::new();
@@ -349,13 +360,10 @@ impl Scorer {
             .map(|s| (s, self.feed_weights.get(s).copied().unwrap_or(1.0)))
             .max_by(|a, b| a.1.total_cmp(&b.1).then_with(|| b.0.cmp(a.0)))
             .map_or((None, 1.0), |(s, w)| (Some(s.clone()), w));
-        let host = story
-            .url
-            .and_then(|u| url::Url::parse(u).ok())
-            .and_then(|u| {
-                u.host_str()
-                    .map(|h| h.trim_start_matches("www.").to_ascii_lowercase())
-            });
+        let host = parsed.and_then(|u| {
+            u.host_str()
+                .map(|h| h.trim_start_matches("www.").to_ascii_lowercase())
+        });
         let host_weight = host.as_deref().map_or(1.0, |h| self.host_weight(h));
         let sources = story.sources.len() as u32;
         let bonus = self.bonus * f64::from(sources.saturating_sub(1));
@@ -390,7 +398,9 @@ impl Scorer {
             story.body
         };
         let normalized = normalize(truncate_at_char(body, MAX_BODY));
-        let e = self.score_normalized(&StoryText { body, ..*story }, &normalized);
+        // The link is parsed once, for the host weight, the fingerprint and the section.
+        let parsed = story.url.and_then(|u| url::Url::parse(u).ok());
+        let e = self.score_parsed(&StoryText { body, ..*story }, &normalized, parsed.as_ref());
         let simhash = crate::neardup::simhash_normalized(&normalized);
         let body_len = body.chars().count();
         crate::model::ScoreRow {
@@ -402,8 +412,9 @@ impl Scorer {
             simhash,
             body_len: body_len as i64,
             explanation: serde_json::to_string(&e).expect("explanations serialize"),
-            print: crate::neardup::fingerprint(story.title, "", story.url, Some(simhash)).encode(),
-            section: crate::sections::suggest(None, story.url, story.title),
+            print: crate::neardup::fingerprint_url(story.title, parsed.as_ref(), simhash, body_len)
+                .encode(),
+            section: crate::sections::suggest_url(None, parsed.as_ref(), story.title),
         }
     }
 

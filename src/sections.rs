@@ -14,19 +14,25 @@ pub fn suggest(configured: Option<&str>, url: Option<&str>, title: &str) -> Stri
         return s.to_string();
     }
     let parsed = url.and_then(|u| url::Url::parse(u).ok());
+    suggest_url(None, parsed.as_ref(), title)
+}
+
+/// [`suggest`] with the link already parsed (scoring parses it once for everything it needs).
+pub fn suggest_url(configured: Option<&str>, parsed: Option<&url::Url>, title: &str) -> String {
+    if let Some(s) = configured {
+        return s.to_string();
+    }
     let host = parsed
-        .as_ref()
         .and_then(|u| u.host_str())
         .map(|h| h.trim_start_matches("www.").to_ascii_lowercase())
         .unwrap_or_default();
     let path = parsed
-        .as_ref()
         .map(|u| u.path().to_ascii_lowercase())
         .unwrap_or_default();
     let host_is = |names: &[&str]| {
         names
             .iter()
-            .any(|n| host == *n || host.ends_with(&format!(".{n}")))
+            .any(|n| host == *n || host.strip_suffix(n).is_some_and(|rest| rest.ends_with('.')))
     };
 
     if host_is(&[
@@ -58,7 +64,15 @@ pub fn suggest(configured: Option<&str>, url: Option<&str>, title: &str) -> Stri
         return "Jobs".into();
     }
     let t = crate::score::normalize(title);
-    let title_has = |words: &[&str]| words.iter().any(|w| t.contains(&format!(" {w} ")));
+    // Whole words: the normalized title has a space at both ends and between words.
+    let title_has = |words: &[&str]| {
+        words.iter().any(|w| {
+            t.match_indices(w).any(|(i, _)| {
+                t.as_bytes().get(i.wrapping_sub(1)) == Some(&b' ')
+                    && t.as_bytes().get(i + w.len()) == Some(&b' ')
+            })
+        })
+    };
     if host_is(&[
         "sessionize.com",
         "papercall.io",

@@ -69,7 +69,11 @@ pub fn is_tracking_param(name: &str) -> bool {
 
 /// The canonical form of `url`, or `None` when it is not an absolute http(s) URL.
 pub fn canonicalize(url: &str) -> Option<String> {
-    let mut u = Url::parse(url.trim()).ok()?;
+    canonicalize_url(Url::parse(url.trim()).ok()?)
+}
+
+/// [`canonicalize`] of a URL already parsed (from the trimmed text).
+pub fn canonicalize_url(mut u: Url) -> Option<String> {
     if !matches!(u.scheme(), "http" | "https") || u.host_str().is_none() {
         return None;
     }

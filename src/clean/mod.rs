@@ -20,14 +20,21 @@ pub fn clean_entry(raw: &RawEntry, feed_url: &Url) -> CleanEntry {
 /// ([`html::text_of_sanitized`] of `content_html`), which scoring reads: computed once here.
 pub fn clean_entry_with_text(raw: &RawEntry, feed_url: &Url) -> (CleanEntry, String) {
     let url = raw.link.clone();
-    let canonical_url = url.as_deref().and_then(canonical::canonicalize);
+    // The link is parsed once, for its canonical form and as the base of relative URLs.
+    let trimmed = url.as_deref().map(str::trim);
+    let parsed = trimmed.and_then(|u| Url::parse(u).ok());
+    let canonical_url = parsed.clone().and_then(canonical::canonicalize_url);
 
     // Relative URLs in the HTML resolve against xml:base, else the entry's page, else the feed.
     let base = raw
         .base
         .as_deref()
         .and_then(|b| feed_url.join(b).ok())
-        .or_else(|| url.as_deref().and_then(|u| Url::parse(u).ok()))
+        .or_else(|| match (url.as_deref(), trimmed) {
+            (Some(u), Some(t)) if u == t => parsed,
+            (Some(u), _) => Url::parse(u).ok(),
+            _ => None,
+        })
         .unwrap_or_else(|| feed_url.clone());
 
     let content = non_empty(&raw.content);

@@ -6,8 +6,7 @@ use sqlx::sqlite::SqliteRow;
 
 use super::{Store, StoreError, from_ts, ts};
 use crate::model::{
-    Activity, DecisionRow, LedgerRow, PickedRow, PoolRow, ScoreInput, ScoreRow, StoryView, Verdict,
-    WindowRow,
+    Activity, DecisionRow, PickedRow, PoolRow, ScoreInput, ScoreRow, StoryView, Verdict, WindowRow,
 };
 
 /// The columns of a `StoryView`, for queries over `stories s`.
@@ -195,7 +194,7 @@ impl Store {
             bool,
             Option<(i64, bool)>,
         );
-        const PAGE: i64 = 5000;
+        const PAGE: i64 = 2000;
         let mut sections: std::collections::HashMap<String, std::sync::Arc<str>> =
             Default::default();
         let mut out = Vec::new();
@@ -585,23 +584,6 @@ impl Store {
         }
         tx.commit().await?;
         Ok(n)
-    }
-
-    pub async fn ledger(&self) -> Result<Vec<LedgerRow>, StoreError> {
-        let rows: Vec<(String, i64, Option<String>, i64)> = sqlx::query_as(
-            "SELECT canonical_url, issue, section, used_at FROM ledger ORDER BY used_at",
-        )
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(canonical_url, issue, section, used_at)| LedgerRow {
-                canonical_url,
-                issue,
-                section,
-                used_at: from_ts(used_at),
-            })
-            .collect())
     }
 
     /// Stores a link the editor added by hand (in no feed); returns its story id. A story with

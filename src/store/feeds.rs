@@ -304,25 +304,6 @@ impl Store {
         Ok(())
     }
 
-    /// Writes one fetch — feed state, stories, log line — in a single transaction.
-    pub async fn record_fetch(
-        &self,
-        feed: &FeedRow,
-        rec: &FetchRecord,
-        plan: &Plan,
-        schedule: &str,
-        now: DateTime<Utc>,
-    ) -> Result<StoreCounts, StoreError> {
-        let item = FetchWrite {
-            feed,
-            rec,
-            plan,
-            schedule,
-        };
-        let mut counts = self.record_fetches(&[item], now).await?;
-        Ok(counts.pop().unwrap_or_default())
-    }
-
     /// Writes several fetches in one transaction: each feed's state, stories, scores and log
     /// line. A transaction is all or nothing, so a crash never leaves half of a feed; what a
     /// crash loses is the batch being written, whose feeds are simply fetched again (their
