@@ -450,7 +450,9 @@ pub async fn add(
     .map_err(|e| err(e.to_string()))?;
     let (html, final_url) = match fetched {
         crate::fetch::Fetched::Body(b) => {
-            let text = crate::parse::charset::decode(&b.bytes, None).text;
+            let text = crate::parse::charset::decode(&b.bytes, None)
+                .text
+                .into_owned();
             (text, b.meta.final_url)
         }
         other => {

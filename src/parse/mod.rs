@@ -53,13 +53,13 @@ pub fn parse(
     // Atom 0.3 parses "successfully" into nothing: convert it before the first attempt.
     if let Some(converted) = repair::atom03_to_10(&text) {
         repairs.push("atom 0.3");
-        text = converted;
+        text = converted.into();
     }
     let first = feed_rs_parse(&text, base);
     let feed = match first {
         Ok(feed) => feed,
         Err(original) => {
-            let mut doc = text;
+            let mut doc = text.into_owned();
             if doc.trim_start().starts_with('{') {
                 if let Some(fixed) = repair::fix_json(&doc) {
                     repairs.push("json");
