@@ -17,7 +17,8 @@ so that the candidate window gleaner writes after each round holds the share of 
 would on the real web: 7 of its 60 days, plus stories seen late), --change-pct 10, --work DIR (default a fresh /tmp/gleaner-bench-*, removed at the
 end unless --keep), --out-dir DIR (default bench/), --profile (after the runs: one more cold
 gleaner round under `perf stat` and `perf record`, report in OUT_DIR/profile-<N>.txt),
---timeout SECONDS per phase (default 3600), --quiet-wait SECONDS (below).  Env: GLEANER_BIN
+--timeout SECONDS per phase (default 3600), --quiet-wait SECONDS (below), --phases
+cold,conditional,steady,changed (a subset, e.g. `--phases cold` for the peers at 20,000 feeds).  Env: GLEANER_BIN
 (the binary), GLEANER_COMMIT (a label stored with the results, e.g. the commit it was built
 from).
 
@@ -357,7 +358,11 @@ class Gleaner(Tool):
         lines = out.splitlines()
         summary = next((l for l in reversed(lines) if l.startswith("polled ")), None)
         errors = [l for l in lines if ": error:" in l or ": gone" in l or ": retry later" in l]
-        return {"summary": summary, "feed_lines": sum(1 for l in lines if not l.startswith("polled ")),
+        # The database as it stands after the phase (WAL included): bytes per story.
+        db = os.path.join(self.state, "gleaner.db")
+        db_bytes = sum(os.path.getsize(db + x) for x in ("", "-wal") if os.path.exists(db + x))
+        return {"summary": summary, "db_bytes": db_bytes,
+                "feed_lines": sum(1 for l in lines if not l.startswith("polled ")),
                 "errors": len(errors), "error_examples": errors[:5],
                 "repaired": sum(1 for l in lines if "(repaired:" in l),
                 "stderr_tail": err.strip().splitlines()[-5:] if err.strip() else []}
@@ -668,6 +673,11 @@ def markdown(res: dict) -> str:
     for phase in PHASES:
         if g.get(phase):
             lines.append(f"- gleaner {phase}: `{g[phase][-1].get('summary')}`")
+    cold = [x for x in g.get("cold", []) if x.get("db_bytes") and x.get("count")]
+    if cold:
+        per = med([x["db_bytes"] / x["count"] for x in cold])
+        lines.append(f"- gleaner database after the cold round: {med([x['db_bytes'] for x in cold]) / 1e6:.1f} MB "
+                     f"(WAL included), {per:,.0f} bytes per story")
     for tool, phases in res["tools"].items():
         for phase in ("conditional", "steady"):
             cs = phases.get(phase, [])
@@ -861,7 +871,7 @@ def bench_n(n: int, a, tools: list[str], work: str, binary: str, holder: dict) -
                 os.makedirs(logdir)
                 phases = {}
                 try:
-                    for phase in PHASES:
+                    for phase in a.phases:
                         if phase == "changed":
                             gen_corpus.change(corpus, a.change_pct, 1, quiet=True)
                         s = run_phase(t, phase, ngx, logdir, a.timeout, a.quiet_wait)
@@ -913,6 +923,10 @@ def main() -> int:
     ap.add_argument("--keep", action="store_true", help="keep the work dir and every state dir")
     ap.add_argument("--out-dir", default=BENCH)
     ap.add_argument("--timeout", type=float, default=3600, help="seconds per phase before it is killed")
+    ap.add_argument("--phases", default=",".join(PHASES),
+                    help="comma-separated subset of cold,conditional,steady,changed (in that order; "
+                         "a phase after cold needs the ones before it only for its meaning, e.g. "
+                         "--phases cold for a long run with the peers at 20,000 feeds)")
     ap.add_argument("--profile", action="store_true", help="perf stat + perf record one cold gleaner round")
     ap.add_argument("--quiet-wait", type=float, default=None,
                     help="before each phase wait up to this many s for other load to settle "
@@ -927,6 +941,10 @@ def main() -> int:
     a.runs = a.runs or 5
     if a.quiet_wait is None:
         a.quiet_wait = 0 if a.quick else 120
+    chosen = {p.strip() for p in a.phases.split(",") if p.strip()}
+    if not chosen or chosen - set(PHASES):
+        sys.exit(f"--phases: choose from {','.join(PHASES)} (got {a.phases!r})")
+    a.phases = [p for p in PHASES if p in chosen]
     want_peers = a.peers if a.peers is not None else True
     install_peers = a.peers is True or (a.peers is None and not a.quick)
     peers = ensure_tools(want_peers, install_peers)
