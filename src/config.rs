@@ -324,7 +324,8 @@ impl Config {
         for key in &top_keys {
             if !TOP_KEYS.contains(&key.as_str()) {
                 v.problems.push(Problem {
-                    line_col: None,
+                    // A key before the first table has a line; an unknown `[table]` has none.
+                    line_col: v.key_offset(0, key).map(|at| v.line_col(at)),
                     context: None,
                     key: Some(key.clone()),
                     message: unknown_key_message(key, TOP_KEYS),
@@ -448,6 +449,32 @@ impl Validator<'_> {
         (line, col)
     }
 
+    /// Where `key = …` is written in the table that starts at `table_start`: the spans cover
+    /// whole tables, and a problem with a key is easier to fix when it names the key's own
+    /// line. `None` (then the table's line is used) when the key is not written on a line of
+    /// its own in that table, e.g. inside an inline table.
+    fn key_offset(&self, table_start: usize, key: &str) -> Option<usize> {
+        let start = table_start.min(self.text.len());
+        let mut pos = start;
+        for (i, line) in self.text[start..].split_inclusive('\n').enumerate() {
+            let trimmed = line.trim_start();
+            if i > 0 && trimmed.starts_with('[') {
+                return None; // the next table
+            }
+            let lead = line.len() - trimmed.len();
+            let rest = [format!("\"{key}\""), format!("'{key}'"), key.to_string()]
+                .into_iter()
+                .find_map(|k| trimmed.strip_prefix(k.as_str()));
+            if let Some(rest) = rest
+                && rest.trim_start().starts_with('=')
+            {
+                return Some(pos + lead);
+            }
+            pos += line.len();
+        }
+        None
+    }
+
     fn toml_error(&self, e: &toml::de::Error, context: Option<String>) -> ConfigErrors {
         let line_col = e.span().map(|s| self.line_col(s.start));
         ConfigErrors {
@@ -461,8 +488,11 @@ impl Validator<'_> {
     }
 
     fn push(&mut self, offset: usize, context: &str, key: Option<&str>, message: String) {
+        let at = key
+            .and_then(|k| self.key_offset(offset, k))
+            .unwrap_or(offset);
         self.problems.push(Problem {
-            line_col: Some(self.line_col(offset)),
+            line_col: Some(self.line_col(at)),
             context: Some(context.to_string()),
             key: key.map(str::to_string),
             message,
@@ -1076,12 +1106,23 @@ url = "ftp://d.example/feed"
             assert!(text.contains(want), "missing {want:?} in:\n{text}");
         }
         assert_eq!(e.problems.len(), expect.len(), "{text}");
-        // Located problems carry the line of their table.
+        // Problems with a key carry the key's own line.
         let a = e
             .problems
             .iter()
             .find(|p| p.key.as_deref() == Some("sectoin"));
-        assert_eq!(a.unwrap().line_col.unwrap().0, 6);
+        assert_eq!(a.unwrap().line_col.unwrap().0, 9);
+        let line_of = |needle: &str| {
+            e.problems
+                .iter()
+                .find(|p| p.to_string().contains(needle))
+                .and_then(|p| p.line_col)
+                .map(|(line, _)| line)
+        };
+        assert_eq!(line_of("key `colour`"), Some(2));
+        assert_eq!(line_of("key `timout`"), Some(4));
+        assert_eq!(line_of("`not a url`"), Some(12));
+        assert_eq!(line_of("duplicate feed URL"), Some(15));
     }
 
     #[test]
