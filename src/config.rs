@@ -325,7 +325,10 @@ impl Config {
             if !TOP_KEYS.contains(&key.as_str()) {
                 v.problems.push(Problem {
                     // A key before the first table has a line; an unknown `[table]` has none.
-                    line_col: v.key_offset(0, key).map(|at| v.line_col(at)),
+                    line_col: v
+                        .key_offset(0, key)
+                        .filter(|&at| !text[..at].lines().any(|l| l.trim_start().starts_with('[')))
+                        .map(|at| v.line_col(at)),
                     context: None,
                     key: Some(key.clone()),
                     message: unknown_key_message(key, TOP_KEYS),

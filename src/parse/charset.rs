@@ -28,30 +28,20 @@ pub struct Decoded<'b> {
 
 /// Decodes `bytes`, using `http_charset` (from `Content-Type`) as a hint.
 pub fn decode<'b>(bytes: &'b [u8], http_charset: Option<&str>) -> Decoded<'b> {
-    // The common case, valid UTF-8 without a BOM, is validated once (SIMD: std's validator is
-    // several times slower on non-Latin text) and not copied at all.
-    if let Ok(text) = simdutf8::basic::from_utf8(bytes)
-        && !text.starts_with('\u{feff}')
-    {
-        let mut text = strip_forbidden_controls(Cow::Borrowed(text));
-        if let Some(fixed) = rewrite_declared_encoding(&text) {
-            text = Cow::Owned(fixed);
+    // The common case, valid UTF-8 without a BOM, is validated once and borrowed, not copied.
+    let (text, encoding, repaired) = match std::str::from_utf8(bytes) {
+        Ok(text) if !text.starts_with('\u{feff}') => (Cow::Borrowed(text), UTF_8, false),
+        _ => {
+            let (encoding, body, repaired) = choose(bytes, http_charset);
+            if encoding == UTF_8 {
+                let text = String::from_utf8_lossy(body);
+                let lossy = matches!(text, Cow::Owned(_));
+                (text, encoding, repaired || lossy)
+            } else {
+                let (text, had_errors) = encoding.decode_without_bom_handling(body);
+                (text, encoding, repaired || had_errors)
+            }
         }
-        return Decoded {
-            text,
-            encoding: UTF_8,
-            repaired: false,
-        };
-    }
-    let (encoding, body, mut repaired) = choose(bytes, http_charset);
-    let text = if encoding == UTF_8 {
-        let text = String::from_utf8_lossy(body);
-        repaired |= matches!(text, Cow::Owned(_));
-        text
-    } else {
-        let (text, had_errors) = encoding.decode_without_bom_handling(body);
-        repaired |= had_errors;
-        text
     };
     let mut text = strip_forbidden_controls(text);
     if let Some(fixed) = rewrite_declared_encoding(&text) {
@@ -75,7 +65,7 @@ fn choose<'b>(bytes: &'b [u8], http_charset: Option<&str>) -> (&'static Encoding
     if bytes.starts_with(b"\0<\0?") {
         return (UTF_16BE, bytes, false);
     }
-    if simdutf8::basic::from_utf8(bytes).is_ok() {
+    if std::str::from_utf8(bytes).is_ok() {
         return (UTF_8, bytes, false);
     }
     let declared = prolog_encoding(bytes)
