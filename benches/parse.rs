@@ -27,15 +27,6 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-/// feed-rs set up as gleaner sets it up: no sanitizing, no generated ids.
-fn builder(base: &url::Url) -> feed_rs::parser::Parser {
-    feed_rs::parser::Builder::new()
-        .base_uri(Some(base.as_str()))
-        .sanitize_content(false)
-        .id_generator(|_, _, _| String::new())
-        .build()
-}
-
 fn main() {
     let mut files = Vec::new();
     if let Some(dir) = std::env::var_os("GLEANER_BENCH_CORPUS") {
@@ -73,7 +64,7 @@ fn main() {
         let t = Instant::now();
         let mut parsed = 0usize;
         for d in &docs {
-            let feed = builder(&base).parse(&d[..]);
+            let feed = gleaner::parse::feed_rs_parser(&base).parse(&d[..]);
             parsed += feed.map(|f| f.entries.len()).unwrap_or(0);
         }
         std::hint::black_box(parsed);
@@ -93,7 +84,7 @@ fn main() {
         let t = Instant::now();
         let mut out = 0usize;
         for d in &docs {
-            let Ok(feed) = builder(&base).parse(&d[..]) else {
+            let Ok(feed) = gleaner::parse::feed_rs_parser(&base).parse(&d[..]) else {
                 continue;
             };
             for e in &feed.entries {

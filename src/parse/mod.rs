@@ -89,23 +89,26 @@ pub fn parse(
     Ok(convert(feed, base, repairs))
 }
 
-fn feed_rs_parse(text: &str, base: &Url) -> Result<Feed, String> {
+/// feed-rs as gleaner runs it: links resolve against `base`, no sanitizing (gleaner owns
+/// that), no generated ids (an empty id tells `dedup` the document gave none).
+pub fn feed_rs_parser(base: &Url) -> feed_rs::parser::Parser {
     feed_rs::parser::Builder::new()
         .base_uri(Some(base.as_str()))
         .sanitize_content(false)
-        // No generated ids: an empty id tells `dedup` the document gave none.
         .id_generator(|_, _, _| String::new())
         .build()
-        .parse(text.as_bytes())
-        .map_err(|e| {
-            let msg = e.to_string();
-            // feed-rs says "no root element" for any document it does not recognise.
-            if msg.ends_with("no root element") {
-                format!("{msg} (expected <rss>, <feed>, <rdf:RDF> or a JSON Feed)")
-            } else {
-                msg
-            }
-        })
+}
+
+fn feed_rs_parse(text: &str, base: &Url) -> Result<Feed, String> {
+    feed_rs_parser(base).parse(text.as_bytes()).map_err(|e| {
+        let msg = e.to_string();
+        // feed-rs says "no root element" for any document it does not recognise.
+        if msg.ends_with("no root element") {
+            format!("{msg} (expected <rss>, <feed>, <rdf:RDF> or a JSON Feed)")
+        } else {
+            msg
+        }
+    })
 }
 
 /// Recognises binary formats by their magic numbers.
