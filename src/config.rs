@@ -208,10 +208,32 @@ impl fmt::Display for Problem {
             write!(f, "{context}: ")?;
         }
         if let Some(key) = &self.key {
-            write!(f, "key `{key}`: ")?;
+            write!(f, "key `{}`: ", display_key(key))?;
         }
         f.write_str(&self.message)
     }
+}
+
+/// A key as it would be written in the file: bare when TOML allows, quoted otherwise.
+fn display_key(key: &str) -> String {
+    let bare = !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if bare {
+        key.to_string()
+    } else {
+        format!("{key:?}")
+    }
+}
+
+/// serde's words for TOML's: editors write arrays and tables, not sequences and maps.
+fn toml_words(message: &str) -> String {
+    message
+        .replace("a sequence", "an array")
+        .replace("a map", "a table")
+        .replace("expected i64", "expected an integer")
+        .replace("expected f64", "expected a number")
 }
 
 impl fmt::Display for ConfigErrors {
@@ -328,6 +350,7 @@ impl Config {
                     line_col: v
                         .key_offset(0, key)
                         .filter(|&at| !text[..at].lines().any(|l| l.trim_start().starts_with('[')))
+                        .or_else(|| v.table_offset(key))
                         .map(|at| v.line_col(at)),
                     context: None,
                     key: Some(key.clone()),
@@ -480,14 +503,49 @@ impl Validator<'_> {
 
     fn toml_error(&self, e: &toml::de::Error, context: Option<String>) -> ConfigErrors {
         let line_col = e.span().map(|s| self.line_col(s.start));
+        let key = e.span().and_then(|s| self.key_of_line(s.start));
         ConfigErrors {
             problems: vec![Problem {
                 line_col,
                 context,
-                key: None,
-                message: e.message().trim().to_string(),
+                key,
+                message: toml_words(e.message().trim()),
             }],
         }
+    }
+
+    /// The key written on the line holding `offset`: `name` of `name = …` or of `[name]` /
+    /// `[[name]]`, when the line starts with one.
+    fn key_of_line(&self, offset: usize) -> Option<String> {
+        let offset = offset.min(self.text.len());
+        let start = self.text[..offset].rfind('\n').map_or(0, |i| i + 1);
+        let line = self.text[start..].lines().next().unwrap_or("").trim();
+        let key = if let Some(header) = line.strip_prefix('[') {
+            let header = header.trim_start_matches('[');
+            header.split([']', '#']).next().unwrap_or("")
+        } else {
+            line.split(['=', ' ', '\t', '#']).next().unwrap_or("")
+        };
+        let key = key.trim().trim_matches(['"', '\'']);
+        (!key.is_empty() && !key.contains(['"', '\'', '{', '}'])).then(|| key.to_string())
+    }
+
+    /// Where the header of the top-level table `name` is written (`[name]`, `[[name]]`,
+    /// `[name.sub]`).
+    fn table_offset(&self, name: &str) -> Option<usize> {
+        let mut pos = 0;
+        for line in self.text.split_inclusive('\n') {
+            let trimmed = line.trim_start();
+            let header = trimmed.trim_start_matches('[');
+            if header.len() < trimmed.len()
+                && let Some(rest) = header.trim_start().strip_prefix(name)
+                && rest.trim_start().starts_with([']', '.'])
+            {
+                return Some(pos + line.len() - trimmed.len());
+            }
+            pos += line.len();
+        }
+        None
     }
 
     fn push(&mut self, offset: usize, context: &str, key: Option<&str>, message: String) {
@@ -522,10 +580,22 @@ impl Validator<'_> {
             .filter(|(k, _)| known.contains(&k.as_str()))
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
-        match known_only.try_into::<T>() {
+        match known_only.clone().try_into::<T>() {
             Ok(t) => Some(t),
             Err(e) => {
-                self.push(offset, context, None, e.message().trim().to_string());
+                // Every field is optional, so the first key that fails alone is the culprit.
+                let culprit = known_only.into_iter().find_map(|(k, v)| {
+                    toml::Table::from_iter([(k.clone(), v)])
+                        .try_into::<T>()
+                        .err()
+                        .map(|e| (k, e))
+                });
+                match culprit {
+                    Some((k, e)) => {
+                        self.push(offset, context, Some(&k), toml_words(e.message().trim()))
+                    }
+                    None => self.push(offset, context, None, toml_words(e.message().trim())),
+                }
                 None
             }
         }
@@ -533,10 +603,25 @@ impl Validator<'_> {
 
     fn storage(&mut self, raw: Option<&Spanned<toml::Table>>, base_dir: &Path) -> Storage {
         let default = PathBuf::from("gleaner.db");
-        let path = raw
-            .and_then(|t| self.section::<RawStorage>(t, STORAGE_KEYS, "[storage]"))
-            .and_then(|s| s.path)
-            .unwrap_or(default);
+        let path = match raw {
+            Some(t) => match self
+                .section::<RawStorage>(t, STORAGE_KEYS, "[storage]")
+                .and_then(|s| s.path)
+            {
+                Some(p) if p.as_os_str().to_string_lossy().trim().is_empty() => {
+                    self.push(
+                        t.span().start,
+                        "[storage]",
+                        Some("path"),
+                        "is empty: name the database file, e.g. \"gleaner.db\"".into(),
+                    );
+                    default
+                }
+                Some(p) => p,
+                None => default,
+            },
+            None => default,
+        };
         let path = if path.is_relative() {
             base_dir.join(path)
         } else {
@@ -600,12 +685,12 @@ impl Validator<'_> {
             if let Some(n) = value {
                 match usize::try_from(n) {
                     Ok(n) if (1..=1024).contains(&n) => *slot = n,
-                    _ => self.problems.push(Problem {
-                        line_col: Some(self.line_col(at)),
-                        context: Some(ctx.into()),
-                        key: Some(key.into()),
-                        message: format!("must be between 1 and 1024, got {n}"),
-                    }),
+                    _ => self.push(
+                        at,
+                        ctx,
+                        Some(key),
+                        format!("must be between 1 and 1024, got {n}"),
+                    ),
                 }
             }
         }
@@ -779,7 +864,12 @@ impl Validator<'_> {
         ] {
             match value.map(usize::try_from) {
                 Some(Ok(n)) if n >= 1 => *slot = n,
-                Some(_) => self.push(at, ctx, Some(key), "must be 1 or more".into()),
+                Some(_) => self.push(
+                    at,
+                    ctx,
+                    Some(key),
+                    format!("must be 1 or more, got {}", value.unwrap_or_default()),
+                ),
                 None => {}
             }
         }
@@ -789,7 +879,12 @@ impl Validator<'_> {
         ] {
             match value.map(u32::try_from) {
                 Some(Ok(n)) => *slot = n,
-                Some(Err(_)) => self.push(at, ctx, Some(key), "must be zero or more".into()),
+                Some(Err(_)) => self.push(
+                    at,
+                    ctx,
+                    Some(key),
+                    format!("must be zero or more, got {}", value.unwrap_or_default()),
+                ),
                 None => {}
             }
         }
@@ -861,7 +956,12 @@ impl Validator<'_> {
             };
             let url = match f.url.as_deref().map(str::trim) {
                 None | Some("") => {
-                    self.push(at, &label, Some("url"), "missing".into());
+                    self.push(
+                        at,
+                        &label,
+                        Some("url"),
+                        "missing or empty: every feed needs the URL of its feed".into(),
+                    );
                     continue;
                 }
                 Some(s) => match Url::parse(s) {
@@ -994,7 +1094,7 @@ fn parse_fraction(v: &toml::Value) -> Result<f64, String> {
     if (0.0..=1.0).contains(&f) {
         Ok(f)
     } else {
-        Err("must be between 0% and 100%".into())
+        Err(format!("must be between 0% and 100%, got {}%", f * 100.0))
     }
 }
 

@@ -253,6 +253,29 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 gleaner::desk::candidates(&config, &store, as_of, args.since, &filter, now)
                     .await
                     .map_err(desk_failure)?;
+            // A typo in --section shows as an error, not as an empty list.
+            if let Some(section) = &args.section
+                && cands.is_empty()
+                && !config
+                    .output
+                    .sections
+                    .iter()
+                    .any(|s| s.eq_ignore_ascii_case(section))
+                && !config.feeds.iter().any(|f| {
+                    f.section
+                        .as_deref()
+                        .is_some_and(|s| s.eq_ignore_ascii_case(section))
+                })
+            {
+                store.close().await;
+                return Err((
+                    EXIT_CONFIG,
+                    format!(
+                        "no section named \"{section}\" (sections: {})",
+                        config.output.sections.join(", ")
+                    ),
+                ));
+            }
             if args.as_of.is_none() && args.since.is_none() {
                 gleaner::desk::refresh(&config, &store, now)
                     .await
@@ -441,6 +464,21 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 .stories(&filter)
                 .await
                 .map_err(|e| (EXIT_DATABASE, e.to_string()))?;
+            if let Some(name) = &args.feed
+                && stories.is_empty()
+            {
+                let known = store
+                    .all_feeds()
+                    .await
+                    .map_err(|e| (EXIT_DATABASE, e.to_string()))?;
+                if !known.iter().any(|f| &f.name == name) {
+                    store.close().await;
+                    return Err((
+                        EXIT_CONFIG,
+                        format!("no feed named \"{name}\" in the database"),
+                    ));
+                }
+            }
             let text = if args.json {
                 output::entries::json(&stories)
             } else {

@@ -3,6 +3,7 @@
 
 mod support;
 
+mod badinput;
 mod batching;
 mod cli;
 mod corpus;
