@@ -106,10 +106,16 @@ pub async fn run(
     let mut busy: HashSet<i64> = HashSet::new();
     let mut stopping: Option<tokio::time::Instant> = None;
     let mut new_since_outputs = 0usize;
+    // After a failed write (a full disk, say): no new fetches until this instant.
+    let mut paused_until: Option<tokio::time::Instant> = None;
+    let mut write_failures = 0u32;
 
     loop {
         let now = Utc::now();
-        if stopping.is_none() {
+        if paused_until.is_some_and(|t| tokio::time::Instant::now() >= t) {
+            paused_until = None;
+        }
+        if stopping.is_none() && paused_until.is_none() {
             let room = config.fetch.concurrency.saturating_sub(inflight.len());
             if room > 0 {
                 let due = store.due_feeds(now, room + busy.len()).await?;
@@ -127,9 +133,10 @@ pub async fn run(
         if stopping.is_some() && inflight.is_empty() {
             break;
         }
-        let wake = match stopping {
-            Some(deadline) => deadline,
-            None => next_wake(&store, now).await?,
+        let wake = match (stopping, paused_until) {
+            (Some(deadline), _) => deadline,
+            (None, Some(until)) => until,
+            (None, None) => next_wake(&store, now).await?,
         };
 
         tokio::select! {
@@ -146,9 +153,12 @@ pub async fn run(
                     config = new;
                     scorer = Arc::new(Scorer::new(&config));
                     let now = Utc::now();
-                    poll::sync(&config, &store, now, &mut rng).await?;
+                    match poll::sync(&config, &store, now, &mut rng).await {
+                        Ok(_) => tracing::info!(feeds = config.feeds.len(), "reloaded {}", config_path.display()),
+                        // The feeds table keeps its old rows; the next reload tries again.
+                        Err(e) => tracing::error!("reloaded {}, but cannot record its feeds: {e}", config_path.display()),
+                    }
                     warn_aggressive(&config, now);
-                    tracing::info!(feeds = config.feeds.len(), "reloaded {}", config_path.display());
                 }
             }
             Some(first) = inflight.next() => {
@@ -165,8 +175,31 @@ pub async fn run(
                 }
                 let now = Utc::now();
                 let schedules = poll::Schedules::new(&config);
-                let reports =
-                    poll::settle_batch(&config, &schedules, &store, batch, now, &mut rng).await?;
+                let n = batch.len();
+                let reports = match poll::settle_batch(&config, &schedules, &store, batch, now, &mut rng).await {
+                    Ok(reports) => {
+                        write_failures = 0;
+                        reports
+                    }
+                    // The transaction rolled back: the database is as before, these feeds are
+                    // still due, and are fetched again once the pause is over.
+                    Err(e) => {
+                        // Fetches that were in flight when the first write failed land in
+                        // the same pause; only a failure after a pause lengthens the next.
+                        let until = *paused_until.get_or_insert_with(|| {
+                            write_failures += 1;
+                            tokio::time::Instant::now() + write_retry_pause(write_failures)
+                        });
+                        tracing::error!(
+                            feeds = n,
+                            "cannot write the database: {e}; nothing from these feeds was stored, fetching again in {}",
+                            humantime::format_duration(Duration::from_secs(
+                                until.saturating_duration_since(tokio::time::Instant::now()).as_secs_f64().ceil() as u64
+                            ))
+                        );
+                        continue;
+                    }
+                };
                 for report in &reports {
                     log_report(report);
                     new_since_outputs += report.result.new_stories();
@@ -191,6 +224,13 @@ pub async fn run(
     store.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// How long to wait before fetching again after the `n`th write failure in a row: 5 s,
+/// doubling, at most 5 minutes.
+fn write_retry_pause(n: u32) -> Duration {
+    Duration::from_secs(5u64.saturating_mul(1 << n.saturating_sub(1).min(6)))
+        .min(Duration::from_secs(300))
 }
 
 /// When to look at the database again: the earliest plan, but at most [`MAX_NAP`] away.

@@ -98,6 +98,12 @@ async fn open_store(db: &std::path::Path) -> Result<Store, Failure> {
 }
 
 async fn run(cli: Cli) -> Result<(), Failure> {
+    // A write past a file size limit (`ulimit -f`) must fail with EFBIG, which SQLite turns
+    // into an error it rolls back, rather than kill the process with SIGXFSZ. Registering a
+    // handler replaces the default action for the life of the process.
+    let _ = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::from_raw(
+        rustix::process::Signal::XFSZ.as_raw(),
+    ));
     match &cli.command {
         Command::Check => {
             let (config, db) = load_config(&cli)?;

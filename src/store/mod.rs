@@ -37,8 +37,35 @@ pub enum StoreError {
         path: PathBuf,
         source: sqlx::migrate::MigrateError,
     },
-    #[error("database error: {0}")]
+    #[error("database error: {0}{hint}", hint = full_disk_hint(.0))]
     Sql(#[from] sqlx::Error),
+}
+
+impl StoreError {
+    /// The write failed for want of space (a full disk, or a file size limit): retrying later
+    /// can succeed, and nothing committed was touched.
+    pub fn is_disk_full(&self) -> bool {
+        matches!(self, StoreError::Sql(e) if is_disk_full(e))
+    }
+}
+
+/// SQLITE_FULL (13, any extended code), or SQLITE_IOERR_WRITE (778), which is what a write
+/// past a file size limit (EFBIG) becomes.
+fn is_disk_full(e: &sqlx::Error) -> bool {
+    let sqlx::Error::Database(d) = e else {
+        return false;
+    };
+    let code = d.code().and_then(|c| c.parse::<i32>().ok()).unwrap_or(0);
+    code & 0xff == 13 || code == 778
+}
+
+fn full_disk_hint(e: &sqlx::Error) -> &'static str {
+    if is_disk_full(e) {
+        " (the disk holding the database is full, or a file size limit was reached: free \
+         space and try again; what was committed before is intact)"
+    } else {
+        ""
+    }
 }
 
 /// A handle on the database; cheap to clone.
@@ -81,6 +108,13 @@ impl Store {
             .foreign_keys(true);
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
+            // A write that failed at COMMIT (a full disk) is rolled back by SQLite itself, and
+            // then sqlx's own ROLLBACK fails and leaves the connection believing it is still
+            // in a transaction: every later BEGIN on it would fail. Such a connection is closed
+            // instead of going back to the pool.
+            .after_release(|conn, _| {
+                Box::pin(async move { Ok(!sqlx::Connection::is_in_transaction(conn)) })
+            })
             .connect_with(options)
             .await
             .map_err(open_err)?;

@@ -8,6 +8,7 @@ mod batching;
 mod cli;
 mod corpus;
 mod daemon;
+mod durability;
 mod editorial;
 mod failures;
 mod ingest;

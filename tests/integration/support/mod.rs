@@ -90,13 +90,29 @@ impl Workspace {
 
     /// Starts `gleaner run` in this workspace; its stderr goes to `daemon-N.log`.
     pub fn start_daemon(&self) -> Daemon {
+        self.start_daemon_under(None)
+    }
+
+    /// Starts `gleaner run` after the shell commands `setup` (e.g. `ulimit -S -f 512`), which
+    /// then `exec`s it: the child's pid is gleaner's.
+    pub fn start_daemon_under(&self, setup: Option<&str>) -> Daemon {
         let n = std::fs::read_dir(self.dir.path())
             .unwrap()
             .flatten()
             .filter(|e| e.file_name().to_string_lossy().starts_with("daemon-"))
             .count();
         let log = self.path(&format!("daemon-{n}.log"));
-        let child = std::process::Command::new(env!("CARGO_BIN_EXE_gleaner"))
+        let mut command = match setup {
+            None => std::process::Command::new(env!("CARGO_BIN_EXE_gleaner")),
+            Some(setup) => {
+                let mut c = std::process::Command::new("sh");
+                c.arg("-c")
+                    .arg(format!("{setup} && exec \"$0\" \"$@\""))
+                    .arg(env!("CARGO_BIN_EXE_gleaner"));
+                c
+            }
+        };
+        let child = command
             .arg("run")
             .current_dir(self.dir.path())
             .env("RUST_LOG", "gleaner=debug")
