@@ -12,7 +12,7 @@ use url::Url;
 
 use crate::support::markup::findings;
 
-fn corpora() -> Option<PathBuf> {
+pub(crate) fn corpora() -> Option<PathBuf> {
     if let Some(p) = std::env::var_os("GLEANER_CORPORA") {
         let p = PathBuf::from(p);
         assert!(

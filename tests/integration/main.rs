@@ -12,3 +12,4 @@ mod durability;
 mod editorial;
 mod failures;
 mod ingest;
+mod xmlattacks;
