@@ -9,4 +9,5 @@ mod corpus;
 mod daemon;
 mod editorial;
 mod failures;
+mod hostile;
 mod ingest;
