@@ -5,7 +5,7 @@
 //! once with spans, so that semantic problems (unknown keys, bad URLs, duplicates) can name the
 //! line, the feed and the key. All problems are collected before returning.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -151,6 +151,16 @@ pub struct FetchSettings {
     pub per_host: usize,
     /// Minimum gap between the starts of two requests to one host (zero: off).
     pub host_delay: Duration,
+    /// `allow_private = true`: every feed may reach loopback, private and link-local
+    /// addresses. Off by default: a feed configured at a public address may not be led into
+    /// private space by a redirect or by what its name resolves to (see `fetch::reach`).
+    pub allow_private: bool,
+    /// The configured URLs of the feeds that set `allow_private = true` themselves. Kept here,
+    /// with the other fetch limits, so that every fetch can look its feed up.
+    pub private_feeds: HashSet<Url>,
+    /// `proxy`: an HTTP(S) proxy every request goes through. The proxy then resolves the
+    /// names, so only literal addresses and private-use names can be checked here.
+    pub proxy: Option<Url>,
 }
 
 impl Default for FetchSettings {
@@ -162,6 +172,9 @@ impl Default for FetchSettings {
             concurrency: 16,
             per_host: 2,
             host_delay: Duration::from_secs(1),
+            allow_private: false,
+            private_feeds: HashSet::new(),
+            proxy: None,
         }
     }
 }
@@ -179,6 +192,9 @@ pub struct FeedConfig {
     pub weight: f64,
     /// Extra keywords that apply to this feed's stories only.
     pub keywords: Vec<(String, f64)>,
+    /// `allow_private = true`: this feed may reach private addresses even though its URL is
+    /// public (a redirect into an intranet, a name that resolves to one).
+    pub allow_private: bool,
 }
 
 /// Every problem found in a config file.
@@ -298,9 +314,19 @@ const FETCH_KEYS: &[&str] = &[
     "concurrency",
     "per_host",
     "host_delay",
+    "allow_private",
+    "proxy",
 ];
 const FEED_KEYS: &[&str] = &[
-    "name", "url", "section", "every", "cron", "timezone", "weight", "keywords",
+    "name",
+    "url",
+    "section",
+    "every",
+    "cron",
+    "timezone",
+    "weight",
+    "keywords",
+    "allow_private",
 ];
 
 #[derive(Deserialize)]
@@ -369,12 +395,17 @@ impl Config {
         };
 
         let storage = v.storage(raw.storage.as_ref(), base_dir);
-        let fetch = v.fetch(raw.fetch.as_ref());
+        let mut fetch = v.fetch(raw.fetch.as_ref());
         let schedule = v.schedule(raw.schedule.as_ref());
         let daemon = v.daemon(raw.daemon.as_ref());
         let scoring = v.scoring(raw.keywords.as_ref(), raw.scoring.as_ref());
         let output = v.output(raw.output.as_ref(), base_dir);
         let feeds = v.feeds(&raw.feeds);
+        fetch.private_feeds = feeds
+            .iter()
+            .filter(|f| f.allow_private)
+            .map(|f| f.url.clone())
+            .collect();
 
         if v.problems.is_empty() {
             Ok(Config {
@@ -450,6 +481,8 @@ struct RawFetch {
     max_bytes: Option<toml::Value>,
     concurrency: Option<i64>,
     per_host: Option<i64>,
+    allow_private: Option<bool>,
+    proxy: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -462,6 +495,7 @@ struct RawFeed {
     timezone: Option<String>,
     weight: Option<f64>,
     keywords: Option<toml::Table>,
+    allow_private: Option<bool>,
 }
 
 impl Validator<'_> {
@@ -692,6 +726,35 @@ impl Validator<'_> {
                         format!("must be between 1 and 1024, got {n}"),
                     ),
                 }
+            }
+        }
+        out.allow_private = f.allow_private.unwrap_or(false);
+        if let Some(p) = f.proxy {
+            match Url::parse(p.trim()) {
+                Ok(u)
+                    if matches!(u.scheme(), "http" | "https")
+                        && u.host().is_some()
+                        && matches!(u.path(), "" | "/")
+                        && u.query().is_none() =>
+                {
+                    out.proxy = Some(u)
+                }
+                Ok(u) if !matches!(u.scheme(), "http" | "https") => self.push(
+                    at,
+                    ctx,
+                    Some("proxy"),
+                    format!(
+                        "`{p}`: only http and https proxies are supported (scheme `{}`)",
+                        u.scheme()
+                    ),
+                ),
+                Ok(_) => self.push(
+                    at,
+                    ctx,
+                    Some("proxy"),
+                    format!("`{p}` is not a proxy address like \"http://127.0.0.1:3128\""),
+                ),
+                Err(e) => self.push(at, ctx, Some("proxy"), format!("`{p}` is not a URL: {e}")),
             }
         }
         out
@@ -1051,6 +1114,7 @@ impl Validator<'_> {
                 schedule,
                 weight,
                 keywords,
+                allow_private: f.allow_private.unwrap_or(false),
             });
         }
         out
@@ -1260,5 +1324,58 @@ url = "ftp://d.example/feed"
         assert_eq!(c.fetch.max_bytes, 1_000_000);
         assert!(parse("[fetch]\nconcurrency = 0\n").is_err());
         assert!(parse("[fetch]\ntimeout = \"0s\"\n").is_err());
+    }
+
+    #[test]
+    fn private_network_opt_ins_and_proxy() {
+        let c = parse(
+            r#"
+[fetch]
+proxy = "http://127.0.0.1:3128"
+[[feeds]]
+name = "Intranet"
+url = "http://wiki.corp.example/feed"
+allow_private = true
+[[feeds]]
+name = "Public"
+url = "https://blog.example/feed"
+"#,
+        )
+        .unwrap();
+        assert!(!c.fetch.allow_private);
+        assert_eq!(
+            c.fetch.proxy.as_ref().map(Url::as_str),
+            Some("http://127.0.0.1:3128/")
+        );
+        assert!(c.feeds[0].allow_private && !c.feeds[1].allow_private);
+        let only: Vec<&str> = c.fetch.private_feeds.iter().map(Url::as_str).collect();
+        assert_eq!(only, ["http://wiki.corp.example/feed"]);
+        assert!(
+            parse("[fetch]\nallow_private = true\n")
+                .unwrap()
+                .fetch
+                .allow_private
+        );
+
+        let e = parse("[fetch]\nproxy = \"socks5://127.0.0.1:1080\"\nallow_private = \"yes\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("invalid type"), "{e}");
+        let e = parse("[fetch]\nproxy = \"socks5://127.0.0.1:1080\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("line 2, column 1: [fetch]: key `proxy`: `socks5://127.0.0.1:1080`: only http and https proxies"),
+            "{e}"
+        );
+        let e = parse("[fetch]\nproxy = \"http://proxy.example/path\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("is not a proxy address"), "{e}");
+        let e =
+            parse("[[feeds]]\nname = \"A\"\nurl = \"http://a.example/\"\nallow_privat = true\n")
+                .unwrap_err()
+                .to_string();
+        assert!(e.contains("did you mean `allow_private`?"), "{e}");
     }
 }

@@ -31,10 +31,10 @@ use crate::score::{Scorer, StoryText};
 use crate::store::{FetchWrite, Store, StoreError};
 use crate::{clean, dedup};
 
-/// What fetching needs, built once: the HTTP client, the limits and the per-host gate.
+/// What fetching needs, built once: the HTTP clients, the limits and the per-host gate.
 #[derive(Debug)]
 pub struct Fetcher {
-    pub client: reqwest::Client,
+    pub client: fetch::Client,
     pub settings: FetchSettings,
     pub hosts: HostGate,
 }
@@ -201,7 +201,16 @@ pub async fn fetch_feed(
                 etag: row.etag.clone(),
                 last_modified: row.last_modified.clone(),
             };
-            match fetch::fetch(&fetcher.client, &fetcher.settings, &url, &validators).await {
+            // How far the feed may reach follows the URL the user configured, also when it is
+            // fetched at the address a permanent redirect gave it.
+            let reach = match Url::parse(&row.url) {
+                Ok(configured) => fetch::reach(&fetcher.settings, &configured),
+                Err(_) => fetch::reach(&fetcher.settings, &url),
+            };
+            let fetched =
+                fetch::fetch_within(&fetcher.client, &fetcher.settings, &url, &validators, reach)
+                    .await;
+            match fetched {
                 Err(e) => {
                     if let fetch::FetchError::Status { code, .. } = e {
                         record.status = Some(code);

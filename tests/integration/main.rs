@@ -11,5 +11,6 @@ mod daemon;
 mod durability;
 mod editorial;
 mod failures;
+mod hostile;
 mod ingest;
 mod xmlattacks;
