@@ -28,6 +28,19 @@ pub fn render(config: &Config, source: &str, db: &std::path::Path, now: DateTime
     );
     let _ = writeln!(
         out,
+        "network:  {}{}",
+        if f.allow_private {
+            "every feed may reach private addresses (allow_private)"
+        } else {
+            "public feeds may not reach private addresses"
+        },
+        f.proxy
+            .as_ref()
+            .map(|p| format!("; through proxy {p}"))
+            .unwrap_or_default()
+    );
+    let _ = writeln!(
+        out,
         "schedule: {} by default, jitter {:.0}%, dead after {} of failures",
         p.default,
         p.jitter * 100.0,
@@ -66,6 +79,9 @@ pub fn render(config: &Config, source: &str, db: &std::path::Path, now: DateTime
     for feed in &config.feeds {
         let section = feed.section.as_deref().unwrap_or("-");
         let _ = writeln!(out, "  {:<width$}  {:<8}  {}", feed.name, section, feed.url);
+        if feed.allow_private && !f.allow_private {
+            let _ = writeln!(out, "  {:<width$}  may reach private addresses", "");
+        }
         let schedule = config.schedule_of(feed);
         let runs: Vec<String> = schedule
             .upcoming(now, UPCOMING)
@@ -97,7 +113,7 @@ mod tests {
     #[test]
     fn lists_settings_and_feeds() {
         let c = Config::parse(
-            "[[feeds]]\nname = \"A blog\"\nurl = \"https://a.example/feed\"\nsection = \"News\"\n[[feeds]]\nname = \"B\"\nurl = \"https://b.example/rss\"\nevery = \"1m\"\n",
+            "[[feeds]]\nname = \"A blog\"\nurl = \"https://a.example/feed\"\nsection = \"News\"\n[[feeds]]\nname = \"B\"\nurl = \"https://b.example/rss\"\nevery = \"1m\"\nallow_private = true\n",
             Path::new("."),
         )
         .unwrap();
@@ -109,6 +125,7 @@ mod tests {
             "config:   feeds.toml (valid)",
             "database: gleaner.db",
             "fetch:    timeout 20s, connect timeout 10s, max body 15.0 MiB, 16 at a time, 2 per host, 1s between requests to a host",
+            "network:  public feeds may not reach private addresses",
             "schedule: every 1h by default, jitter 25%, dead after 30days of failures",
             "scoring:  0 keywords (+0 feed keywords), 0 veto terms; title ×3, body ×1 (at most 3 hits), half-life 3days, +1 per extra feed",
             "output:   ./out (News, Jobs, Events, Tools; 15 per section; curated feed of 50)",
@@ -116,6 +133,7 @@ mod tests {
             "  A blog  News      https://a.example/feed",
             "          every 1h; next: 2026-11-25 13:00:00 UTC, 2026-11-25 14:00:00 UTC, 2026-11-25 15:00:00 UTC",
             "  B       -         https://b.example/rss",
+            "          may reach private addresses",
             "          every 1m; next: 2026-11-25 12:01:00 UTC, 2026-11-25 12:02:00 UTC, 2026-11-25 12:03:00 UTC",
             "          warning: more often than every 5 minutes; publishers may block it",
         ];
