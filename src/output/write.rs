@@ -15,6 +15,7 @@ pub fn atomic_write(path: &Path, contents: &str) -> std::io::Result<()> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
+    remove_stale_temps(dir);
     let tmp = dir.join(format!(".{name}.tmp.{}", std::process::id()));
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;
@@ -26,6 +27,30 @@ pub fn atomic_write(path: &Path, contents: &str) -> std::io::Result<()> {
         let _ = std::fs::remove_file(&tmp);
     }
     result
+}
+
+/// Removes the temp files that writers killed before their rename left behind
+/// (`.NAME.tmp.PID` whose process is gone). They were never read; this only tidies.
+fn remove_stale_temps(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file = entry.file_name();
+        let file = file.to_string_lossy();
+        let pid = file
+            .strip_prefix('.')
+            .and_then(|f| f.rsplit_once(".tmp."))
+            .and_then(|(_, pid)| pid.parse::<i32>().ok());
+        let gone = pid
+            .and_then(rustix::process::Pid::from_raw)
+            .is_some_and(|pid| {
+                rustix::process::test_kill_process(pid) == Err(rustix::io::Errno::SRCH)
+            });
+        if gone {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
 }
 
 #[cfg(test)]
@@ -45,5 +70,20 @@ mod tests {
             .map(|e| e.file_name())
             .collect();
         assert_eq!(names, ["out.md"]);
+    }
+
+    #[test]
+    fn temps_of_dead_writers_are_removed_and_live_ones_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        // No process has pid 2^22 + 1 (above Linux's pid_max limit).
+        let dead = dir.path().join(".out.md.tmp.4194305");
+        let live = dir
+            .path()
+            .join(format!(".other.md.tmp.{}", std::process::id()));
+        std::fs::write(&dead, "half").unwrap();
+        std::fs::write(&live, "in progress").unwrap();
+        atomic_write(&dir.path().join("out.md"), "whole").unwrap();
+        assert!(!dead.exists());
+        assert!(live.exists());
     }
 }

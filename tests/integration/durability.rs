@@ -280,6 +280,14 @@ async fn kill_9_during_ingest_scoring_picking_and_publishing_loses_nothing() {
     );
     consistent(&ws, loops).await;
     assert!(scalar(&ws, "SELECT COUNT(*) FROM stories").await > stories_before);
+    // The temp files of killed writers are gone once outputs are written again.
+    let temps: Vec<String> = std::fs::read_dir(ws.path("out"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".tmp."))
+        .collect();
+    assert!(temps.is_empty(), "{temps:?}");
 }
 
 #[tokio::test]
