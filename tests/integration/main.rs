@@ -4,6 +4,7 @@
 mod support;
 
 mod batching;
+mod browser;
 mod cli;
 mod corpus;
 mod daemon;
