@@ -129,14 +129,16 @@ pub fn render(feed: &FeedInfo, entries: &[Entry]) -> String {
                 .expect("writing to a Vec");
         }
         if link.is_none() {
-            // RFC 4287 §4.1.1: an entry without an alternate link must have content.
+            // RFC 4287 §4.1.1: an entry without an alternate link must have content. Cleaned
+            // like every other text: a control character in a blurb made the feed ill-formed.
+            let body = if e.summary.is_empty() {
+                &e.title
+            } else {
+                &e.summary
+            };
             w.create_element("content")
                 .with_attribute(("type", "text"))
-                .write_text_content(BytesText::new(if e.summary.is_empty() {
-                    &e.title
-                } else {
-                    &e.summary
-                }))
+                .write_text_content(BytesText::new(&x(body)))
                 .expect("writing to a Vec");
         }
         w.create_element("category")
@@ -224,6 +226,17 @@ mod tests {
     fn atom_snapshot() {
         let (feed, entries) = sample();
         insta::assert_snapshot!(render(&feed, &entries));
+    }
+
+    #[test]
+    fn control_characters_never_reach_the_content_of_an_entry_without_a_link() {
+        let (feed, mut entries) = sample();
+        entries[1].summary = "a blurb \u{1}with\u{3} \u{1b}[31mcontrols\u{c}".into();
+        let xml = render(&feed, &entries);
+        assert!(!xml.chars().any(|c| c.is_control() && c != '\n'), "{xml:?}");
+        let parsed = feed_rs::parser::parse(xml.as_bytes()).unwrap();
+        let content = parsed.entries[1].content.as_ref().unwrap();
+        assert_eq!(content.body.as_deref(), Some("a blurb with [31mcontrols"));
     }
 
     #[test]

@@ -338,7 +338,7 @@ async fn the_editors_week_from_feeds_to_a_published_issue_and_curated_feed() {
 
     // The curated feed: valid Atom, parsed by a real feed parser, stable ids.
     let atom = std::fs::read_to_string(ws.path("out/curated.atom")).unwrap();
-    crate::editorial::validate_atom(&ws.path("out/curated.atom"));
+    crate::support::atom::validate_atom(&ws.path("out/curated.atom"));
     let feed = feed_rs::parser::parse(atom.as_bytes()).unwrap();
     assert_eq!(feed.entries.len(), 2);
     assert_eq!(
@@ -354,34 +354,6 @@ async fn the_editors_week_from_feeds_to_a_published_issue_and_curated_feed() {
     // status of the decisions is visible in explain.
     let text = stdout(&ws.gleaner(&["explain", &id.to_string()]));
     assert!(text.contains("published in issue 1"), "{text}");
-}
-
-/// Validates an Atom file against the RFC 4287 RELAX NG schema with xmllint. CI installs
-/// xmllint and sets GLEANER_REQUIRE_XMLLINT=1; elsewhere the check is skipped with a note when
-/// xmllint is missing.
-pub fn validate_atom(path: &std::path::Path) {
-    let schema = std::env::var_os("GLEANER_CORPORA")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| {
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpora")
-        })
-        .join("atom-schema/atom.rng");
-    let required = std::env::var_os("GLEANER_REQUIRE_XMLLINT").is_some();
-    let run = std::process::Command::new("xmllint")
-        .args(["--noout", "--relaxng"])
-        .arg(&schema)
-        .arg(path)
-        .output();
-    match run {
-        Ok(out) => assert!(
-            out.status.success(),
-            "{} does not validate against RFC 4287:\n{}",
-            path.display(),
-            String::from_utf8_lossy(&out.stderr)
-        ),
-        Err(e) if !required => eprintln!("Atom schema check skipped: xmllint not available ({e})"),
-        Err(e) => panic!("xmllint is required (GLEANER_REQUIRE_XMLLINT): {e}"),
-    }
 }
 
 #[tokio::test]
@@ -782,7 +754,7 @@ async fn hostile_text_keeps_the_curated_feed_valid_and_picks_after_the_draft_wai
         "form\u{c}feed and \u{1b}[31mescape",
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
-    validate_atom(&ws.path("out/curated.atom"));
+    crate::support::atom::validate_atom(&ws.path("out/curated.atom"));
     let atom = std::fs::read_to_string(ws.path("out/curated.atom")).unwrap();
     assert!(feed_rs::parser::parse(atom.as_bytes()).is_ok());
     assert!(!atom.contains("<script"), "{atom}");

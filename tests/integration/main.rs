@@ -5,6 +5,7 @@ mod support;
 
 mod badinput;
 mod batching;
+mod browser;
 mod cli;
 mod corpus;
 mod daemon;

@@ -1,6 +1,10 @@
 //! Shared helpers: a loopback HTTP server, config files in temp dirs, running gleaner as a
-//! library and as the real binary, and an independent check for executable markup.
+//! library and as the real binary, an independent check for executable markup, the shared
+//! corpora, checks on Atom output from outside gleaner, and headless Chromium as an oracle.
 
+pub mod atom;
+pub mod browser;
+pub mod corpora;
 pub mod markup;
 pub mod server;
 
