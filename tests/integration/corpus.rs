@@ -12,24 +12,6 @@ use url::Url;
 
 use crate::support::markup::findings;
 
-pub(crate) fn corpora() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("GLEANER_CORPORA") {
-        let p = PathBuf::from(p);
-        assert!(
-            p.is_dir(),
-            "GLEANER_CORPORA={} is not a directory",
-            p.display()
-        );
-        return Some(p);
-    }
-    let beside = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpora");
-    if beside.is_dir() {
-        return Some(beside);
-    }
-    eprintln!("corpus tests skipped: set GLEANER_CORPORA to the shared corpora folder");
-    None
-}
-
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
     let mut entries: Vec<_> = std::fs::read_dir(dir).unwrap().flatten().collect();
     entries.sort_by_key(|e| e.path());
@@ -56,7 +38,9 @@ fn is_feed_file(p: &Path) -> bool {
 
 #[test]
 fn every_corpus_feed_parses_or_fails_clearly_and_stores_no_executable_markup() {
-    let Some(root) = corpora() else { return };
+    let Some(root) = crate::support::corpora::dir() else {
+        return;
+    };
     let mut files = Vec::new();
     for dir in [
         "feedparser",
@@ -153,7 +137,9 @@ fn every_corpus_feed_parses_or_fails_clearly_and_stores_no_executable_markup() {
 
 #[test]
 fn xss_vectors_are_neutralized_and_the_check_can_fail() {
-    let Some(root) = corpora() else { return };
+    let Some(root) = crate::support::corpora::dir() else {
+        return;
+    };
     let text = std::fs::read_to_string(root.join("derived/xss-vectors-combined.jsonl")).unwrap();
     let base = Url::parse("https://blog.example/post/1").unwrap();
     let (mut total, mut raw_flagged) = (0, 0);

@@ -52,7 +52,7 @@ fn replace_all(haystack: &[u8], needle: &[u8], with: &[u8]) -> Vec<u8> {
 
 #[test]
 fn xml_attacks_are_bounded_fetch_nothing_and_expand_nothing() {
-    let Some(root) = crate::corpus::corpora() else {
+    let Some(root) = crate::support::corpora::dir() else {
         return;
     };
     let server = Server::start();
