@@ -316,7 +316,12 @@ async fn also_at(
     now: DateTime<Utc>,
 ) -> Result<Vec<String>, DeskError> {
     let (cands, _) = candidates(config, store, now, None, &Filter::default(), now).await?;
-    Ok(cands
+    Ok(also_at_in(&cands, id))
+}
+
+/// The other URLs of story `id`'s near-duplicate group in `cands`.
+fn also_at_in(cands: &[Candidate], id: i64) -> Vec<String> {
+    cands
         .iter()
         .find(|c| c.id == id || c.also_ids.contains(&id))
         .map(|c| {
@@ -333,7 +338,7 @@ async fn also_at(
             urls.retain(|u| Some(u) != own.as_ref());
             urls
         })
-        .unwrap_or_default())
+        .unwrap_or_default()
 }
 
 /// Picks a story (with an optional section and blurb) and rewrites the outputs.
@@ -579,9 +584,13 @@ pub async fn apply(
     if !problems.is_empty() {
         return Err(apply_err(problems));
     }
-    for d in &mut decisions {
-        if d.verdict == Verdict::Pick {
-            d.also_at = also_at(config, store, d.story_id, now).await?;
+    // One candidate list for every pick (the decisions are written only after).
+    if decisions.iter().any(|d| d.verdict == Verdict::Pick) {
+        let (cands, _) = candidates(config, store, now, None, &Filter::default(), now).await?;
+        for d in &mut decisions {
+            if d.verdict == Verdict::Pick {
+                d.also_at = also_at_in(&cands, d.story_id);
+            }
         }
     }
     store.decide_all(&decisions).await?;
