@@ -47,6 +47,9 @@ pub fn decode<'b>(bytes: &'b [u8], http_charset: Option<&str>) -> Decoded<'b> {
     if let Some(fixed) = rewrite_declared_encoding(&text) {
         text = Cow::Owned(fixed);
     }
+    if let Some(fixed) = drop_foreign_declarations(&text) {
+        text = Cow::Owned(fixed);
+    }
     Decoded {
         text,
         encoding,
@@ -124,6 +127,76 @@ fn rewrite_declared_encoding(text: &str) -> Option<String> {
     out.push_str("utf-8");
     out.push_str(&text[value_start + value.len()..]);
     Some(out)
+}
+
+/// Removes every XML declaration that still names an encoding other than UTF-8: one inside the
+/// document (two feeds glued together, a declaration pasted into an item), or a leading one too
+/// odd for [`rewrite_declared_encoding`]. The text is UTF-8 by now, and feed-rs hands each
+/// declared encoding to quick-xml, which panics when the encoding changes after the first 64
+/// bytes (quick-xml 0.42 `DecodingReader::set_encoding`; found by fuzzing, issue 6). CDATA
+/// sections and comments are left alone: a declaration there is text.
+fn drop_foreign_declarations(text: &str) -> Option<String> {
+    // The common case, one leading UTF-8 declaration and no other, costs one substring search.
+    let lead = text.len() - text.trim_start().len();
+    let from = match declaration_len(&text[lead..]) {
+        Some(len) if !names_foreign_encoding(&text[lead..lead + len]) => lead + len,
+        _ => 0,
+    };
+    if !text[from..].contains("<?xml") {
+        return None;
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut copied = 0;
+    let mut pos = from;
+    while let Some(k) = text[pos..].find('<') {
+        let at = pos + k;
+        let rest = &text[at..];
+        let skip_past = |open: &str, close: &str| {
+            rest[open.len()..]
+                .find(close)
+                .map_or(text.len(), |e| at + open.len() + e + close.len())
+        };
+        pos = if rest.starts_with("<![CDATA[") {
+            skip_past("<![CDATA[", "]]>")
+        } else if rest.starts_with("<!--") {
+            skip_past("<!--", "-->")
+        } else if let Some(len) = declaration_len(rest)
+            && names_foreign_encoding(&rest[..len])
+        {
+            out.push_str(&text[copied..at]);
+            copied = at + len;
+            copied
+        } else {
+            at + 1
+        };
+    }
+    if copied == 0 {
+        return None;
+    }
+    out.push_str(&text[copied..]);
+    Some(out)
+}
+
+/// The length of the XML declaration `text` starts with, as quick-xml delimits one: `<?xml`,
+/// then whitespace or the end `?>`.
+fn declaration_len(text: &str) -> Option<usize> {
+    let rest = text.strip_prefix("<?xml")?;
+    if !(rest.starts_with("?>") || rest.starts_with([' ', '\t', '\r', '\n'])) {
+        return None;
+    }
+    Some(text.find("?>")? + 2)
+}
+
+/// Whether quick-xml reads an encoding other than UTF-8 in this declaration.
+fn names_foreign_encoding(decl: &str) -> bool {
+    match quick_xml::Reader::from_str(decl).read_event() {
+        Ok(quick_xml::events::Event::Decl(d)) => d
+            .encoding()
+            .and_then(Result::ok)
+            .and_then(|label| Encoding::for_label(label.as_bytes()))
+            .is_some_and(|e| e != UTF_8),
+        _ => false,
+    }
 }
 
 fn has_multibyte_utf8(bytes: &[u8]) -> bool {
@@ -216,6 +289,33 @@ mod tests {
                 d.text,
                 "<?xml version=\"1.0\" encoding=\"utf-8\"?><rss>ü</rss>"
             );
+        }
+    }
+
+    /// Found by fuzzing (issue 6): a declaration naming another encoding inside the document
+    /// made quick-xml panic under feed-rs.
+    #[test]
+    fn a_foreign_declaration_inside_the_document_is_dropped() {
+        assert_eq!(
+            decode(b"<rss><?xml &=\"0\"encoding=\"iso8859-1\"?>", None).text,
+            "<rss>"
+        );
+        let glued = "<?xml version=\"1.0\" encoding=\"utf-8\"?><rss><item/>\n<?xml version=\"1.0\" encoding=\"windows-1252\"?><rss/></rss>";
+        assert_eq!(
+            decode(glued.as_bytes(), None).text,
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?><rss><item/>\n<rss/></rss>"
+        );
+        // A leading declaration too odd to relabel goes too; UTF-8 ones and text stay.
+        assert_eq!(
+            decode(b"<?xml v='encoding' encoding='latin1'?><rss/>", None).text,
+            "<rss/>"
+        );
+        for kept in [
+            "<?xml version=\"1.0\"?><rss><?xml version=\"1.0\" encoding=\"UTF-8\"?></rss>",
+            "<rss><![CDATA[<?xml version=\"1.0\" encoding=\"latin1\"?>]]><!-- <?xml encoding='koi8-r'?> --></rss>",
+            "<rss><?xml-stylesheet href=\"s.xsl\"?><?xmlfoo encoding='latin1'?></rss>",
+        ] {
+            assert_eq!(decode(kept.as_bytes(), None).text, kept);
         }
     }
 

@@ -60,6 +60,12 @@ pub fn parse(
         Ok(feed) => feed,
         Err(original) => {
             let mut doc = text.into_owned();
+            if original.starts_with(CRASHED)
+                && let Some(fixed) = repair::space_around_emails(&doc)
+            {
+                repairs.push("emails");
+                doc = fixed;
+            }
             if doc.trim_start().starts_with('{') {
                 if let Some(fixed) = repair::fix_json(&doc) {
                     repairs.push("json");
@@ -99,8 +105,24 @@ pub fn feed_rs_parser(base: &Url) -> feed_rs::parser::Parser {
         .build()
 }
 
+/// How the error of a document feed-rs panicked on starts.
+const CRASHED: &str = "the feed parser crashed";
+
+/// A panic inside feed-rs (or quick-xml under it) is caught and becomes this document's error:
+/// feed-rs 3.0 has panicked on author texts (see [`repair::space_around_emails`]), and a panic
+/// must cost one document, not a thread. (The default panic hook still prints it to stderr.)
 fn feed_rs_parse(text: &str, base: &Url) -> Result<Feed, String> {
-    feed_rs_parser(base).parse(text.as_bytes()).map_err(|e| {
+    let parsed = std::panic::catch_unwind(|| feed_rs_parser(base).parse(text.as_bytes())).map_err(
+        |panic| {
+            let what = panic
+                .downcast_ref::<String>()
+                .map(String::as_str)
+                .or_else(|| panic.downcast_ref::<&str>().copied())
+                .unwrap_or("a panic");
+            format!("{CRASHED} on this document ({what})")
+        },
+    )?;
+    parsed.map_err(|e| {
         let msg = e.to_string();
         // feed-rs says "no root element" for any document it does not recognise.
         if msg.ends_with("no root element") {
@@ -322,6 +344,46 @@ mod tests {
         )
         .unwrap();
         assert_eq!(f.entries[0].link.as_deref(), Some("https://x.example/p/1"));
+    }
+
+    /// Found by fuzzing (issue 6): this panicked inside quick-xml (via feed-rs), costing the feed.
+    #[test]
+    fn a_declaration_inside_an_item_does_not_panic() {
+        let f = parse(
+            b"<rss version=\"2.0\"><channel><title>x</title><item><title>t</title><?xml version=\"1.0\" encoding=\"iso-8859-1\"?></item></channel></rss>",
+            None,
+            &base(),
+        )
+        .unwrap();
+        assert_eq!(f.entries[0].title.as_ref().unwrap().text, "t");
+    }
+
+    /// Found by fuzzing (issue 6): feed-rs 3.0 panicked when an author's address touched a
+    /// multi-byte character; the document is read after spacing the address.
+    #[test]
+    fn an_author_address_touching_a_multibyte_character_does_not_panic() {
+        for author in [
+            "jane@example.com\u{2019}s desk",
+            "Jane Doe, press office \u{ab}jane@example.com",
+            "Jane \u{a0}mailto:jane@example.com",
+        ] {
+            let doc = format!(
+                "<rss version=\"2.0\"><channel><title>x</title><managingEditor>{author}</managingEditor><item><title>t</title><author>{author}</author></item></channel></rss>"
+            );
+            let f = parse(doc.as_bytes(), None, &base()).unwrap();
+            assert_eq!(f.entries[0].title.as_ref().unwrap().text, "t", "{author}");
+            assert!(f.repairs.contains(&"emails"), "{author}");
+        }
+        assert_eq!(
+            repair::space_around_emails(
+                "a@b.example\u{2019}s, \u{ab}<[(c@d.example>])\u{bb} e@f.example"
+            ),
+            Some("a@b.example \u{2019}s, \u{ab} <[(c@d.example>]) \u{bb} e@f.example".into())
+        );
+        assert_eq!(
+            repair::space_around_emails("plain a@b.example and @x"),
+            None
+        );
     }
 
     #[test]

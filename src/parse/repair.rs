@@ -7,13 +7,68 @@
 //! - an Atom text construct whose `type` is not `text`/`html`/`xhtml` (`text/plain`,
 //!   `application/xhtml+xml`, `invalid` …) gets the nearest valid one, and `<content>` with
 //!   both `src` and a body keeps the body;
-//! - Atom 0.3 `mode="escaped"` content is marked `type="html"`.
+//! - Atom 0.3 `mode="escaped"` content is marked `type="html"`;
+//! - after feed-rs panicked: an e-mail address touching a non-ASCII character gets a space
+//!   ([`space_around_emails`]).
 
 pub use crate::text::escape_bare_ampersands;
 
 use quick_xml::Writer;
 use quick_xml::events::{BytesEnd, BytesStart, Event};
 use quick_xml::reader::Reader;
+
+/// Puts a space between an e-mail address and a non-ASCII character touching it
+/// (`jane@example.com’s`, `«jane@example.com`). feed-rs 3.0 splits author texts into name and
+/// address by slicing one byte past the address (`parse_person_name_email`), which panics inside
+/// a multi-byte character (found by fuzzing, issue 6). Only a document feed-rs panicked on is
+/// retried with this, so other documents stay byte for byte what the publisher wrote.
+pub fn space_around_emails(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let local = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'%' | b'+' | b'-');
+    let domain = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-');
+    let mut cuts = Vec::new();
+    for at in memchr::memchr_iter(b'@', bytes) {
+        let mut start = at;
+        while start > 0 && local(bytes[start - 1]) {
+            start -= 1;
+        }
+        let mut end = at + 1;
+        while end < bytes.len() && domain(bytes[end]) {
+            end += 1;
+        }
+        if start == at || end == at + 1 {
+            continue;
+        }
+        // feed-rs's pattern also takes a `mailto:` or `<[(` before and `>])` after.
+        for prefix in ["mailto:", "<[("] {
+            if text[..start].ends_with(prefix) {
+                start -= prefix.len();
+            }
+        }
+        if text[end..].starts_with(">])") {
+            end += 3;
+        }
+        if start > 0 && bytes[start - 1] >= 0x80 {
+            cuts.push(start);
+        }
+        if end < bytes.len() && bytes[end] >= 0x80 {
+            cuts.push(end);
+        }
+    }
+    if cuts.is_empty() {
+        return None;
+    }
+    cuts.dedup();
+    let mut out = String::with_capacity(text.len() + cuts.len());
+    let mut copied = 0;
+    for cut in cuts {
+        out.push_str(&text[copied..cut]);
+        out.push(' ');
+        copied = cut;
+    }
+    out.push_str(&text[copied..]);
+    Some(out)
+}
 
 /// Rewrites root and text-construct attributes feed-rs cannot accept, and gives an `<rss>`
 /// without a `<channel>` one.
