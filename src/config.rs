@@ -282,8 +282,11 @@ pub enum LoadError {
 }
 
 const TOP_KEYS: &[&str] = &[
-    "storage", "fetch", "schedule", "daemon", "keywords", "scoring", "output", "feeds",
+    "storage", "fetch", "schedule", "daemon", "keywords", "scoring", "output", "github", "feeds",
 ];
+const GITHUB_KEYS: &[&str] = &["base"];
+/// What `github = "owner/repo"` follows, by `github_kind`.
+const GITHUB_KINDS: &[&str] = &["releases", "tags", "commits"];
 const SCORING_KEYS: &[&str] = &[
     "title_weight",
     "body_weight",
@@ -327,6 +330,9 @@ const FEED_KEYS: &[&str] = &[
     "weight",
     "keywords",
     "allow_private",
+    "github",
+    "github_kind",
+    "github_user",
 ];
 
 #[derive(Deserialize)]
@@ -338,6 +344,7 @@ struct RawDoc {
     keywords: Option<Spanned<toml::Table>>,
     scoring: Option<Spanned<toml::Table>>,
     output: Option<Spanned<toml::Table>>,
+    github: Option<Spanned<toml::Table>>,
     #[serde(default)]
     feeds: Vec<Spanned<toml::Table>>,
 }
@@ -400,7 +407,8 @@ impl Config {
         let daemon = v.daemon(raw.daemon.as_ref());
         let scoring = v.scoring(raw.keywords.as_ref(), raw.scoring.as_ref());
         let output = v.output(raw.output.as_ref(), base_dir);
-        let feeds = v.feeds(&raw.feeds);
+        let github = v.github(raw.github.as_ref());
+        let feeds = v.feeds(&raw.feeds, &github);
         fetch.private_feeds = feeds
             .iter()
             .filter(|f| f.allow_private)
@@ -428,6 +436,11 @@ impl Config {
 struct Validator<'a> {
     text: &'a str,
     problems: Vec<Problem>,
+}
+
+#[derive(Deserialize)]
+struct RawGithub {
+    base: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -496,6 +509,9 @@ struct RawFeed {
     weight: Option<f64>,
     keywords: Option<toml::Table>,
     allow_private: Option<bool>,
+    github: Option<String>,
+    github_kind: Option<String>,
+    github_user: Option<String>,
 }
 
 impl Validator<'_> {
@@ -996,7 +1012,35 @@ impl Validator<'_> {
         out
     }
 
-    fn feeds(&mut self, raw: &[Spanned<toml::Table>]) -> Vec<FeedConfig> {
+    /// `[github] base`: where the `github` shorthands point (GitHub Enterprise Server serves
+    /// the same feeds under its own address). Always ends with `/`.
+    fn github(&mut self, raw: Option<&Spanned<toml::Table>>) -> Url {
+        let default = Url::parse("https://github.com/").expect("a valid URL");
+        let Some(table) = raw else { return default };
+        let Some(g) = self.section::<RawGithub>(table, GITHUB_KEYS, "[github]") else {
+            return default;
+        };
+        let Some(base) = g.base else { return default };
+        let with_slash = if base.trim().ends_with('/') {
+            base.trim().to_string()
+        } else {
+            format!("{}/", base.trim())
+        };
+        match Url::parse(&with_slash) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => u,
+            _ => {
+                self.push(
+                    table.span().start,
+                    "[github]",
+                    Some("base"),
+                    format!("`{base}` is not an http(s) URL like \"https://github.example.com\""),
+                );
+                default
+            }
+        }
+    }
+
+    fn feeds(&mut self, raw: &[Spanned<toml::Table>], github_base: &Url) -> Vec<FeedConfig> {
         let mut out = Vec::new();
         let mut by_url: HashMap<Url, String> = HashMap::new();
         let mut by_name: HashMap<String, usize> = HashMap::new();
@@ -1010,15 +1054,34 @@ impl Validator<'_> {
             let Some(f) = self.section::<RawFeed>(table, FEED_KEYS, &label) else {
                 continue;
             };
-            let name = match f.name.map(|n| n.trim().to_string()) {
-                Some(n) if !n.is_empty() => n,
+            let github = match github_feed(&f, github_base) {
+                Ok(g) => g,
+                Err((key, m)) => {
+                    self.push(at, &label, Some(key), m);
+                    continue;
+                }
+            };
+            let name = match (f.name.map(|n| n.trim().to_string()), &github) {
+                (Some(n), _) if !n.is_empty() => n,
+                (None, Some((_, derived))) => derived.clone(),
                 _ => {
                     self.push(at, &label, Some("name"), "missing or empty".into());
                     continue;
                 }
             };
-            let url = match f.url.as_deref().map(str::trim) {
-                None | Some("") => {
+            let url = match (f.url.as_deref().map(str::trim), github) {
+                (None, Some((url, _))) => url,
+                (Some(_), Some(_)) => {
+                    self.push(
+                        at,
+                        &label,
+                        Some("url"),
+                        "set either url or a github shorthand (github, github_user), not both"
+                            .into(),
+                    );
+                    continue;
+                }
+                (None | Some(""), None) => {
                     self.push(
                         at,
                         &label,
@@ -1027,7 +1090,7 @@ impl Validator<'_> {
                     );
                     continue;
                 }
-                Some(s) => match Url::parse(s) {
+                (Some(s), None) => match Url::parse(s) {
                     Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => u,
                     Ok(u) => {
                         self.push(
@@ -1118,6 +1181,85 @@ impl Validator<'_> {
             });
         }
         out
+    }
+}
+
+/// The feed URL and default name a `github = "owner/repo"` (with `github_kind`) or
+/// `github_user = "name"` shorthand stands for, or the key and message of what is wrong.
+fn github_feed(f: &RawFeed, base: &Url) -> Result<Option<(Url, String)>, (&'static str, String)> {
+    let owner_ok = |s: &str| {
+        (1..=39).contains(&s.len()) && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+    };
+    let repo_ok = |s: &str| {
+        (1..=100).contains(&s.len())
+            && s != "."
+            && s != ".."
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    };
+    let join = |path: String| base.join(&path).map_err(|e| ("github", e.to_string()));
+    match (
+        f.github.as_deref().map(str::trim),
+        f.github_user.as_deref().map(str::trim),
+    ) {
+        (Some(_), Some(_)) => Err((
+            "github_user",
+            "set github (a repository) or github_user (a person's activity), not both".into(),
+        )),
+        (None, None) => match &f.github_kind {
+            Some(_) => Err((
+                "github_kind",
+                "applies only with github = \"owner/repo\"".into(),
+            )),
+            None => Ok(None),
+        },
+        (None, Some(user)) => {
+            if f.github_kind.is_some() {
+                return Err((
+                    "github_kind",
+                    "applies only with github = \"owner/repo\"".into(),
+                ));
+            }
+            if !owner_ok(user) {
+                return Err((
+                    "github_user",
+                    format!("`{user}` is not a GitHub user name (letters, digits and -)"),
+                ));
+            }
+            Ok(Some((
+                join(format!("{user}.atom"))?,
+                format!("{user} on GitHub"),
+            )))
+        }
+        (Some(repo), None) => {
+            let Some((owner, name)) = repo
+                .split_once('/')
+                .filter(|(o, r)| owner_ok(o) && repo_ok(r))
+            else {
+                return Err((
+                    "github",
+                    format!("`{repo}` is not a repository like \"owner/repo\""),
+                ));
+            };
+            let kind = f.github_kind.as_deref().map_or("releases", str::trim);
+            if !GITHUB_KINDS.contains(&kind) {
+                return Err((
+                    "github_kind",
+                    format!(
+                        "must be one of {}, got `{kind}`",
+                        GITHUB_KINDS
+                            .iter()
+                            .map(|k| format!("\"{k}\""))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                ));
+            }
+            Ok(Some((
+                join(format!("{owner}/{name}/{kind}.atom"))?,
+                format!("{owner}/{name} {kind}"),
+            )))
+        }
     }
 }
 
@@ -1233,6 +1375,90 @@ section = "News"
         let e = parse("[storage]\npath = \"x.db\"\n[[feeds]\nname = 1\n").unwrap_err();
         assert_eq!(e.problems.len(), 1);
         assert_eq!(e.problems[0].line_col.map(|l| l.0), Some(3));
+    }
+
+    #[test]
+    fn github_shorthands_become_feed_urls_with_default_names() {
+        let c = parse(
+            "[[feeds]]\ngithub = \"rust-lang/rust\"\n[[feeds]]\ngithub = \"tokio-rs/tokio\"\ngithub_kind = \"tags\"\nname = \"Tokio tags\"\n[[feeds]]\ngithub = \"feed-rs/feed-rs\"\ngithub_kind = \"commits\"\n[[feeds]]\ngithub_user = \"octocat\"\n",
+        )
+        .unwrap();
+        let got: Vec<(&str, &str)> = c
+            .feeds
+            .iter()
+            .map(|f| (f.name.as_str(), f.url.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    "rust-lang/rust releases",
+                    "https://github.com/rust-lang/rust/releases.atom"
+                ),
+                ("Tokio tags", "https://github.com/tokio-rs/tokio/tags.atom"),
+                (
+                    "feed-rs/feed-rs commits",
+                    "https://github.com/feed-rs/feed-rs/commits.atom"
+                ),
+                ("octocat on GitHub", "https://github.com/octocat.atom"),
+            ]
+        );
+        // GitHub Enterprise Server: the same paths under its own address.
+        let c = parse(
+            "[github]\nbase = \"https://git.corp.example/gh\"\n[[feeds]]\ngithub = \"a/b\"\n",
+        )
+        .unwrap();
+        assert_eq!(
+            c.feeds[0].url.as_str(),
+            "https://git.corp.example/gh/a/b/releases.atom"
+        );
+    }
+
+    #[test]
+    fn broken_github_shorthands_name_their_key() {
+        for (feed, key, says) in [
+            (
+                "github = \"rust\"",
+                "github",
+                "not a repository like \"owner/repo\"",
+            ),
+            ("github = \"a/b/c\"", "github", "not a repository"),
+            ("github = \"a/..\"", "github", "not a repository"),
+            (
+                "github = \"a/b\"\ngithub_kind = \"issues\"",
+                "github_kind",
+                "got `issues`",
+            ),
+            (
+                "github_kind = \"tags\"\nurl = \"https://x.example/\"\nname = \"x\"",
+                "github_kind",
+                "applies only",
+            ),
+            (
+                "github = \"a/b\"\ngithub_user = \"c\"",
+                "github_user",
+                "not both",
+            ),
+            (
+                "github_user = \"no spaces\"",
+                "github_user",
+                "not a GitHub user name",
+            ),
+            (
+                "github = \"a/b\"\nurl = \"https://x.example/\"",
+                "url",
+                "not both",
+            ),
+        ] {
+            let e = parse(&format!("[[feeds]]\n{feed}\n")).unwrap_err();
+            assert_eq!(e.problems.len(), 1, "{feed}: {e}");
+            let p = &e.problems[0];
+            assert_eq!(p.key.as_deref(), Some(key), "{feed}: {e}");
+            assert!(p.message.contains(says), "{feed}: {e}");
+            assert!(p.line_col.is_some(), "{feed}: {e}");
+        }
+        let e = parse("[github]\nbase = \"ftp://x\"\n").unwrap_err();
+        assert_eq!(e.problems[0].key.as_deref(), Some("base"), "{e}");
     }
 
     #[test]

@@ -1,0 +1,120 @@
+//! Ways of naming sources: the GitHub shorthands in feeds.toml, served here by a local
+//! stand-in for GitHub (`[github] base`), as GitHub Enterprise Server would be.
+
+use gleaner::poll::FeedResult;
+
+use crate::support::{Route, Server, Workspace, result_of};
+
+/// A releases feed in GitHub's own shape: `(tag, title, html, updated)` entries.
+fn releases(repo: &str, entries: &[(&str, &str, &str, &str)]) -> String {
+    let mut s = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom" xmlns:media="http://search.yahoo.com/mrss/" xml:lang="en-US">
+  <id>tag:github.com,2008:https://github.com/{repo}/releases</id>
+  <link type="text/html" rel="alternate" href="https://github.com/{repo}/releases"/>
+  <link type="application/atom+xml" rel="self" href="https://github.com/{repo}/releases.atom"/>
+  <title>Release notes from {repo}</title>
+  <updated>2026-11-30T10:00:00Z</updated>
+"#
+    );
+    for (tag, title, html, updated) in entries {
+        s.push_str(&format!(
+            r#"  <entry>
+    <id>tag:github.com,2008:Repository/54878036/{tag}</id>
+    <updated>{updated}</updated>
+    <link rel="alternate" type="text/html" href="https://github.com/{repo}/releases/tag/{tag}"/>
+    <title>{title}</title>
+    <content type="html">{html}</content>
+    <author><name>maintainer</name></author>
+    <media:thumbnail height="30" width="30" url="https://avatars.githubusercontent.com/u/1?s=60&amp;v=4"/>
+  </entry>
+"#
+        ));
+    }
+    s.push_str("</feed>\n");
+    s
+}
+
+#[tokio::test]
+async fn github_shorthands_follow_releases_and_an_edited_release_is_an_update() {
+    let server = Server::start();
+    let ws = Workspace::new();
+    let v1 = (
+        "tokio-1.47.0",
+        "Tokio v1.47.0",
+        "&lt;p&gt;Fixes a hang.&lt;/p&gt;",
+        "2026-11-20T10:00:00Z",
+    );
+    let v2 = (
+        "tokio-1.48.0",
+        "Tokio v1.48.0",
+        "&lt;p&gt;Adds io_uring.&lt;/p&gt;",
+        "2026-11-30T10:00:00Z",
+    );
+    server.route(
+        "/tokio-rs/tokio/releases.atom",
+        Route::typed(
+            releases("tokio-rs/tokio", &[v2, v1]),
+            "application/atom+xml",
+        ),
+    );
+    server.route(
+        "/octocat.atom",
+        Route::typed(
+            releases(
+                "octocat/Hello-World",
+                &[("v1", "octocat released v1", "x", "2026-11-29T10:00:00Z")],
+            ),
+            "application/atom+xml",
+        ),
+    );
+    ws.write_config_text(&format!(
+        "[storage]\npath = \"gleaner.db\"\n[fetch]\nhost_delay = \"0s\"\n[github]\nbase = \"{}\"\n[[feeds]]\ngithub = \"tokio-rs/tokio\"\n[[feeds]]\ngithub_user = \"octocat\"\n",
+        server.url("/")
+    ));
+    let check = ws.gleaner(&["check"]);
+    let text = crate::support::stdout(&check);
+    assert!(text.contains("tokio-rs/tokio releases"), "{text}");
+    assert!(text.contains("/tokio-rs/tokio/releases.atom"), "{text}");
+
+    let round = ws.poll().await;
+    match result_of(&round, "tokio-rs/tokio releases") {
+        FeedResult::Stored { counts, .. } => assert_eq!(counts.new, 2),
+        other => panic!("{other:?}"),
+    }
+    match result_of(&round, "octocat on GitHub") {
+        FeedResult::Stored { counts, .. } => assert_eq!(counts.new, 1),
+        other => panic!("{other:?}"),
+    }
+
+    // The maintainers edit the newest release's title and notes: the same entry id, a later
+    // `updated`. It is the same story, updated, not a new one.
+    let edited = (
+        "tokio-1.48.0",
+        "Tokio v1.48.0 (io_uring is opt-in)",
+        "&lt;p&gt;Adds io_uring, behind a feature flag.&lt;/p&gt;",
+        "2026-12-01T08:00:00Z",
+    );
+    server.route(
+        "/tokio-rs/tokio/releases.atom",
+        Route::typed(
+            releases("tokio-rs/tokio", &[edited, v1]),
+            "application/atom+xml",
+        ),
+    );
+    let round = ws.poll().await;
+    match result_of(&round, "tokio-rs/tokio releases") {
+        FeedResult::Stored { counts, .. } => {
+            assert_eq!((counts.new, counts.updated), (0, 1), "{counts:?}")
+        }
+        other => panic!("{other:?}"),
+    }
+    let stories = ws.stories().await;
+    assert_eq!(stories.len(), 3);
+    let titles: Vec<&str> = stories.iter().map(|s| s.title.as_str()).collect();
+    assert!(
+        titles.contains(&"Tokio v1.48.0 (io_uring is opt-in)"),
+        "{titles:?}"
+    );
+    assert!(!titles.contains(&"Tokio v1.48.0"), "{titles:?}");
+}
