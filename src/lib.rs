@@ -39,6 +39,7 @@ pub mod score;
 pub mod sections;
 
 pub mod candidates;
+pub mod discover;
 pub mod page;
 
 pub mod output;

@@ -1,6 +1,7 @@
-//! What a web page says about itself, for `gleaner add URL`: its title and description from
-//! `og:title`/`<title>` and `og:description`/`<meta name="description">`, and its canonical
-//! link. Pure; html5ever's tokenizer reads the markup.
+//! What a web page says about itself: its title and description from `og:title`/`<title>` and
+//! `og:description`/`<meta name="description">`, its canonical link (for `gleaner pick URL`),
+//! and the feeds it declares with `<link rel="alternate">` (for `gleaner add URL`). Pure;
+//! html5ever's tokenizer reads the markup.
 
 use std::cell::RefCell;
 
@@ -17,7 +18,29 @@ pub struct PageMeta {
     pub description: Option<String>,
     pub canonical: Option<String>,
     pub published: Option<String>,
+    /// `<link rel="alternate">` to a feed, in page order, as written (relative or not).
+    pub feeds: Vec<FeedLink>,
 }
+
+/// A feed a page declares.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeedLink {
+    pub href: String,
+    pub title: Option<String>,
+    /// `application/rss+xml`, `application/atom+xml`, `application/feed+json`, …
+    pub mime: String,
+}
+
+/// The `type`s of `<link rel="alternate">` that name a feed.
+const FEED_TYPES: &[&str] = &[
+    "application/rss+xml",
+    "application/atom+xml",
+    "application/feed+json",
+    "application/json",
+    "application/rdf+xml",
+    "application/rss",
+    "text/xml",
+];
 
 #[derive(Default)]
 struct Sink {
@@ -96,10 +119,23 @@ impl TokenSink for Sink {
                             _ => {}
                         }
                     }
-                    ("link", TagKind::StartTag)
-                        if attr("rel").is_some_and(|r| r.eq_ignore_ascii_case("canonical")) =>
-                    {
-                        self.meta.borrow_mut().canonical = attr("href");
+                    ("link", TagKind::StartTag) => {
+                        let rel = attr("rel").unwrap_or_default().to_ascii_lowercase();
+                        let mut rels = rel.split_ascii_whitespace();
+                        if rels.clone().any(|r| r == "canonical") {
+                            self.meta.borrow_mut().canonical = attr("href");
+                        } else if rels.any(|r| r == "alternate")
+                            && let Some(mime) = attr("type")
+                                .map(|t| t.to_ascii_lowercase())
+                                .filter(|t| FEED_TYPES.contains(&t.as_str()))
+                            && let Some(href) = attr("href").filter(|h| !h.is_empty())
+                        {
+                            let title = attr("title").filter(|t| !t.is_empty());
+                            let mut m = self.meta.borrow_mut();
+                            if !m.feeds.iter().any(|f| f.href == href) {
+                                m.feeds.push(FeedLink { href, title, mime });
+                            }
+                        }
                     }
                     _ => {}
                 }
@@ -141,6 +177,39 @@ pub fn extract(html: &str) -> PageMeta {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn declared_feeds_are_found_in_page_order_once() {
+        let m = extract(
+            r#"<html><head>
+<link rel="stylesheet" href="/s.css">
+<link rel="alternate" type="application/rss+xml" title="Posts" href="/feed.xml">
+<LINK REL="Alternate" TYPE="application/atom+xml" href="https://blog.example/atom.xml">
+<link rel="alternate" type="text/html" hreflang="de" href="/de/">
+<link rel="alternate home" type="application/feed+json" title="" href="feed.json">
+<link rel="alternate" type="application/rss+xml" href="/feed.xml">
+<link rel="alternate" type="application/rss+xml" href="">
+<script>document.write('<link rel="alternate" type="application/rss+xml" href="/fake">')</script>
+</head><body></body></html>"#,
+        );
+        let got: Vec<(&str, Option<&str>, &str)> = m
+            .feeds
+            .iter()
+            .map(|f| (f.href.as_str(), f.title.as_deref(), f.mime.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("/feed.xml", Some("Posts"), "application/rss+xml"),
+                (
+                    "https://blog.example/atom.xml",
+                    None,
+                    "application/atom+xml"
+                ),
+                ("feed.json", None, "application/feed+json"),
+            ]
+        );
+    }
 
     #[test]
     fn og_tags_win_over_title_and_meta_description() {

@@ -118,3 +118,75 @@ async fn github_shorthands_follow_releases_and_an_edited_release_is_an_update() 
     );
     assert!(!titles.contains(&"Tokio v1.48.0"), "{titles:?}");
 }
+
+fn page(head: &str) -> Route {
+    Route::typed(
+        format!(
+            "<!DOCTYPE html><html><head><title>A blog</title>{head}</head><body><p>Hello</p></body></html>"
+        ),
+        "text/html; charset=utf-8",
+    )
+}
+
+#[tokio::test]
+async fn discovery_finds_declared_feeds_then_common_paths_and_offers_only_real_feeds() {
+    use gleaner::discover::{How, discover};
+    let server = Server::start();
+    let feed = crate::support::rss("The Blog", &[("1", "Post", "https://blog.example/1", "x")]);
+    // A page that declares an RSS feed that works and an Atom feed that is gone.
+    server.route(
+        "/declares",
+        page(r#"<link rel="alternate" type="application/rss+xml" title="Posts" href="/declared.xml"><link rel="alternate" type="application/atom+xml" href="missing.atom">"#),
+    );
+    server.route("/declared.xml", Route::feed(feed.clone()));
+    // A page that declares nothing, on a site whose feed lives at a common path.
+    server.route("/site/quiet", page(""));
+    server.route("/rss.xml", Route::feed(feed.clone()));
+    // A feed given directly.
+    server.route("/direct.xml", Route::feed(feed.clone()));
+    let config = gleaner::config::Config::parse("", std::path::Path::new(".")).unwrap();
+    let fetcher = gleaner::poll::Fetcher::new(&config.fetch).unwrap();
+    let url = |p: &str| url::Url::parse(&server.url(p)).unwrap();
+
+    let d = discover(&fetcher, &url("/declares")).await.unwrap();
+    assert_eq!(d.found.len(), 1, "{d:?}");
+    assert_eq!(d.found[0].url, url("/declared.xml"));
+    assert_eq!(d.found[0].how, How::Declared);
+    assert_eq!(d.found[0].title.as_deref(), Some("The Blog"));
+    assert_eq!(
+        (d.found[0].format.as_str(), d.found[0].entries),
+        ("rss2", 1)
+    );
+    assert_eq!(d.rejected.len(), 1, "{d:?}");
+    assert_eq!(d.rejected[0].0, url("/missing.atom"));
+    assert!(d.rejected[0].1.contains("404"), "{d:?}");
+    // Declared feeds were found: no common path was tried.
+    assert!(server.seen("/feed").is_empty());
+
+    let d = discover(&fetcher, &url("/site/quiet")).await.unwrap();
+    assert_eq!(d.found.len(), 1, "{d:?}");
+    assert_eq!(
+        (d.found[0].url.clone(), d.found[0].how),
+        (url("/rss.xml"), How::CommonPath)
+    );
+    // /feed came first and is not a feed; nothing after /rss.xml was tried.
+    assert_eq!(d.rejected.len(), 1, "{d:?}");
+    assert_eq!(d.rejected[0].0, url("/feed"));
+    assert!(server.seen("/atom.xml").is_empty());
+
+    let d = discover(&fetcher, &url("/direct.xml")).await.unwrap();
+    assert_eq!((d.found.len(), d.found[0].how), (1, How::Given));
+    assert_eq!(server.seen("/direct.xml").len(), 1);
+
+    // Nothing anywhere: every common path tried, each rejected with its reason.
+    let empty = Server::start();
+    empty.route("/", page(""));
+    let d = discover(&fetcher, &url::Url::parse(&empty.url("/")).unwrap())
+        .await
+        .unwrap();
+    assert!(d.found.is_empty());
+    assert_eq!(d.rejected.len(), gleaner::discover::COMMON_PATHS.len());
+
+    let e = discover(&fetcher, &url("/no-such-page")).await.unwrap_err();
+    assert!(e.to_string().contains("404"), "{e}");
+}

@@ -1,0 +1,173 @@
+//! Finding the feeds of a site, for `gleaner add URL`: the URL may be a feed itself; else the
+//! feeds its page declares (`<link rel="alternate">`); else the common paths (`/feed`,
+//! `/rss.xml`, `/atom.xml`, `/index.xml`, …) at the site's root, tried in turn until one is a
+//! feed. Every candidate is fetched and parsed: only what parses as a feed is offered.
+//! Requests go one at a time (a site gets a handful, never a burst).
+
+use url::Url;
+
+use crate::fetch::{self, Fetched};
+use crate::poll::Fetcher;
+
+/// Tried at the site's root when the page declares no feed, in this order.
+pub const COMMON_PATHS: &[&str] = &[
+    "/feed",
+    "/rss.xml",
+    "/atom.xml",
+    "/index.xml",
+    "/feed.xml",
+    "/rss",
+    "/feed.json",
+    "/feeds/posts/default",
+];
+
+/// At most this many declared feeds are fetched (a page can declare dozens: one per tag).
+const MAX_DECLARED: usize = 12;
+
+/// How a feed was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum How {
+    /// The URL given is a feed.
+    Given,
+    /// The page declares it with `<link rel="alternate">`.
+    Declared,
+    /// One of [`COMMON_PATHS`].
+    CommonPath,
+}
+
+impl How {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            How::Given => "the address given",
+            How::Declared => "declared by the page",
+            How::CommonPath => "a common path",
+        }
+    }
+}
+
+/// A feed that was fetched and parsed.
+#[derive(Debug, Clone)]
+pub struct Found {
+    pub url: Url,
+    /// The feed's own title, else the title the page gave its link.
+    pub title: Option<String>,
+    /// `rss2`, `atom`, `json`, …
+    pub format: String,
+    pub entries: usize,
+    pub how: How,
+}
+
+/// What discovery saw: the feeds, and the candidates that were not feeds (with why).
+#[derive(Debug, Default)]
+pub struct Discovery {
+    pub found: Vec<Found>,
+    pub rejected: Vec<(Url, String)>,
+}
+
+/// The page itself could not be read.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot read {url}: {reason}")]
+pub struct DiscoverError {
+    pub url: Url,
+    pub reason: String,
+}
+
+/// Finds the feeds of the site or page at `url`.
+pub async fn discover(fetcher: &Fetcher, url: &Url) -> Result<Discovery, DiscoverError> {
+    let page_err = |reason: String| DiscoverError {
+        url: url.clone(),
+        reason,
+    };
+    let body = match fetch::fetch(&fetcher.client, &fetcher.settings, url, &Default::default())
+        .await
+        .map_err(|e| page_err(e.to_string()))?
+    {
+        Fetched::Body(b) => b,
+        other => {
+            return Err(page_err(format!(
+                "the server answered HTTP {}",
+                other.meta().status
+            )));
+        }
+    };
+    let base = body.meta.final_url.clone();
+    let mut out = Discovery::default();
+    if let Ok(feed) = crate::parse::parse(&body.bytes, body.content_type.as_deref(), &base) {
+        out.found.push(Found {
+            url: body.meta.moved_to.clone().unwrap_or_else(|| url.clone()),
+            title: feed.title,
+            format: feed.format,
+            entries: feed.entries.len(),
+            how: How::Given,
+        });
+        return Ok(out);
+    }
+    let html = crate::parse::charset::decode(&body.bytes, None).text;
+    let page = crate::page::extract(&html);
+    let mut tried: Vec<Url> = vec![base.clone()];
+    for link in page.feeds.iter().take(MAX_DECLARED) {
+        let Some(candidate) = base
+            .join(&link.href)
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https"))
+        else {
+            continue;
+        };
+        if tried.contains(&candidate) {
+            continue;
+        }
+        tried.push(candidate.clone());
+        match probe(fetcher, &candidate).await {
+            Ok(mut found) => {
+                found.how = How::Declared;
+                found.title = found.title.or_else(|| link.title.clone());
+                out.found.push(found);
+            }
+            Err(why) => out.rejected.push((candidate, why)),
+        }
+    }
+    if out.found.is_empty() {
+        for path in COMMON_PATHS {
+            let Ok(candidate) = base.join(path) else {
+                continue;
+            };
+            if tried.contains(&candidate) {
+                continue;
+            }
+            tried.push(candidate.clone());
+            match probe(fetcher, &candidate).await {
+                Ok(mut found) => {
+                    found.how = How::CommonPath;
+                    out.found.push(found);
+                    break;
+                }
+                Err(why) => out.rejected.push((candidate, why)),
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Fetches and parses one candidate.
+async fn probe(fetcher: &Fetcher, url: &Url) -> Result<Found, String> {
+    let body = match fetch::fetch(&fetcher.client, &fetcher.settings, url, &Default::default())
+        .await
+        .map_err(|e| e.to_string())?
+    {
+        Fetched::Body(b) => b,
+        other => return Err(format!("HTTP {}", other.meta().status)),
+    };
+    let feed = crate::parse::parse(
+        &body.bytes,
+        body.content_type.as_deref(),
+        &body.meta.final_url,
+    )
+    .map_err(|e| e.to_string())?;
+    Ok(Found {
+        url: body.meta.moved_to.clone().unwrap_or_else(|| url.clone()),
+        title: feed.title,
+        format: feed.format,
+        entries: feed.entries.len(),
+        how: How::Given,
+    })
+}
