@@ -71,7 +71,13 @@ pub enum Command {
     Reject(RejectArgs),
     /// Take back an unpublished pick or reject.
     Unpick(IdArg),
-    /// Add a link that is in no feed: fetch its title and description, store it and pick it.
+    /// Add a source: find the feeds of a site or page and append one to feeds.toml.
+    ///
+    /// Tries the address itself, then the feeds the page declares (<link rel="alternate">),
+    /// then common paths (/feed, /rss.xml, /atom.xml, /index.xml, …), and offers only what
+    /// parses as a feed. The first one found is added unless --choose says otherwise;
+    /// feeds.toml keeps its comments and layout. (To pick a single link that is in no feed,
+    /// use `gleaner pick URL`.)
     Add(AddArgs),
     /// Apply the ticks of an edited candidates file: [x] picks, [-] rejects, blurbs, sections.
     ///
@@ -117,8 +123,10 @@ pub struct IdArg {
 
 #[derive(Debug, Args)]
 pub struct PickArgs {
-    /// The story id (from `candidates`).
-    pub id: i64,
+    /// The story id (from `candidates`), or the http(s) address of a page that is in no feed:
+    /// gleaner fetches it for its title and description, stores it and picks it.
+    #[arg(value_name = "ID|URL")]
+    pub target: String,
     /// Put it in this section instead of the suggested one.
     #[arg(long, value_name = "S")]
     pub section: Option<String>,
@@ -138,12 +146,20 @@ pub struct RejectArgs {
 
 #[derive(Debug, Args)]
 pub struct AddArgs {
-    /// The page to add.
+    /// The site or page (or the feed itself).
     pub url: String,
+    /// Add the Nth feed found instead of the first.
+    #[arg(long, value_name = "N")]
+    pub choose: Option<usize>,
+    /// The feed's name in feeds.toml (default: the feed's own title).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Its editorial section.
     #[arg(long, value_name = "S")]
     pub section: Option<String>,
-    #[arg(long, value_name = "TEXT")]
-    pub blurb: Option<String>,
+    /// Only show what was found; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Args)]

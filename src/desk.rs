@@ -39,8 +39,8 @@ pub enum DeskError {
         path: PathBuf,
         errors: Vec<output::candidates::MarkError>,
     },
-    #[error("cannot add {url}: {reason}")]
-    Add { url: String, reason: String },
+    #[error("cannot pick {url}: {reason}")]
+    Link { url: String, reason: String },
 }
 
 /// Scores stories whose score is missing or stale (all of them with `all`); returns how many.
@@ -426,9 +426,9 @@ pub async fn unpick(
     Ok(())
 }
 
-/// Adds a link that is in no feed: fetches the page for its title and description, stores it
+/// Picks a link that is in no feed: fetches the page for its title and description, stores it
 /// and picks it.
-pub async fn add(
+pub async fn pick_link(
     config: &Config,
     store: &Store,
     fetcher: &crate::poll::Fetcher,
@@ -437,13 +437,13 @@ pub async fn add(
     blurb: Option<String>,
     now: DateTime<Utc>,
 ) -> Result<PoolRow, DeskError> {
-    let err = |reason: String| DeskError::Add {
+    let err = |reason: String| DeskError::Link {
         url: url.to_string(),
         reason,
     };
     let parsed = url::Url::parse(url.trim()).map_err(|e| err(e.to_string()))?;
     if !matches!(parsed.scheme(), "http" | "https") {
-        return Err(err("only http and https links can be added".into()));
+        return Err(err("only http and https links can be picked".into()));
     }
     let fetched = crate::fetch::fetch(
         &fetcher.client,

@@ -299,16 +299,37 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Pick(args) => {
             let (config, db) = load_config(&cli)?;
+            let target = args.target.trim();
+            let id = if target.bytes().all(|b| b.is_ascii_digit()) {
+                Some(
+                    target
+                        .parse::<i64>()
+                        .map_err(|_| (EXIT_CONFIG, format!("`{target}` is not a story id")))?,
+                )
+            } else if target.contains("://") {
+                None
+            } else {
+                return Err((
+                    EXIT_CONFIG,
+                    format!(
+                        "`{target}` is neither a story id (from `gleaner candidates`) nor a link (https://…)"
+                    ),
+                ));
+            };
             let store = open_store(&db).await?;
-            let row = gleaner::desk::pick(
-                &config,
-                &store,
-                args.id,
-                args.section.clone(),
-                args.blurb.clone(),
-                chrono::Utc::now(),
-            )
-            .await
+            let now = chrono::Utc::now();
+            let (section, blurb) = (args.section.clone(), args.blurb.clone());
+            let row = match id {
+                Some(id) => gleaner::desk::pick(&config, &store, id, section, blurb, now).await,
+                // A link in no feed: fetched, stored and picked.
+                None => {
+                    let fetcher = Fetcher::new(&config.fetch).map_err(|e| {
+                        (EXIT_FAILURE, format!("cannot build the HTTP client: {e}"))
+                    })?;
+                    gleaner::desk::pick_link(&config, &store, &fetcher, target, section, blurb, now)
+                        .await
+                }
+            }
             .map_err(desk_failure)?;
             say(&format!("picked #{} {}", row.story.id, row.story.title));
             store.close().await;
@@ -341,26 +362,25 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             Ok(())
         }
         Command::Add(args) => {
-            let (config, db) = load_config(&cli)?;
-            let store = open_store(&db).await?;
+            let (config, _) = load_config(&cli)?;
             let fetcher = Fetcher::new(&config.fetch)
                 .map_err(|e| (EXIT_FAILURE, format!("cannot build the HTTP client: {e}")))?;
-            let row = gleaner::desk::add(
-                &config,
-                &store,
-                &fetcher,
-                &args.url,
-                args.section.clone(),
-                args.blurb.clone(),
-                chrono::Utc::now(),
-            )
-            .await
-            .map_err(desk_failure)?;
-            say(&format!(
-                "added and picked #{} {}",
-                row.story.id, row.story.title
-            ));
-            store.close().await;
+            let url = url::Url::parse(args.url.trim())
+                .ok()
+                .filter(|u| matches!(u.scheme(), "http" | "https"))
+                .ok_or_else(|| {
+                    (
+                        EXIT_CONFIG,
+                        format!("`{}` is not an http(s) address", args.url.trim()),
+                    )
+                })?;
+            let found = gleaner::discover::discover(&fetcher, &url)
+                .await
+                .map_err(|e| (EXIT_FAILURE, e.to_string()))?;
+            say(&output::discovery::text(&url, &found));
+            if found.found.is_empty() {
+                return Err((EXIT_FAILURE, format!("no feed found for {url}")));
+            }
             Ok(())
         }
         Command::Apply(args) => {

@@ -5,6 +5,7 @@ pub mod atom;
 pub mod candidates;
 pub mod check;
 pub mod digest;
+pub mod discovery;
 pub mod draft;
 pub mod entries;
 pub mod explain;

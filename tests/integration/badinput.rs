@@ -276,7 +276,7 @@ async fn broken_command_lines_get_a_clear_message_a_non_zero_exit_and_change_not
     let cases: &[(&[&str], &str)] = &[
         (&["frobnicate"], "unrecognized subcommand 'frobnicate'"),
         (&["pick"], "required arguments were not provided"),
-        (&["pick", "abc"], "invalid value 'abc' for '<ID>'"),
+        (&["pick", "abc"], "`abc` is neither a story id"),
         (&["pick", "999999"], "no story with id 999999"),
         (
             &["reject", "999999", "--reason", "x"],
@@ -323,8 +323,8 @@ async fn broken_command_lines_get_a_clear_message_a_non_zero_exit_and_change_not
             &["--config", "missing.toml", "poll"],
             "cannot read missing.toml",
         ),
-        (&["add", "not-a-url"], "cannot add not-a-url"),
-        (&["add", "ftp://x.example/"], "only http and https links"),
+        (&["pick", "not a url://"], "cannot pick not a url://"),
+        (&["pick", "ftp://x.example/"], "only http and https links"),
         (&["status", "--bogus"], "unexpected argument '--bogus'"),
     ];
     let mut wrong = Vec::new();

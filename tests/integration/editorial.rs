@@ -663,14 +663,14 @@ async fn rescore_and_as_of_replays_are_exact() {
 }
 
 #[tokio::test]
-async fn a_link_in_no_feed_can_be_added() {
+async fn a_link_in_no_feed_can_be_picked() {
     let server = Server::start();
     let ws = Workspace::new();
     let page = r#"<!DOCTYPE html><html><head><title>Ignored | Site</title><meta property="og:title" content="The Missing Manual for SLOs"><meta property="og:description" content="A long read on error budgets."></head><body>…</body></html>"#;
     let url = server.route("/slo", Route::typed(page, "text/html; charset=utf-8"));
     ws.write_config_text(&config(&[]));
     let out = ws.gleaner(&[
-        "add",
+        "pick",
         &url,
         "--section",
         "News",
@@ -685,8 +685,9 @@ async fn a_link_in_no_feed_can_be_added() {
         draft.contains(&format!("Error budgets, explained well.\n{url}")),
         "{draft}"
     );
-    let out = ws.gleaner(&["add", "ftp://x.example/"]);
+    let out = ws.gleaner(&["pick", "ftp://x.example/"]);
     assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("only http and https links can be picked"));
 }
 
 #[tokio::test]
