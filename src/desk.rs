@@ -188,7 +188,7 @@ pub struct Refreshed {
     pub held_back: Option<PathBuf>,
 }
 
-/// Rewrites every output file: `candidates.md`, `candidates.json`, `curated.atom`. Called after
+/// Rewrites every output file: `candidates.md`, `candidates.json`, `curated.atom` (+ `.rss`, `.json`). Called after
 /// each poll, after the daemon stores new stories, and after every decision. A `candidates.md`
 /// with ticks, blurbs or reasons not yet applied is never overwritten: the fresh list goes to
 /// `candidates.new.md`.
@@ -246,7 +246,7 @@ fn write(path: &Path, contents: &str) -> Result<(), DeskError> {
     })
 }
 
-/// Rewrites `curated.atom` from the picks.
+/// Rewrites `curated.atom`, `curated.rss` and `curated.json` from the picks.
 pub async fn write_curated(
     config: &Config,
     store: &Store,
@@ -278,7 +278,17 @@ pub async fn write_curated(
         link: config.output.link.as_ref().map(|u| u.to_string()),
         updated: entries.first().map_or(now, |e| e.picked_at),
     };
-    let path = config.output.dir.join("curated.atom");
+    // The same picks for every kind of reader: Atom, RSS 2.0 and JSON Feed 1.1.
+    let dir = &config.output.dir;
+    write(
+        &dir.join("curated.rss"),
+        &output::curated_rss::render(&info, &entries),
+    )?;
+    write(
+        &dir.join("curated.json"),
+        &output::curated_json::render(&info, &entries),
+    )?;
+    let path = dir.join("curated.atom");
     write(&path, &output::atom::render(&info, &entries))?;
     Ok(path)
 }

@@ -174,7 +174,7 @@ pub fn render(feed: &FeedInfo, entries: &[Entry]) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     fn t(s: &str) -> DateTime<Utc> {

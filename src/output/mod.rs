@@ -4,6 +4,8 @@
 pub mod atom;
 pub mod candidates;
 pub mod check;
+pub mod curated_json;
+pub mod curated_rss;
 pub mod digest;
 pub mod discovery;
 pub mod draft;

@@ -256,6 +256,12 @@ async fn the_editors_week_from_feeds_to_a_published_issue_and_curated_feed() {
     // curated.atom is rewritten on every pick.
     let atom = std::fs::read_to_string(ws.path("out/curated.atom")).unwrap();
     assert_eq!(atom.matches("<entry>").count(), 2, "{atom}");
+    // And its RSS and JSON Feed twins, with the same entries.
+    for name in ["out/curated.rss", "out/curated.json"] {
+        let bytes = std::fs::read(ws.path(name)).unwrap();
+        let parsed = feed_rs::parser::parse(&bytes[..]).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(parsed.entries.len(), 2, "{name}");
+    }
 
     // The draft, in the newsletter's shape.
     let out = ws.gleaner(&["draft", "--issue", "1"]);
