@@ -1,6 +1,7 @@
 //! `out/curated.rss`: the picks as RSS 2.0, for readers that want RSS; the same entries as
-//! `curated.atom`. RSS readers render `<description>` as HTML, so the plain-text blurb is
-//! HTML-escaped before quick-xml escapes it for XML: it reads as the text it is.
+//! `curated.atom`. RSS readers render `<description>` (and many an item's `<title>`) as HTML,
+//! so the plain texts are HTML-escaped before quick-xml escapes them for XML: they read as the
+//! text they are (the browser test checks this with feedparser).
 
 use chrono::{DateTime, Utc};
 use quick_xml::Writer;
@@ -55,7 +56,9 @@ pub fn render(feed: &FeedInfo, entries: &[Entry]) -> String {
     text(&mut w, "generator", "gleaner");
     for e in entries {
         write(&mut w, Event::Start(BytesStart::new("item")));
-        text(&mut w, "title", &e.title);
+        // Readers treat an item's title as HTML too (feedparser does): escaped like the
+        // description, so "<form>" in a title reads as text.
+        text(&mut w, "title", &crate::text::escape_html(&x(&e.title)));
         if let Some(u) = e.url.as_deref().and_then(http) {
             text(&mut w, "link", u);
         }
@@ -119,6 +122,11 @@ mod tests {
             "{d}"
         );
         assert!(!d.contains("<b>"));
+        let t = &parsed.entries[0].title.as_ref().unwrap().content;
+        assert!(
+            t.starts_with("&lt;script&gt;alert(1)&lt;/script&gt; &amp; "),
+            "{t}"
+        );
         assert!(!xml.contains("javascript:"));
         assert!(!xml.chars().any(|c| c.is_control() && c != '\n'));
     }
