@@ -14,4 +14,5 @@ mod editorial;
 mod failures;
 mod hostile;
 mod ingest;
+mod opml;
 mod xmlattacks;
