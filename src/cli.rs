@@ -94,6 +94,67 @@ pub enum Command {
     Publish(PublishArgs),
     /// The week's top candidates per section, with counts of what was read.
     Digest(DigestArgs),
+    /// Add feeds to the config from another reader's subscription list (OPML).
+    ///
+    /// New feeds are appended at the end of feeds.toml; its comments and layout stay as they
+    /// are. Feeds already in the file are skipped and reported, not duplicated.
+    Import(ImportArgs),
+    /// Write the configured feeds in a format other readers import (OPML).
+    Export(ExportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    #[command(subcommand)]
+    pub format: ImportFormat,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportFormat {
+    /// Append the feeds of an OPML file (OPML 1.0 or 2.0) to feeds.toml.
+    ///
+    /// Every outline with an xmlUrl is a feed, named by its text (else title) attribute.
+    /// Folders become sections: the outermost folder named like one of [output] sections
+    /// (case-insensitively), else the folder path joined with " / "; feeds outside folders get
+    /// none. Prints one line per feed — added, skipped (duplicate of "X": same URL as a feed
+    /// already there, up to http/https, www., a trailing slash and tracking parameters) or
+    /// invalid (why) — and a summary. A name already taken by another URL gets " (2)". The file
+    /// is written only when the result is a valid config, atomically; a missing feeds.toml is
+    /// created. Exits 0 when the OPML file was read (even if some feeds were skipped or
+    /// invalid), 1 when it cannot be read or is not well-formed OPML (feeds.toml unchanged),
+    /// 2 when feeds.toml itself has problems.
+    Opml(ImportOpmlArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ImportOpmlArgs {
+    /// The OPML file, e.g. an export from Feedly, Inoreader, NetNewsWire or Miniflux.
+    pub file: PathBuf,
+    /// Show what would be added and skipped without changing feeds.toml.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    #[command(subcommand)]
+    pub format: ExportFormat,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExportFormat {
+    /// Print the configured feeds as OPML 2.0: one folder per section, feeds without a
+    /// section at the top level.
+    ///
+    /// `gleaner import opml` reads it back to the same feeds and sections.
+    Opml(ExportOpmlArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ExportOpmlArgs {
+    /// Write to this file (atomically) instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

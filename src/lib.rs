@@ -19,8 +19,11 @@
 //!
 //! `schedule` is the pure math of when each feed is due (intervals, crontab, backoff, publisher
 //! hints); `hosts` keeps per-host politeness; `daemon` runs rounds forever on that schedule.
+//! Beside the pipeline, `feeds_file` appends feeds to feeds.toml keeping its comments and
+//! layout, and `opml` reads and writes OPML subscription lists (`gleaner import`/`export`).
 
 pub mod config;
+pub mod feeds_file;
 pub mod model;
 pub mod schedule;
 pub mod text;
@@ -42,6 +45,7 @@ pub mod candidates;
 pub mod discover;
 pub mod page;
 
+pub mod opml;
 pub mod output;
 pub mod poll;
 

@@ -67,6 +67,79 @@ fn main() -> ExitCode {
 
 type Failure = (u8, String);
 
+/// `gleaner import opml FILE`: read the OPML, append its feeds to the config file, report.
+fn import_opml(config_path: &std::path::Path, args: &cli::ImportOpmlArgs) -> Result<(), Failure> {
+    use gleaner::feeds_file::{self, FileError, NewFeed};
+    let file = args.file.display();
+    let bytes = std::fs::read(&args.file)
+        .map_err(|e| (EXIT_FAILURE, format!("cannot read {file}: {e}")))?;
+    let doc = gleaner::opml::parse(&bytes).map_err(|e| (EXIT_FAILURE, format!("{file}: {e}")))?;
+    // Sections are matched against the config's; a missing config has the defaults.
+    let sections = match Config::load(config_path) {
+        Ok(c) => c.output.sections,
+        Err(gleaner::config::LoadError::Read { .. }) if !config_path.exists() => {
+            Config::parse("", std::path::Path::new("."))
+                .map(|c| c.output.sections)
+                .unwrap_or_default()
+        }
+        Err(e) => return Err((EXIT_CONFIG, e.to_string())),
+    };
+    let items = gleaner::opml::new_feeds(&doc, &sections);
+    let feeds: Vec<NewFeed> = items
+        .iter()
+        .filter_map(|i| i.as_ref().ok())
+        .cloned()
+        .collect();
+    let file_name = args
+        .file
+        .file_name()
+        .map_or_else(|| file.to_string(), |n| n.to_string_lossy().into_owned());
+    let note = format!("Imported from {file_name} by `gleaner import opml`.");
+    let appended = feeds_file::append_to_file(config_path, &feeds, Some(&note), args.dry_run)
+        .map_err(|e| match e {
+            FileError::Append {
+                source: feeds_file::AppendError::Invalid(_),
+                ..
+            } => (EXIT_CONFIG, e.to_string()),
+            other => (EXIT_FAILURE, other.to_string()),
+        })?;
+    // In the document's order: the reports follow the feeds, which follow the items.
+    let mut reports = appended.reports.iter();
+    let mut unreadable = 0;
+    for item in &items {
+        match item {
+            Ok(_) => {
+                if let Some(r) = reports.next() {
+                    say(&feeds_file::report_line(r));
+                }
+            }
+            Err((name, why)) => {
+                unreadable += 1;
+                say(&format!("invalid \"{name}\": {why}"));
+            }
+        }
+    }
+    let (added, dups, bad) = (
+        appended.added(),
+        appended.duplicates(),
+        appended.invalid() + unreadable,
+    );
+    let config = config_path.display();
+    let tail = if args.dry_run {
+        format!("dry run: {config} not changed")
+    } else if added > 0 {
+        format!("{config} updated")
+    } else {
+        format!("{config} unchanged")
+    };
+    say(&format!(
+        "{} feeds in {file}: {added} {}added, {dups} skipped as duplicates, {bad} invalid; {tail}",
+        added + dups + bad,
+        if args.dry_run { "would be " } else { "" },
+    ));
+    Ok(())
+}
+
 /// Writes a line to stdout. A closed pipe (`gleaner poll | head`) must not abort a poll half
 /// way, so write errors are ignored: the database, not the terminal, is the record.
 fn say(line: &str) {
@@ -474,6 +547,39 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             store.close().await;
             Ok(())
         }
+        Command::Import(args) => match &args.format {
+            cli::ImportFormat::Opml(args) => import_opml(&cli.config, args),
+        },
+        Command::Export(args) => match &args.format {
+            cli::ExportFormat::Opml(args) => {
+                let (config, _) = load_config(&cli)?;
+                let text = gleaner::opml::render(
+                    &config.feeds,
+                    &config.output.sections,
+                    &format!("feeds read for {}", config.output.title),
+                    chrono::Utc::now(),
+                );
+                match &args.output {
+                    Some(path) => {
+                        output::atomic_write(path, &text).map_err(|e| {
+                            (
+                                EXIT_FAILURE,
+                                format!("cannot write {}: {e}", path.display()),
+                            )
+                        })?;
+                        say(&format!(
+                            "{} feeds written to {}",
+                            config.feeds.len(),
+                            path.display()
+                        ));
+                    }
+                    None => {
+                        let _ = std::io::stdout().lock().write_all(text.as_bytes());
+                    }
+                }
+                Ok(())
+            }
+        },
         Command::Entries(args) => {
             // Reading needs only the database: with --db, the config may be absent.
             let db = match &cli.db {

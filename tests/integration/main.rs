@@ -14,5 +14,6 @@ mod editorial;
 mod failures;
 mod hostile;
 mod ingest;
+mod opml;
 mod sources;
 mod xmlattacks;
