@@ -68,6 +68,93 @@ fn main() -> ExitCode {
 type Failure = (u8, String);
 
 /// `gleaner import opml FILE`: read the OPML, append its feeds to the config file, report.
+/// `gleaner add URL`: finds the feeds of a site or page and appends the chosen one to the
+/// config file (created if missing), keeping its comments and layout.
+async fn add_source(config_path: &std::path::Path, args: &cli::AddArgs) -> Result<(), Failure> {
+    use gleaner::feeds_file::{self, FileError, NewFeed, Outcome};
+    // The fetch limits come from the config; a missing config has the defaults.
+    let config = match Config::load(config_path) {
+        Ok(c) => c,
+        Err(gleaner::config::LoadError::Read { .. }) if !config_path.exists() => {
+            Config::parse("", std::path::Path::new("."))
+                .map_err(|e| (EXIT_FAILURE, e.to_string()))?
+        }
+        Err(e) => return Err((EXIT_CONFIG, e.to_string())),
+    };
+    let url = url::Url::parse(args.url.trim())
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https"))
+        .ok_or_else(|| {
+            (
+                EXIT_CONFIG,
+                format!("`{}` is not an http(s) address", args.url.trim()),
+            )
+        })?;
+    let fetcher = Fetcher::new(&config.fetch)
+        .map_err(|e| (EXIT_FAILURE, format!("cannot build the HTTP client: {e}")))?;
+    let found = gleaner::discover::discover(&fetcher, &url)
+        .await
+        .map_err(|e| (EXIT_FAILURE, e.to_string()))?;
+    say(&output::discovery::text(&url, &found));
+    if found.found.is_empty() {
+        return Err((EXIT_FAILURE, format!("no feed found for {url}")));
+    }
+    let n = args.choose.unwrap_or(1);
+    let Some(chosen) = n.checked_sub(1).and_then(|i| found.found.get(i)) else {
+        return Err((
+            EXIT_CONFIG,
+            format!(
+                "--choose {n}: there {} {} feed{} (1 to {})",
+                if found.found.len() == 1 { "is" } else { "are" },
+                found.found.len(),
+                if found.found.len() == 1 { "" } else { "s" },
+                found.found.len()
+            ),
+        ));
+    };
+    let name = args
+        .name
+        .clone()
+        .or_else(|| chosen.title.clone())
+        .map(|t| gleaner::text::clean_control(&t).trim().to_string())
+        .filter(|t| !t.is_empty())
+        .unwrap_or_else(|| chosen.url.host_str().unwrap_or("feed").to_string());
+    let feed = NewFeed {
+        name,
+        url: chosen.url.to_string(),
+        section: args.section.clone(),
+    };
+    let note = format!("Added by `gleaner add {url}`.");
+    let appended = feeds_file::append_to_file(config_path, &[feed], Some(&note), args.dry_run)
+        .map_err(|e| match e {
+            FileError::Append {
+                source: feeds_file::AppendError::Invalid(_),
+                ..
+            } => (EXIT_CONFIG, e.to_string()),
+            other => (EXIT_FAILURE, other.to_string()),
+        })?;
+    let report = &appended.reports[0];
+    say(&feeds_file::report_line(report));
+    let config = config_path.display();
+    match &report.outcome {
+        Outcome::Invalid { .. } => Err((EXIT_FAILURE, format!("{config} not changed"))),
+        _ if args.dry_run => {
+            say(&format!("dry run: {config} not changed"));
+            Ok(())
+        }
+        Outcome::Duplicate { .. } => {
+            say(&format!("{config} not changed: the feed is already there"));
+            Ok(())
+        }
+        Outcome::Added { .. } => {
+            say(&format!(
+                "{config} updated; `gleaner poll` fetches it now (a running daemon after SIGHUP)"
+            ));
+            Ok(())
+        }
+    }
+}
+
 fn import_opml(config_path: &std::path::Path, args: &cli::ImportOpmlArgs) -> Result<(), Failure> {
     use gleaner::feeds_file::{self, FileError, NewFeed};
     let file = args.file.display();
@@ -434,28 +521,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             store.close().await;
             Ok(())
         }
-        Command::Add(args) => {
-            let (config, _) = load_config(&cli)?;
-            let fetcher = Fetcher::new(&config.fetch)
-                .map_err(|e| (EXIT_FAILURE, format!("cannot build the HTTP client: {e}")))?;
-            let url = url::Url::parse(args.url.trim())
-                .ok()
-                .filter(|u| matches!(u.scheme(), "http" | "https"))
-                .ok_or_else(|| {
-                    (
-                        EXIT_CONFIG,
-                        format!("`{}` is not an http(s) address", args.url.trim()),
-                    )
-                })?;
-            let found = gleaner::discover::discover(&fetcher, &url)
-                .await
-                .map_err(|e| (EXIT_FAILURE, e.to_string()))?;
-            say(&output::discovery::text(&url, &found));
-            if found.found.is_empty() {
-                return Err((EXIT_FAILURE, format!("no feed found for {url}")));
-            }
-            Ok(())
-        }
+        Command::Add(args) => add_source(&cli.config, args).await,
         Command::Apply(args) => {
             let (config, db) = load_config(&cli)?;
             let store = open_store(&db).await?;

@@ -190,3 +190,90 @@ async fn discovery_finds_declared_feeds_then_common_paths_and_offers_only_real_f
     let e = discover(&fetcher, &url("/no-such-page")).await.unwrap_err();
     assert!(e.to_string().contains("404"), "{e}");
 }
+
+#[test]
+fn add_finds_a_sites_feed_and_appends_it_to_feeds_toml_keeping_the_file() {
+    use crate::support::{stderr, stdout};
+    let server = Server::start();
+    let ws = Workspace::new();
+    let rss = crate::support::rss("Ops Notes", &[("1", "Post", "https://ops.example/1", "x")]);
+    let atom = r#"<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom"><title>Ops Notes (Atom)</title><id>urn:x</id><updated>2026-11-30T00:00:00Z</updated><entry><title>Post</title><id>urn:1</id><link href="https://ops.example/1"/><updated>2026-11-30T00:00:00Z</updated></entry></feed>"#;
+    server.route(
+        "/blog/",
+        page(r#"<link rel="alternate" type="application/rss+xml" href="/blog/rss.xml"><link rel="alternate" type="application/atom+xml" href="/blog/atom.xml">"#),
+    );
+    server.route("/blog/rss.xml", Route::feed(rss));
+    server.route("/blog/atom.xml", Route::typed(atom, "application/atom+xml"));
+    server.route("/empty/", page(""));
+    let original = "# The editor's sources.\n[storage]\npath = \"gleaner.db\"  # beside this file\n\n[[feeds]]\nname = \"Existing\"\nurl = \"https://existing.example/feed\"\n";
+    ws.write_config_text(original);
+    let read = || std::fs::read_to_string(ws.config_path()).unwrap();
+    let blog = server.url("/blog/");
+
+    let out = ws.gleaner(&["add", &blog, "--dry-run"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("found 2 feeds"), "{text}");
+    assert!(text.contains("1. Ops Notes <"), "{text}");
+    assert!(text.contains("2. Ops Notes (Atom) <"), "{text}");
+    assert_eq!(read(), original, "a dry run wrote");
+
+    let out = ws.gleaner(&["add", &blog, "--section", "Tools"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let after = read();
+    assert!(
+        after.starts_with(original),
+        "the file was not kept:\n{after}"
+    );
+    let tail = &after[original.len()..];
+    assert!(tail.contains("name = \"Ops Notes\""), "{tail}");
+    assert!(
+        tail.contains(&format!("url = \"{}\"", server.url("/blog/rss.xml"))),
+        "{tail}"
+    );
+    assert!(tail.contains("section = \"Tools\""), "{tail}");
+    let check = ws.gleaner(&["check"]);
+    assert!(check.status.success(), "{}", stderr(&check));
+
+    // Again: already there, nothing written.
+    let out = ws.gleaner(&["add", &blog]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("already there"), "{}", stdout(&out));
+    assert_eq!(read(), after);
+
+    // The second one, by number; a number out of range is an error.
+    let out = ws.gleaner(&["add", &blog, "--choose", "5"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("there are 2 feeds"),
+        "{}",
+        stderr(&out)
+    );
+    let out = ws.gleaner(&["add", &blog, "--choose", "2", "--name", "Ops (Atom)"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(read().contains("name = \"Ops (Atom)\""));
+
+    // A site without a feed: a clear error, the file unchanged.
+    let before = read();
+    let out = ws.gleaner(&["add", &server.url("/empty/")]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("no feed found for"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        stdout(&out).contains("tried and not feeds:"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(read(), before);
+
+    // And the added feeds are polled like any other.
+    let out = ws.gleaner(&["poll"]);
+    assert!(
+        stdout(&out).contains("Ops Notes: new 1"),
+        "{}",
+        stdout(&out)
+    );
+}
