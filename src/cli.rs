@@ -49,7 +49,15 @@ pub enum Command {
     /// database are fetched at once. SIGHUP re-reads the config (an invalid file is rejected and
     /// the running config stays). SIGINT/SIGTERM lets in-flight feeds finish within the grace
     /// period ([daemon] grace, 10s), then exits 0; a second signal exits at once.
-    Run,
+    /// With --serve, also serves the web desk (as `gleaner serve`) from the same process.
+    Run(RunArgs),
+    /// The editor's desk in a browser: candidates, picks, the draft, the digest, feeds.
+    ///
+    /// Listens on 127.0.0.1:8080 unless --listen says otherwise. A non-loopback address needs
+    /// `[serve] token` in feeds.toml (the login); without one it refuses to start (exit 2).
+    /// Also serves /curated.atom, /curated.rss, /curated.json, /healthz and /metrics. Prints
+    /// "serving on http://ADDR" on stderr once it listens; SIGINT/SIGTERM stops it.
+    Serve(ServeArgs),
     /// Per-feed health: state, last fetch, last HTTP status, failures, next due, last error.
     ///
     /// States: new, ok, failing (last fetch failed), backing off (failed twice or more, or the
@@ -101,6 +109,27 @@ pub enum Command {
     Import(ImportArgs),
     /// Write the configured feeds in a format other readers import (OPML).
     Export(ExportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Also serve the web desk from the daemon's process (see `gleaner serve`).
+    #[arg(long)]
+    pub serve: bool,
+    /// With --serve: the address to listen on.
+    #[arg(long, value_name = "ADDR", default_value = DEFAULT_LISTEN, requires = "serve")]
+    pub listen: std::net::SocketAddr,
+}
+
+/// Where `gleaner serve` listens by default: loopback only.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The address to listen on (port 0: any free port). Beyond loopback, `[serve] token`
+    /// must be set.
+    #[arg(long, value_name = "ADDR", default_value = DEFAULT_LISTEN)]
+    pub listen: std::net::SocketAddr,
 }
 
 #[derive(Debug, Args)]

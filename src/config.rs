@@ -28,7 +28,38 @@ pub struct Config {
     pub scoring: ScoringSettings,
     /// `[output]`: where and how the editorial outputs are written.
     pub output: OutputSettings,
+    /// `[serve]`: the web desk (`gleaner serve`).
+    pub serve: ServeSettings,
     pub feeds: Vec<FeedConfig>,
+}
+
+/// `[serve]`: who may use the web desk.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ServeSettings {
+    /// The login token. Required to listen on a non-loopback address; when set, every page
+    /// asks for it (also on loopback).
+    pub token: Option<Secret>,
+}
+
+/// A secret from the config: kept out of `Debug` output (and so out of logs).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Secret {
+        Secret(s.into())
+    }
+
+    /// The secret itself, for a constant-time comparison.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(…)")
+    }
 }
 
 impl Config {
@@ -282,8 +313,13 @@ pub enum LoadError {
 }
 
 const TOP_KEYS: &[&str] = &[
-    "storage", "fetch", "schedule", "daemon", "keywords", "scoring", "output", "github", "feeds",
+    "storage", "fetch", "schedule", "daemon", "keywords", "scoring", "output", "github", "serve",
+    "feeds",
 ];
+const SERVE_KEYS: &[&str] = &["token"];
+/// The shortest `[serve] token` accepted: it is the only thing between the network and the
+/// editor's desk when `gleaner serve` listens beyond loopback.
+pub const MIN_TOKEN_LEN: usize = 16;
 const GITHUB_KEYS: &[&str] = &["base"];
 /// What `github = "owner/repo"` follows, by `github_kind`.
 const GITHUB_KINDS: &[&str] = &["releases", "tags", "commits"];
@@ -345,6 +381,7 @@ struct RawDoc {
     scoring: Option<Spanned<toml::Table>>,
     output: Option<Spanned<toml::Table>>,
     github: Option<Spanned<toml::Table>>,
+    serve: Option<Spanned<toml::Table>>,
     #[serde(default)]
     feeds: Vec<Spanned<toml::Table>>,
 }
@@ -408,6 +445,7 @@ impl Config {
         let scoring = v.scoring(raw.keywords.as_ref(), raw.scoring.as_ref());
         let output = v.output(raw.output.as_ref(), base_dir);
         let github = v.github(raw.github.as_ref());
+        let serve = v.serve(raw.serve.as_ref());
         let feeds = v.feeds(&raw.feeds, &github);
         fetch.private_feeds = feeds
             .iter()
@@ -423,6 +461,7 @@ impl Config {
                 daemon,
                 scoring,
                 output,
+                serve,
                 feeds,
             })
         } else {
@@ -441,6 +480,11 @@ struct Validator<'a> {
 #[derive(Deserialize)]
 struct RawGithub {
     base: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct RawServe {
+    token: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -1012,6 +1056,35 @@ impl Validator<'_> {
         out
     }
 
+    fn serve(&mut self, raw: Option<&Spanned<toml::Table>>) -> ServeSettings {
+        let mut out = ServeSettings::default();
+        let Some(table) = raw else { return out };
+        let Some(s) = self.section::<RawServe>(table, SERVE_KEYS, "[serve]") else {
+            return out;
+        };
+        let at = table.span().start;
+        match s.token {
+            Some(t) if t.trim().is_empty() => self.push(
+                at,
+                "[serve]",
+                Some("token"),
+                "is empty: set a long random token (e.g. `openssl rand -hex 24`), or remove the key to serve on loopback only".into(),
+            ),
+            Some(t) if t.chars().count() < MIN_TOKEN_LEN => self.push(
+                at,
+                "[serve]",
+                Some("token"),
+                format!(
+                    "is {} characters: use at least {MIN_TOKEN_LEN} (e.g. `openssl rand -hex 24`)",
+                    t.chars().count()
+                ),
+            ),
+            Some(t) => out.token = Some(Secret::new(t)),
+            None => {}
+        }
+        out
+    }
+
     /// `[github] base`: where the `github` shorthands point (GitHub Enterprise Server serves
     /// the same feeds under its own address). Always ends with `/`.
     fn github(&mut self, raw: Option<&Spanned<toml::Table>>) -> Url {
@@ -1336,6 +1409,39 @@ mod tests {
 
     fn parse(s: &str) -> Result<Config, ConfigErrors> {
         Config::parse(s, Path::new("/etc/gleaner"))
+    }
+
+    #[test]
+    fn serve_token_is_validated_and_kept_out_of_debug() {
+        let c = parse("[serve]\ntoken = \"0123456789abcdef0123\"\n").unwrap();
+        assert_eq!(
+            c.serve.token.as_ref().map(Secret::expose),
+            Some("0123456789abcdef0123")
+        );
+        assert!(!format!("{c:?}").contains("0123456789abcdef"));
+        assert_eq!(parse("").unwrap().serve.token, None);
+        let problems: Vec<String> = parse("[serve]\ntoken = \" \"\npasword = \"x\"\n")
+            .unwrap_err()
+            .problems
+            .iter()
+            .map(|p| p.to_string())
+            .collect();
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.contains("line 3") && p.contains("[serve]: key `pasword`: unknown key"))
+        );
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.contains("line 2") && p.contains("key `token`: is empty"))
+        );
+        let short = parse("[serve]\ntoken = \"abc\"\n").unwrap_err();
+        assert!(
+            short.problems[0].to_string().contains("at least 16"),
+            "{short:?}"
+        );
     }
 
     #[test]

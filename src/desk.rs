@@ -246,12 +246,13 @@ fn write(path: &Path, contents: &str) -> Result<(), DeskError> {
     })
 }
 
-/// Rewrites `curated.atom`, `curated.rss` and `curated.json` from the picks.
-pub async fn write_curated(
+/// The curated feed's header and entries: the newest `curated_size` picks. One source for the
+/// files ([`write_curated`]) and for the feeds `gleaner serve` answers with.
+pub async fn curated(
     config: &Config,
     store: &Store,
     now: DateTime<Utc>,
-) -> Result<PathBuf, DeskError> {
+) -> Result<(output::atom::FeedInfo, Vec<output::atom::Entry>), DeskError> {
     let picked = store.all_picked(config.output.curated_size).await?;
     let entries: Vec<output::atom::Entry> = picked
         .iter()
@@ -278,6 +279,16 @@ pub async fn write_curated(
         link: config.output.link.as_ref().map(|u| u.to_string()),
         updated: entries.first().map_or(now, |e| e.picked_at),
     };
+    Ok((info, entries))
+}
+
+/// Rewrites `curated.atom`, `curated.rss` and `curated.json` from the picks.
+pub async fn write_curated(
+    config: &Config,
+    store: &Store,
+    now: DateTime<Utc>,
+) -> Result<PathBuf, DeskError> {
+    let (info, entries) = curated(config, store, now).await?;
     // The same picks for every kind of reader: Atom, RSS 2.0 and JSON Feed 1.1.
     let dir = &config.output.dir;
     write(
@@ -293,7 +304,8 @@ pub async fn write_curated(
     Ok(path)
 }
 
-fn section_of(
+/// The section a decision puts its story in: the editor's, else the suggested one.
+pub fn section_of(
     d: &DecisionRow,
     feed_section: Option<&str>,
     story: &crate::model::StoryView,
@@ -753,6 +765,22 @@ pub async fn digest(
     week: &str,
     format: DigestFormat,
 ) -> Result<(PathBuf, String), DeskError> {
+    let d = digest_of(config, store, week).await?;
+    let (text, ext) = match format {
+        DigestFormat::Markdown => (output::digest::markdown(&d), "md"),
+        DigestFormat::Html => (output::digest::html(&d), "html"),
+    };
+    let path = config.output.dir.join(format!("digest-{}.{ext}", d.week));
+    write(&path, &text)?;
+    Ok((path, text))
+}
+
+/// The digest of one ISO week, to render (nothing is written).
+pub async fn digest_of(
+    config: &Config,
+    store: &Store,
+    week: &str,
+) -> Result<output::digest::Digest, DeskError> {
     let since = parse_week(week).map_err(DeskError::Invalid)?;
     let until = since + chrono::Duration::days(7);
     rescore(config, store, false, Utc::now()).await?;
@@ -796,7 +824,7 @@ pub async fn digest(
             .unwrap_or(usize::MAX)
     };
     sections.sort_by_key(|(s, _)| order(s));
-    let d = output::digest::Digest {
+    Ok(output::digest::Digest {
         newsletter: config.output.title.clone(),
         week: week_of(since),
         since,
@@ -804,14 +832,7 @@ pub async fn digest(
         activity: store.activity(since, until).await?,
         near_duplicates,
         sections,
-    };
-    let (text, ext) = match format {
-        DigestFormat::Markdown => (output::digest::markdown(&d), "md"),
-        DigestFormat::Html => (output::digest::html(&d), "html"),
-    };
-    let path = config.output.dir.join(format!("digest-{}.{ext}", d.week));
-    write(&path, &text)?;
-    Ok((path, text))
+    })
 }
 
 /// Why a story scored what it did, at `as_of`.

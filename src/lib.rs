@@ -21,6 +21,8 @@
 //! hints); `hosts` keeps per-host politeness; `daemon` runs rounds forever on that schedule.
 //! Beside the pipeline, `feeds_file` appends feeds to feeds.toml keeping its comments and
 //! layout, and `opml` reads and writes OPML subscription lists (`gleaner import`/`export`).
+//! `serve` is the HTTP face of `desk` (`gleaner serve`, `gleaner run --serve`): pages and
+//! form posts that call the same desk functions as the command line.
 
 pub mod config;
 pub mod feeds_file;
@@ -51,6 +53,7 @@ pub mod poll;
 
 pub mod daemon;
 pub mod desk;
+pub mod serve;
 
 /// The User-Agent gleaner sends: `gleaner/<version> (+<repository>)`.
 pub const USER_AGENT: &str = concat!(

@@ -23,7 +23,7 @@ const EXIT_DATABASE: u8 = 3;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     // The daemon reports what it does; one-shot commands print results and log only problems.
-    let default_level = if matches!(cli.command, Command::Run) {
+    let default_level = if matches!(cli.command, Command::Run(_)) {
         "info"
     } else {
         "warn"
@@ -243,6 +243,23 @@ fn load_config(cli: &Cli) -> Result<(Config, PathBuf), Failure> {
     Ok((config, db))
 }
 
+/// Binds the web desk's address and says where it is (tests and the editor read this line).
+async fn bind_desk(
+    config: &Config,
+    listen: std::net::SocketAddr,
+) -> Result<gleaner::serve::Listener, Failure> {
+    use gleaner::serve::ServeError;
+    let listener = gleaner::serve::bind(config, listen)
+        .await
+        .map_err(|e| match e {
+            ServeError::NeedsToken(_) => (EXIT_CONFIG, e.to_string()),
+            other => (EXIT_FAILURE, other.to_string()),
+        })?;
+    let addr = listener.local_addr();
+    eprintln!("gleaner: serving on http://{addr}");
+    Ok(listener)
+}
+
 fn desk_failure(e: gleaner::desk::DeskError) -> Failure {
     use gleaner::desk::DeskError;
     match e {
@@ -274,18 +291,64 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             );
             Ok(())
         }
-        Command::Run => {
+        Command::Run(args) => {
             let (mut config, db) = load_config(&cli)?;
             config.storage.path = db.clone();
+            // Bind before anything runs: a refused or taken address stops the start.
+            let listener = match args.serve {
+                true => Some(bind_desk(&config, args.listen).await?),
+                false => None,
+            };
             let store = open_store(&db).await?;
             let control = gleaner::daemon::install_signal_handlers()
                 .map_err(|e| (EXIT_FAILURE, format!("cannot install signal handlers: {e}")))?;
-            gleaner::daemon::run(config, cli.config.clone(), store, control)
+            // The desk stops with the daemon: the same shutdown token.
+            let server = listener.map(|l| {
+                tokio::spawn(gleaner::serve::serve(
+                    l,
+                    config.clone(),
+                    cli.config.clone(),
+                    store.clone(),
+                    control.shutdown.clone(),
+                ))
+            });
+            let shutdown = control.shutdown.clone();
+            let daemon = gleaner::daemon::run(config, cli.config.clone(), store, control)
                 .await
                 .map_err(|e| match e {
                     gleaner::daemon::DaemonError::Store(e) => (EXIT_DATABASE, e.to_string()),
                     other => (EXIT_FAILURE, other.to_string()),
-                })
+                });
+            shutdown.cancel();
+            if let Some(server) = server {
+                // Idle keep-alive connections are closed by the graceful shutdown; a request
+                // still running after a few seconds is abandoned.
+                match tokio::time::timeout(std::time::Duration::from_secs(5), server).await {
+                    Ok(Ok(Err(e))) => eprintln!("gleaner: {e}"),
+                    Ok(_) => {}
+                    Err(_) => tracing::warn!("the web desk did not stop in time"),
+                }
+            }
+            daemon
+        }
+        Command::Serve(args) => {
+            let (mut config, db) = load_config(&cli)?;
+            config.storage.path = db.clone();
+            let listener = bind_desk(&config, args.listen).await?;
+            let store = open_store(&db).await?;
+            let control = gleaner::daemon::install_signal_handlers()
+                .map_err(|e| (EXIT_FAILURE, format!("cannot install signal handlers: {e}")))?;
+            let result = gleaner::serve::serve(
+                listener,
+                config,
+                cli.config.clone(),
+                store.clone(),
+                control.shutdown,
+            )
+            .await
+            .map_err(|e| (EXIT_FAILURE, e.to_string()));
+            store.close().await;
+            result
         }
         Command::Status(args) => {
             let config = match &cli.db {

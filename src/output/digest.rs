@@ -110,6 +110,16 @@ pub fn html(d: &Digest) -> String {
          <meta name=\"referrer\" content=\"no-referrer\">\n<title>{}</title>\n<style>{CSS}</style>\n</head>\n<body>\n",
         esc(&title)
     );
+    out.push_str(&html_body(d));
+    out.push_str("</body>\n</html>\n");
+    out
+}
+
+/// The digest's content as an HTML fragment (heading, counts, sections), every text escaped:
+/// the body of [`html`], and what `gleaner serve` shows inside its own page.
+pub fn html_body(d: &Digest) -> String {
+    let title = format!("{} digest, week {}", d.newsletter, d.week);
+    let mut out = String::new();
     let _ = writeln!(out, "<h1>{}</h1>", esc(&title));
     let _ = writeln!(
         out,
@@ -173,7 +183,6 @@ pub fn html(d: &Digest) -> String {
     if d.sections.iter().all(|(_, c)| c.is_empty()) {
         out.push_str("<p>No candidates this week.</p>\n");
     }
-    out.push_str("</body>\n</html>\n");
     out
 }
 

@@ -67,23 +67,29 @@ pub fn state_of(s: &FeedStatus, now: DateTime<Utc>) -> &'static str {
     }
 }
 
+/// One feed's status as `status --json` prints it (and `gleaner serve` shows it).
 #[derive(Serialize)]
-struct Row<'a> {
-    name: &'a str,
-    url: &'a str,
-    section: Option<&'a str>,
-    state: &'static str,
-    last_fetch: Option<DateTime<Utc>>,
-    last_success: Option<DateTime<Utc>>,
-    last_status: Option<i64>,
-    consecutive_failures: i64,
-    next_due: Option<DateTime<Utc>>,
-    last_error: Option<&'a str>,
+pub struct Row<'a> {
+    pub name: &'a str,
+    pub url: &'a str,
+    pub section: Option<&'a str>,
+    pub state: &'static str,
+    pub last_fetch: Option<DateTime<Utc>>,
+    pub last_success: Option<DateTime<Utc>>,
+    pub last_status: Option<i64>,
+    pub consecutive_failures: i64,
+    pub next_due: Option<DateTime<Utc>>,
+    pub last_error: Option<&'a str>,
     /// Where a permanent redirect moved the feed (update feeds.toml).
-    moved_to: Option<&'a str>,
-    retry_after: Option<DateTime<Utc>>,
-    schedule: Option<&'a str>,
-    stories: i64,
+    pub moved_to: Option<&'a str>,
+    pub retry_after: Option<DateTime<Utc>>,
+    pub schedule: Option<&'a str>,
+    pub stories: i64,
+}
+
+/// The rows of [`json`]: what every status view shows.
+pub fn rows(feeds: &[FeedStatus], now: DateTime<Utc>) -> Vec<Row<'_>> {
+    feeds.iter().map(|s| row(s, now)).collect()
 }
 
 fn row<'a>(s: &'a FeedStatus, now: DateTime<Utc>) -> Row<'a> {

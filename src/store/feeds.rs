@@ -92,7 +92,47 @@ async fn feed_rows(
     Ok(rows.into_iter().map(FeedJson::row).collect())
 }
 
+/// What `/metrics` reports beyond the feed states: counts the database keeps.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FetchStats {
+    pub stories: i64,
+    /// Recorded fetches by outcome (`new`, `not_modified`, `error`, …), over the whole log.
+    pub fetches: Vec<(String, i64)>,
+    /// Failed fetches by HTTP status (`None`: no HTTP answer — DNS, connect, TLS, timeout,
+    /// or a body that was too large or unreadable).
+    pub errors: Vec<(Option<i64>, i64)>,
+}
+
 impl Store {
+    /// Whether the database answers (`/healthz`).
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Stories and fetch-log counts, for `/metrics`.
+    pub async fn fetch_stats(&self) -> Result<FetchStats, StoreError> {
+        let (stories,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM stories")
+            .fetch_one(&self.pool)
+            .await?;
+        let fetches: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT outcome, COUNT(*) FROM fetch_log GROUP BY outcome ORDER BY outcome",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let errors: Vec<(Option<i64>, i64)> = sqlx::query_as(
+            "SELECT status, COUNT(*) FROM fetch_log WHERE outcome = 'error'
+             GROUP BY status ORDER BY status",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(FetchStats {
+            stories,
+            fetches,
+            errors,
+        })
+    }
+
     /// Makes the feeds table match the config: new feeds are added, names and sections
     /// updated, feeds no longer configured are kept (with their stories) but marked out of
     /// config. A feed whose configured URL is where an old row was redirected to takes that

@@ -19,7 +19,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
-pub use feeds::FetchWrite;
+pub use feeds::{FetchStats, FetchWrite};
 pub use stories::StoryFilter;
 
 /// Errors from the database. Opening errors name the file.

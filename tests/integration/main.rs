@@ -15,5 +15,6 @@ mod failures;
 mod hostile;
 mod ingest;
 mod opml;
+mod serve;
 mod sources;
 mod xmlattacks;

@@ -1,0 +1,189 @@
+//! `gleaner serve` (and `gleaner run --serve`): the editor's desk over HTTP. Pages are
+//! rendered on the server; every action is a plain form POST that calls the same `desk`
+//! functions as the command line and redirects back (303). This module only translates HTTP
+//! to desk calls and desk results to pages: the order of things stays in `desk`.
+//!
+//! Security, in the order a request meets it ([`guard`]):
+//! - Without `[serve] token` the server only binds loopback ([`bind`] refuses anything else),
+//!   and the Host header must name a loopback host (DNS rebinding would otherwise make another
+//!   site same-origin with the desk).
+//! - With a token, every page but `/login`, `/static/` and `/healthz` needs the session cookie
+//!   (HttpOnly, SameSite=Strict) or `Authorization: Bearer <token>`; the token is compared in
+//!   constant time.
+//! - A state-changing request is a POST; one whose `Sec-Fetch-Site` or `Origin` says it comes
+//!   from another site is refused (403), and every POST must carry the CSRF token (derived
+//!   from a per-process secret from the OS CSPRNG) in a hidden field.
+//! - Every response carries a strict CSP (no inline script or style: `/static/` serves them),
+//!   `nosniff` and `no-referrer`. Feed text is escaped by the template engine; the stored HTML
+//!   of stories is never shown (the excerpt is).
+//!
+//! Templates: minijinja rather than askama. Its HTML auto-escaping is on for every `.html`
+//! template; it builds in seconds (askama's derive pulls syn and a proc-macro build, slow on
+//! two cores); and the templates are embedded with `include_str!`, so the binary stays one
+//! file.
+
+mod guard;
+mod pages;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::{get, post};
+use sha2::{Digest, Sha256};
+use tokio_util::sync::CancellationToken;
+
+use crate::config::{Config, Secret};
+use crate::poll::Fetcher;
+use crate::store::Store;
+
+/// Why the server cannot start (or stopped).
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error(
+        "refusing to listen on {0}: it is not a loopback address, and anyone who can reach it could pick, reject and publish; set [serve] token = \"…\" in the config (at least {min} characters, e.g. `openssl rand -hex 24`), or listen on 127.0.0.1",
+        min = crate::config::MIN_TOKEN_LEN
+    )]
+    NeedsToken(SocketAddr),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("cannot get random bytes from the operating system: {0}")]
+    Random(String),
+    #[error("cannot build the HTTP client: {0}")]
+    Client(#[from] reqwest::Error),
+    #[error("the web server stopped: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// A bound socket, not serving yet: binding first lets the caller report the address (and
+/// fail on a bad `--listen`) before the daemon starts beside it.
+pub struct Listener {
+    listener: tokio::net::TcpListener,
+    addr: SocketAddr,
+}
+
+impl Listener {
+    /// The address actually bound (port 0 picks a free one).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+}
+
+/// Checks that `listen` may be served with this config, and binds it.
+pub async fn bind(config: &Config, listen: SocketAddr) -> Result<Listener, ServeError> {
+    if !listen.ip().is_loopback() && config.serve.token.is_none() {
+        return Err(ServeError::NeedsToken(listen));
+    }
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|source| ServeError::Bind {
+            addr: listen,
+            source,
+        })?;
+    let addr = listener.local_addr()?;
+    Ok(Listener { listener, addr })
+}
+
+/// Per-process secrets, derived from 32 bytes of the OS CSPRNG. A restart logs everyone out
+/// and invalidates open forms.
+pub(crate) struct Keys {
+    /// The session cookie's value.
+    session: String,
+    /// The CSRF token of the desk's forms (shown only to a logged-in editor).
+    csrf: String,
+    /// The CSRF token of the login form (which anyone who reaches the server can read).
+    login_csrf: String,
+}
+
+impl Keys {
+    fn new() -> Result<Keys, ServeError> {
+        let mut secret = [0u8; 32];
+        getrandom::fill(&mut secret).map_err(|e| ServeError::Random(e.to_string()))?;
+        let derive = |label: &str| {
+            let mut h = Sha256::new();
+            h.update(label.as_bytes());
+            h.update(secret);
+            hex(&h.finalize())
+        };
+        Ok(Keys {
+            session: derive("gleaner session"),
+            csrf: derive("gleaner csrf"),
+            login_csrf: derive("gleaner login csrf"),
+        })
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// What every handler shares.
+pub(crate) struct App {
+    config: Config,
+    config_path: PathBuf,
+    store: Store,
+    fetcher: Fetcher,
+    templates: minijinja::Environment<'static>,
+    keys: Keys,
+    token: Option<Secret>,
+}
+
+type Shared = Arc<App>;
+
+/// Serves the desk on `listener` until `shutdown` is cancelled. The store is shared with the
+/// daemon under `run --serve`: the daemon stays the only one writing feeds and stories, the
+/// pages write decisions through `desk` as the command line does.
+pub async fn serve(
+    listener: Listener,
+    config: Config,
+    config_path: PathBuf,
+    store: Store,
+    shutdown: CancellationToken,
+) -> Result<(), ServeError> {
+    let app = Arc::new(App {
+        fetcher: Fetcher::new(&config.fetch)?,
+        token: config.serve.token.clone(),
+        config,
+        config_path,
+        store,
+        templates: pages::templates(),
+        keys: Keys::new()?,
+    });
+    let router = router(app);
+    axum::serve(listener.listener, router)
+        .with_graceful_shutdown(async move { shutdown.cancelled().await })
+        .await?;
+    Ok(())
+}
+
+fn router(app: Shared) -> Router {
+    Router::new()
+        .route("/", get(pages::candidates))
+        .route("/pick", post(pages::pick))
+        .route("/reject", post(pages::reject))
+        .route("/unpick", post(pages::unpick))
+        .route("/draft", get(pages::draft))
+        .route("/publish", post(pages::publish))
+        .route("/digest", get(pages::digest))
+        .route("/feeds", get(pages::feeds))
+        .route("/feeds/add", post(pages::add_feed))
+        .route("/login", get(pages::login_page).post(pages::login))
+        .route("/logout", post(pages::logout))
+        .route("/curated.atom", get(pages::curated_atom))
+        .route("/curated.rss", get(pages::curated_rss))
+        .route("/curated.json", get(pages::curated_json))
+        .route("/healthz", get(pages::healthz))
+        .route("/metrics", get(pages::metrics))
+        .route("/static/desk.js", get(pages::desk_js))
+        .route("/static/desk.css", get(pages::desk_css))
+        .fallback(pages::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            guard::guard,
+        ))
+        .with_state(app)
+}
