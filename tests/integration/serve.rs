@@ -30,8 +30,12 @@ impl Drop for Desk {
 impl Desk {
     /// Starts the binary and reads the address it prints ("serving on http://…").
     fn start(ws: &Workspace) -> Desk {
+        Desk::start_with(ws, &["serve", "--listen", "127.0.0.1:0"])
+    }
+
+    fn start_with(ws: &Workspace, args: &[&str]) -> Desk {
         let mut child = Command::new(env!("CARGO_BIN_EXE_gleaner"))
-            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(args)
             .current_dir(ws.dir.path())
             .env("RUST_LOG", "gleaner=warn")
             .stdout(Stdio::null())
@@ -529,4 +533,65 @@ async fn with_a_token_every_page_but_login_needs_the_session() {
         .await
         .unwrap();
     assert_eq!(r.status(), 401);
+}
+
+#[tokio::test]
+async fn the_daemon_serves_the_desk_and_stops_with_it() {
+    let server = Server::start();
+    let ws = Workspace::new();
+    let feed = recent_rss(
+        "Ops",
+        &[(
+            "a",
+            "Kubernetes from the daemon",
+            "https://blog.example/d",
+            "<p>kubernetes</p>",
+        )],
+    );
+    let url = server.route("/ops", Route::feed(feed));
+    ws.write_config_text(&format!(
+        "[storage]\npath = \"gleaner.db\"\n[fetch]\nhost_delay = \"0s\"\n\
+         [keywords]\nkubernetes = 3\n[[feeds]]\nname = \"Ops\"\nurl = \"{url}\"\n"
+    ));
+    let mut desk = Desk::start_with(&ws, &["run", "--serve", "--listen", "127.0.0.1:0"]);
+    let http = client();
+    // The daemon fetches the new feed at once; the page shows what it stored.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let page = body(http.get(desk.url("/")).send().await.unwrap()).await;
+        if page.contains("Kubernetes from the daemon") {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "never listed: {page}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        http.get(desk.url("/healthz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let status = Command::new("kill")
+        .args(["-TERM", &desk.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let code = loop {
+        if let Some(s) = desk.child.try_wait().unwrap() {
+            break s.code();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still running after SIGTERM"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(code, Some(0));
+    assert!(
+        http.get(desk.url("/healthz")).send().await.is_err(),
+        "the desk stopped too"
+    );
 }
