@@ -8,9 +8,10 @@
 //! polls them, picks a few hundred stories (with hostile blurbs) and renders the HTML digest and
 //! `out/curated.atom`. Headless Chromium then loads, under a strict CSP with a checker script
 //! first in the page (`support/browser.rs`): the digest; a page of every stored story's
-//! sanitized HTML (what the coming web desk will show); and, as the control that proves the
-//! check can fail, the raw vectors unsanitized, each in a frame of its own. The curated feed is
-//! validated against the RFC 4287 schema and read with Python's feedparser.
+//! sanitized HTML; the web desk's candidates, digest and feeds pages (`gleaner serve`); and,
+//! as the control that proves the check can fail, the raw vectors unsanitized, each in a frame
+//! of its own. The curated feed is validated against the RFC 4287 schema and read with
+//! Python's feedparser.
 
 use std::collections::{BTreeMap, HashSet};
 use std::fmt::Write as _;
@@ -411,10 +412,42 @@ async fn every_rendered_page_runs_nothing_in_chromium_and_the_curated_feed_carri
         "/digest-unescaped",
         &[("digest".into(), format!("{head}{unescaped}"))],
     );
+    // The web desk's pages over the same stories and picks (issue 7), as `gleaner serve`
+    // answers them. Its own script, stylesheet and forms are taken out of the copy checked
+    // here (the checker flags every <script>, <link> and <form>); feed text on these pages is
+    // escaped, so every `<form method=` in them is the template's.
+    let desk = crate::serve::Desk::start(&ws);
+    let http = crate::serve::client();
+    let mut desk_urls = Vec::new();
+    for (name, path) in [
+        ("candidates", "/"),
+        ("digest", "/digest"),
+        ("feeds", "/feeds"),
+    ] {
+        let r = http.get(desk.url(path)).send().await.unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+        let page = crate::serve::body(r).await;
+        if path == "/" {
+            let items = page.matches("<li class=\"item").count();
+            assert!(
+                items >= cands.len(),
+                "the desk lists {items} stories, the candidates were {}",
+                cands.len()
+            );
+        }
+        let page = page
+            .replace("<script src=\"/static/desk.js\" defer></script>", "")
+            .replace("<link rel=\"stylesheet\" href=\"/static/desk.css\">", "")
+            .replace("<form method=", "<div data-desk-form method=")
+            .replace("</form>", "</div>");
+        desk_urls.push((name, pages.page(&format!("/desk-{name}"), page)));
+    }
+    drop(desk);
     // The control: the raw vectors, unsanitized, one frame each (in batches well under
     // Chromium's frame limit), must be flagged — this is what proves the checks can fail.
     let batches: Vec<&[Vector]> = vectors.chunks(300).collect();
     let mut urls = vec![digest_url, content_url, unescaped_url];
+    urls.extend(desk_urls.iter().map(|(_, u)| u.clone()));
     for (b, batch) in batches.iter().enumerate() {
         let pieces: Vec<(String, String)> = batch
             .iter()
@@ -492,6 +525,22 @@ async fn every_rendered_page_runs_nothing_in_chromium_and_the_curated_feed_carri
         unescaped.len() > 100 && unescaped_kinds.contains_key("handler-attr"),
         "the un-escaped digest should be flagged: {unescaped_kinds:?}"
     );
+
+    for (name, _) in &desk_urls {
+        let report = reports.next().unwrap();
+        eprintln!(
+            "desk {name}: {} elements walked, {} CSP violations seen, {} findings",
+            report.walked,
+            report.csp_seen,
+            report.findings.len()
+        );
+        assert!(report.is_final, "the desk's {name} page did not report");
+        assert!(
+            report.findings.is_empty(),
+            "the desk's {name} page can run script in Chromium:\n{}",
+            listing(&report.findings)
+        );
+    }
 
     let mut flagged: BTreeMap<String, Vec<Finding>> = BTreeMap::new();
     let mut unreported = Vec::new();

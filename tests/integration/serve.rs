@@ -15,9 +15,9 @@ const HOSTILE: &str = "Kubernetes <img src=x onerror=alert(1)> & <script>alert(2
 type Pairs<'a> = Vec<(&'a str, &'a str)>;
 
 /// A running `gleaner serve`; killed when dropped.
-struct Desk {
+pub struct Desk {
     child: Child,
-    base: String,
+    pub base: String,
 }
 
 impl Drop for Desk {
@@ -29,7 +29,7 @@ impl Drop for Desk {
 
 impl Desk {
     /// Starts the binary and reads the address it prints ("serving on http://…").
-    fn start(ws: &Workspace) -> Desk {
+    pub fn start(ws: &Workspace) -> Desk {
         Desk::start_with(ws, &["serve", "--listen", "127.0.0.1:0"])
     }
 
@@ -58,7 +58,7 @@ impl Desk {
         Desk { child, base }
     }
 
-    fn url(&self, path: &str) -> String {
+    pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
 }
@@ -78,14 +78,16 @@ impl FormPairs for reqwest::RequestBuilder {
     }
 }
 
-fn client() -> reqwest::Client {
+pub fn client() -> reqwest::Client {
+    // reqwest is built without a default TLS provider (gleaner installs ring's).
+    let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap()
 }
 
-async fn body(r: reqwest::Response) -> String {
+pub async fn body(r: reqwest::Response) -> String {
     // Test code reading a small local page: the project's size limit is for feeds.
     #[allow(clippy::disallowed_methods)]
     let b = r.bytes().await.unwrap();
