@@ -627,13 +627,24 @@ pub async fn next_issue(store: &Store) -> Result<i64, DeskError> {
     Ok(store.last_issue().await?.map_or(1, |(n, _)| n + 1))
 }
 
+/// What [`draft`] wrote, and the same draft as HTML.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Drafted {
+    pub number: i64,
+    pub path: PathBuf,
+    pub markdown: String,
+    /// [`output::draft::html`]: to paste into a newsletter editor (not written to a file).
+    pub html: String,
+    pub items: usize,
+}
+
 /// Writes `out/issue-N.md`: the unpublished picks (or, for a published issue, its items).
 pub async fn draft(
     config: &Config,
     store: &Store,
     issue: Option<i64>,
     now: DateTime<Utc>,
-) -> Result<(i64, PathBuf, String), DeskError> {
+) -> Result<Drafted, DeskError> {
     let number = match issue {
         Some(n) => n,
         None => next_issue(store).await?,
@@ -657,16 +668,18 @@ pub async fn draft(
         let ids: Vec<i64> = picked.iter().map(|p| p.story.id).collect();
         store.set_draft(number, &ids).await?;
     }
-    let text = output::draft::render(
-        &config.output.title,
-        number,
-        published.unwrap_or(now),
-        &config.output.sections,
-        &items,
-    );
+    let date = published.unwrap_or(now);
+    let (title, sections) = (&config.output.title, &config.output.sections);
+    let markdown = output::draft::render(title, number, date, sections, &items);
     let path = config.output.dir.join(format!("issue-{number}.md"));
-    write(&path, &text)?;
-    Ok((number, path, text))
+    write(&path, &markdown)?;
+    Ok(Drafted {
+        number,
+        path,
+        markdown,
+        html: output::draft::html(title, number, date, sections, &items),
+        items: items.len(),
+    })
 }
 
 /// What `publish` did.

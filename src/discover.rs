@@ -57,6 +57,19 @@ pub struct Found {
     pub how: How,
 }
 
+impl Found {
+    /// The name it gets in feeds.toml: the one asked for, else its title, else its host
+    /// (control characters dropped, trimmed; `gleaner add` and the web desk alike).
+    pub fn feed_name(&self, wanted: Option<&str>) -> String {
+        wanted
+            .map(str::to_string)
+            .or_else(|| self.title.clone())
+            .map(|t| crate::text::clean_control(&t).trim().to_string())
+            .filter(|t| !t.is_empty())
+            .unwrap_or_else(|| self.url.host_str().unwrap_or("feed").to_string())
+    }
+}
+
 /// What discovery saw: the feeds, and the candidates that were not feeds (with why).
 #[derive(Debug, Default)]
 pub struct Discovery {

@@ -112,13 +112,7 @@ async fn add_source(config_path: &std::path::Path, args: &cli::AddArgs) -> Resul
             ),
         ));
     };
-    let name = args
-        .name
-        .clone()
-        .or_else(|| chosen.title.clone())
-        .map(|t| gleaner::text::clean_control(&t).trim().to_string())
-        .filter(|t| !t.is_empty())
-        .unwrap_or_else(|| chosen.url.host_str().unwrap_or("feed").to_string());
+    let name = chosen.feed_name(args.name.as_deref());
     let feed = NewFeed {
         name,
         url: chosen.url.to_string(),
@@ -630,11 +624,10 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Draft(args) => {
             let (config, db) = load_config(&cli)?;
             let store = open_store(&db).await?;
-            let (n, path, _) =
-                gleaner::desk::draft(&config, &store, args.issue, chrono::Utc::now())
-                    .await
-                    .map_err(desk_failure)?;
-            say(&format!("issue {n} drafted: {}", path.display()));
+            let d = gleaner::desk::draft(&config, &store, args.issue, chrono::Utc::now())
+                .await
+                .map_err(desk_failure)?;
+            say(&format!("issue {} drafted: {}", d.number, d.path.display()));
             store.close().await;
             Ok(())
         }

@@ -34,24 +34,8 @@ pub fn render(
     let mut out = String::new();
     let _ = writeln!(out, "# {newsletter}: issue {number}\n");
     let _ = writeln!(out, "{}", date.format("%A %-d %B %Y"));
-    let mut order: Vec<&str> = sections.iter().map(String::as_str).collect();
-    let mut extra: Vec<&str> = items
-        .iter()
-        .map(|i| i.section.as_str())
-        .filter(|s| !sections.iter().any(|c| c.eq_ignore_ascii_case(s)))
-        .collect();
-    extra.sort_unstable();
-    extra.dedup();
-    order.extend(extra);
     let mut any = false;
-    for section in order {
-        let here: Vec<&DraftItem> = items
-            .iter()
-            .filter(|i| i.section.eq_ignore_ascii_case(section))
-            .collect();
-        if here.is_empty() {
-            continue;
-        }
+    for (section, here) in by_section(sections, items) {
         any = true;
         let _ = writeln!(out, "\n## {section}");
         for item in here {
@@ -81,12 +65,7 @@ pub fn render(
                     );
                 }
             }
-            let mut links: Vec<&str> = item.url.iter().map(String::as_str).collect();
-            links.extend(item.also_at.iter().map(String::as_str));
-            links.retain(|u| {
-                let l = u.to_ascii_lowercase();
-                l.starts_with("https://") || l.starts_with("http://")
-            });
+            let links = links_of(item);
             if !links.is_empty() {
                 let _ = writeln!(out, "{}", links.join(" "));
             }
@@ -94,6 +73,97 @@ pub fn render(
     }
     if !any {
         out.push_str("\nNothing picked yet: `gleaner pick ID --blurb TEXT`, or tick items in out/candidates.md and run `gleaner apply`.\n");
+    }
+    out
+}
+
+/// The sections in issue order (the configured ones, then others alphabetically), each with
+/// its items; empty sections left out.
+fn by_section<'a>(
+    sections: &'a [String],
+    items: &'a [DraftItem],
+) -> Vec<(&'a str, Vec<&'a DraftItem>)> {
+    let mut order: Vec<&str> = sections.iter().map(String::as_str).collect();
+    let mut extra: Vec<&str> = items
+        .iter()
+        .map(|i| i.section.as_str())
+        .filter(|s| !sections.iter().any(|c| c.eq_ignore_ascii_case(s)))
+        .collect();
+    extra.sort_unstable();
+    extra.dedup();
+    order.extend(extra);
+    order
+        .into_iter()
+        .map(|section| {
+            let here: Vec<&DraftItem> = items
+                .iter()
+                .filter(|i| i.section.eq_ignore_ascii_case(section))
+                .collect();
+            (section, here)
+        })
+        .filter(|(_, here)| !here.is_empty())
+        .collect()
+}
+
+/// An item's http(s) links: its own, then "also at".
+fn links_of(item: &DraftItem) -> Vec<&str> {
+    let mut links: Vec<&str> = item.url.iter().map(String::as_str).collect();
+    links.extend(item.also_at.iter().map(String::as_str));
+    links.retain(|u| {
+        let l = u.trim_start().to_ascii_lowercase();
+        l.starts_with("https://") || l.starts_with("http://")
+    });
+    links
+}
+
+/// The same draft as an HTML fragment to paste into a newsletter editor (Substack,
+/// Buttondown): a heading per section, a paragraph per item — the blurb (as plain text: the
+/// Markdown in it is not converted) or `[EDIT] title: excerpt` — and its links. Every text is
+/// escaped; only http(s) links are links.
+pub fn html(
+    newsletter: &str,
+    number: i64,
+    date: DateTime<Utc>,
+    sections: &[String],
+    items: &[DraftItem],
+) -> String {
+    let e = |s: &str| crate::text::escape_html(&crate::text::clean_control(s));
+    let mut out = String::new();
+    let _ = writeln!(out, "<h1>{}: issue {number}</h1>", e(newsletter));
+    let _ = writeln!(out, "<p>{}</p>", date.format("%A %-d %B %Y"));
+    for (section, here) in by_section(sections, items) {
+        let _ = writeln!(out, "<h2>{}</h2>", e(section));
+        for item in here {
+            let text = match item
+                .blurb
+                .as_deref()
+                .map(str::trim)
+                .filter(|b| !b.is_empty())
+            {
+                Some(b) => e(&one_paragraph(b)),
+                None => {
+                    let text = if item.excerpt.is_empty() {
+                        &item.title
+                    } else {
+                        &item.excerpt
+                    };
+                    format!(
+                        "{NEEDS_EDIT} <strong>{}</strong>: {}",
+                        e(&item.title),
+                        e(text)
+                    )
+                }
+            };
+            let links: Vec<String> = links_of(item)
+                .into_iter()
+                .map(|u| format!("<a href=\"{}\">{}</a>", e(u.trim()), e(u.trim())))
+                .collect();
+            if links.is_empty() {
+                let _ = writeln!(out, "<p>{text}</p>");
+            } else {
+                let _ = writeln!(out, "<p>{text}<br>\n{}</p>", links.join(" "));
+            }
+        }
     }
     out
 }
@@ -174,6 +244,29 @@ mod tests {
         let md = render("N", 1, Utc::now(), &["News".into()], &[item]);
         assert!(md.contains("[EDIT] Evil &lt;img src=x onerror=alert(1)&gt;  \\[31m: \\[click\\](javascript:alert(1)) \\*bold\\*\nhttps://ok.example/\n"), "{md}");
         assert!(!md.contains("javascript:alert(2)"), "{md}");
+    }
+
+    #[test]
+    fn the_html_draft_escapes_everything_and_links_only_http() {
+        let item = DraftItem {
+            section: "News <b>".into(),
+            title: "Evil <img src=x onerror=alert(1)>".into(),
+            blurb: None,
+            excerpt: "\"quoted\" & <script>alert(1)</script>".into(),
+            url: Some("javascript:alert(2)".into()),
+            also_at: vec!["https://ok.example/?a=1&b=\"2\"".into()],
+        };
+        let mut blurbed = item.clone();
+        blurbed.blurb = Some("Mine: <i>really</i>\nworth it".into());
+        blurbed.url = Some("https://two.example/".into());
+        blurbed.also_at.clear();
+        let date = DateTime::parse_from_rfc3339("2026-11-29T08:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let html = html("Ops & Co", 3, date, &["Tools".into()], &[item, blurbed]);
+        insta::assert_snapshot!(html);
+        assert!(!html.contains("<img") && !html.contains("<script") && !html.contains("<i>"));
+        assert!(!html.contains("javascript:"), "{html}");
     }
 
     #[test]

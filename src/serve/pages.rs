@@ -354,20 +354,21 @@ pub async fn unpick(State(app): State<Shared>, axum::Form(f): Form) -> Page {
 /// `/draft`: the next issue's draft as `gleaner draft` writes it (and records it: publishing
 /// then takes exactly the picks shown here).
 pub async fn draft(State(app): State<Shared>) -> Page {
-    let (issue, path, markdown) = desk::draft(&app.config, &app.store, None, Utc::now())
+    let d = desk::draft(&app.config, &app.store, None, Utc::now())
         .await
         .map_err(|e| desk_error(&app, e, "/"))?;
-    let items = app
-        .store
-        .draft_items(issue)
-        .await
-        .map_err(|e| desk_error(&app, e.into(), "/"))?
-        .len();
     Ok(render(
         &app,
         StatusCode::OK,
         "draft.html",
-        context! { issue, items, markdown, path => path.display().to_string() },
+        context! {
+            issue => d.number,
+            items => d.items,
+            markdown => d.markdown,
+            // Built by output::draft::html, which escapes every text.
+            html => minijinja::Value::from_safe_string(d.html),
+            path => d.path.display().to_string(),
+        },
     ))
 }
 
@@ -464,12 +465,7 @@ pub async fn add_feed(State(app): State<Shared>, axum::Form(f): Form) -> Page {
             context! { found => text, outcome => format!("No feed found for {url}: nothing added.") },
         ));
     };
-    let name = f
-        .text("name")
-        .or_else(|| chosen.title.clone())
-        .map(|t| crate::text::clean_control(&t).trim().to_string())
-        .filter(|t| !t.is_empty())
-        .unwrap_or_else(|| chosen.url.host_str().unwrap_or("feed").to_string());
+    let name = chosen.feed_name(f.text("name").as_deref());
     let feed = NewFeed {
         name,
         url: chosen.url.to_string(),

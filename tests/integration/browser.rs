@@ -8,7 +8,7 @@
 //! polls them, picks a few hundred stories (with hostile blurbs) and renders the HTML digest and
 //! `out/curated.atom`. Headless Chromium then loads, under a strict CSP with a checker script
 //! first in the page (`support/browser.rs`): the digest; a page of every stored story's
-//! sanitized HTML; the web desk's candidates, digest and feeds pages (`gleaner serve`); and,
+//! sanitized HTML; the web desk's candidates, draft, digest and feeds pages (`gleaner serve`); and,
 //! as the control that proves the check can fail, the raw vectors unsanitized, each in a frame
 //! of its own. The curated feed is validated against the RFC 4287 schema and read with
 //! Python's feedparser.
@@ -422,6 +422,7 @@ async fn every_rendered_page_runs_nothing_in_chromium_and_the_curated_feed_carri
     for (name, path) in [
         ("candidates", "/"),
         ("digest", "/digest"),
+        ("draft", "/draft"),
         ("feeds", "/feeds"),
     ] {
         let r = http.get(desk.url(path)).send().await.unwrap();

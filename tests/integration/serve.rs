@@ -344,7 +344,9 @@ async fn the_desk_lists_escaped_candidates_and_picks_only_with_the_csrf_token() 
     // The draft holds the pick; publishing goes through a CSRF-checked form too.
     let draft = body(http.get(desk.url("/draft")).send().await.unwrap()).await;
     assert!(draft.contains("Draft of issue 1"), "{draft}");
-    assert!(draft.contains("Upgrades, no downtime."), "{draft}");
+    assert!(draft.contains("<p>Upgrades, no downtime.<br>"), "{draft}");
+    assert!(draft.contains("<pre id=\"draft-md\">"), "{draft}");
+    assert!(draft.contains("Copy as HTML") && draft.contains("Copy as Markdown"));
     let r = http
         .post(desk.url("/publish"))
         .form_pairs(&[("number", "1")])
@@ -596,4 +598,77 @@ async fn the_daemon_serves_the_desk_and_stops_with_it() {
         http.get(desk.url("/healthz")).send().await.is_err(),
         "the desk stopped too"
     );
+}
+
+#[tokio::test]
+async fn the_feeds_page_adds_a_feed_by_site_url_keeping_the_file() {
+    let server = Server::start();
+    let ws = Workspace::new();
+    server.route(
+        "/blog/",
+        Route::typed(
+            "<!DOCTYPE html><html><head><title>Ops</title><link rel=\"alternate\" type=\"application/rss+xml\" href=\"/blog/rss.xml\"></head><body></body></html>",
+            "text/html; charset=utf-8",
+        ),
+    );
+    server.route(
+        "/blog/rss.xml",
+        Route::feed(rss(
+            "Ops &amp; Notes",
+            &[("1", "Post", "https://ops.example/1", "x")],
+        )),
+    );
+    let original = "# The editor's sources.\n[storage]\npath = \"gleaner.db\"  # beside this file\n\n[[feeds]]\nname = \"Existing\"\nurl = \"https://existing.example/feed\"\n";
+    ws.write_config_text(original);
+    let read = || std::fs::read_to_string(ws.config_path()).unwrap();
+    let desk = Desk::start(&ws);
+    let http = client();
+    let page = body(http.get(desk.url("/feeds")).send().await.unwrap()).await;
+    assert!(page.contains("Existing"), "{page}");
+    let csrf = csrf_of(&page);
+    let blog = server.url("/blog/");
+
+    let r = http
+        .post(desk.url("/feeds/add"))
+        .form_pairs(&[("url", blog.as_str()), ("section", "Tools")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    assert_eq!(read(), original);
+
+    let r = http
+        .post(desk.url("/feeds/add"))
+        .form_pairs(&[
+            ("csrf", csrf.as_str()),
+            ("url", blog.as_str()),
+            ("section", "Tools"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let shown = body(r).await;
+    assert!(shown.contains("found 1 feed"), "{shown}");
+    assert!(
+        shown.contains("added &quot;Ops &amp; Notes&quot;"),
+        "{shown}"
+    );
+    assert!(shown.contains("updated"), "{shown}");
+    let after = read();
+    assert!(after.starts_with(original), "{after}");
+    assert!(after.contains(&server.url("/blog/rss.xml")), "{after}");
+    assert!(after.contains("section = \"Tools\""), "{after}");
+    let check = ws.gleaner(&["check"]);
+    assert!(check.status.success(), "{}", stderr(&check));
+
+    // The same site again: a duplicate, and the file stays as it is.
+    let r = http
+        .post(desk.url("/feeds/add"))
+        .form_pairs(&[("csrf", csrf.as_str()), ("url", blog.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert!(body(r).await.contains("already there"));
+    assert_eq!(read(), after);
 }

@@ -76,10 +76,17 @@
     b.hidden = false;
     b.addEventListener("click", function () {
       var el = document.getElementById(b.getAttribute("data-copy"));
-      if (el && navigator.clipboard) {
-        navigator.clipboard.writeText(el.textContent).then(function () {
-          b.textContent = "Copied";
+      if (!el || !navigator.clipboard) return;
+      var done = function () { b.textContent = "Copied"; };
+      if (b.getAttribute("data-as") === "html" && window.ClipboardItem) {
+        // Rich text for editors that paste HTML (Substack, Buttondown), plain text beside it.
+        var item = new ClipboardItem({
+          "text/html": new Blob([el.innerHTML], { type: "text/html" }),
+          "text/plain": new Blob([el.innerText], { type: "text/plain" }),
         });
+        navigator.clipboard.write([item]).then(done);
+      } else {
+        navigator.clipboard.writeText(el.textContent).then(done);
       }
     });
   });
