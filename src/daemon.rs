@@ -82,12 +82,14 @@ pub fn install_signal_handlers() -> std::io::Result<Control> {
     Ok(Control { shutdown, reload })
 }
 
-/// Runs until `control.shutdown` is cancelled. `config_path` is re-read on reload.
+/// Runs until `control.shutdown` is cancelled. `config_path` is re-read on reload; every
+/// config adopted then is also sent to `adopted` (the web desk under `run --serve`).
 pub async fn run(
     mut config: Config,
     config_path: PathBuf,
     store: Store,
     mut control: Control,
+    adopted: Option<tokio::sync::watch::Sender<Arc<Config>>>,
 ) -> Result<(), DaemonError> {
     let mut rng = fastrand::Rng::new();
     let mut fetcher = Arc::new(Fetcher::new(&config.fetch)?);
@@ -152,6 +154,9 @@ pub async fn run(
                     }
                     config = new;
                     scorer = Arc::new(Scorer::new(&config));
+                    if let Some(tx) = &adopted {
+                        tx.send_replace(Arc::new(config.clone()));
+                    }
                     let now = Utc::now();
                     match poll::sync(&config, &store, now, &mut rng).await {
                         Ok(_) => tracing::info!(feeds = config.feeds.len(), "reloaded {}", config_path.display()),
@@ -243,7 +248,8 @@ async fn next_wake(store: &Store, now: DateTime<Utc>) -> Result<tokio::time::Ins
     Ok(tokio::time::Instant::now() + nap.max(Duration::from_millis(200)))
 }
 
-fn reload(path: &std::path::Path, current: &Config) -> Option<Config> {
+/// Re-reads the config file; `None` (logged) when it is invalid and `current` stays.
+pub fn reload(path: &std::path::Path, current: &Config) -> Option<Config> {
     match Config::load(path) {
         // The database in use stays: changing [storage] path takes a restart.
         Ok(new) => Some(Config {

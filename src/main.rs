@@ -6,6 +6,7 @@ mod cli;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -23,7 +24,7 @@ const EXIT_DATABASE: u8 = 3;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     // The daemon reports what it does; one-shot commands print results and log only problems.
-    let default_level = if matches!(cli.command, Command::Run(_)) {
+    let default_level = if matches!(cli.command, Command::Run(_) | Command::Serve(_)) {
         "info"
     } else {
         "warn"
@@ -296,23 +297,26 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             let store = open_store(&db).await?;
             let control = gleaner::daemon::install_signal_handlers()
                 .map_err(|e| (EXIT_FAILURE, format!("cannot install signal handlers: {e}")))?;
-            // The desk stops with the daemon: the same shutdown token.
+            // The desk stops with the daemon (the same shutdown token) and follows its
+            // config reloads.
+            let (adopted, configs) = tokio::sync::watch::channel(Arc::new(config.clone()));
             let server = listener.map(|l| {
                 tokio::spawn(gleaner::serve::serve(
                     l,
-                    config.clone(),
+                    configs,
                     cli.config.clone(),
                     store.clone(),
                     control.shutdown.clone(),
                 ))
             });
             let shutdown = control.shutdown.clone();
-            let daemon = gleaner::daemon::run(config, cli.config.clone(), store, control)
-                .await
-                .map_err(|e| match e {
-                    gleaner::daemon::DaemonError::Store(e) => (EXIT_DATABASE, e.to_string()),
-                    other => (EXIT_FAILURE, other.to_string()),
-                });
+            let daemon =
+                gleaner::daemon::run(config, cli.config.clone(), store, control, Some(adopted))
+                    .await
+                    .map_err(|e| match e {
+                        gleaner::daemon::DaemonError::Store(e) => (EXIT_DATABASE, e.to_string()),
+                        other => (EXIT_FAILURE, other.to_string()),
+                    });
             shutdown.cancel();
             if let Some(server) = server {
                 // Idle keep-alive connections are closed by the graceful shutdown; a request
@@ -330,11 +334,24 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             config.storage.path = db.clone();
             let listener = bind_desk(&config, args.listen).await?;
             let store = open_store(&db).await?;
-            let control = gleaner::daemon::install_signal_handlers()
+            let mut control = gleaner::daemon::install_signal_handlers()
                 .map_err(|e| (EXIT_FAILURE, format!("cannot install signal handlers: {e}")))?;
+            // SIGHUP re-reads the config, as for the daemon: an invalid file is logged and the
+            // running config stays.
+            let (adopted, configs) = tokio::sync::watch::channel(Arc::new(config));
+            let path = cli.config.clone();
+            tokio::spawn(async move {
+                while control.reload.recv().await.is_some() {
+                    let current = adopted.borrow().clone();
+                    if let Some(new) = gleaner::daemon::reload(&path, &current) {
+                        adopted.send_replace(Arc::new(new));
+                        tracing::info!("reloaded {}", path.display());
+                    }
+                }
+            });
             let result = gleaner::serve::serve(
                 listener,
-                config,
+                configs,
                 cli.config.clone(),
                 store.clone(),
                 control.shutdown,

@@ -32,6 +32,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::routing::{get, post};
 use sha2::{Digest, Sha256};
+use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{Config, Secret};
@@ -123,7 +124,9 @@ fn hex(bytes: &[u8]) -> String {
 
 /// What every handler shares.
 pub(crate) struct App {
-    config: Config,
+    /// The config in force: re-read on SIGHUP (`gleaner serve`), or the daemon's after each of
+    /// its reloads (`run --serve`), so that the desk and the daemon score alike.
+    configs: watch::Receiver<Arc<Config>>,
     config_path: PathBuf,
     store: Store,
     fetcher: Fetcher,
@@ -132,22 +135,32 @@ pub(crate) struct App {
     token: Option<Secret>,
 }
 
+impl App {
+    /// The config now (cheap: an `Arc`). The token, the fetch settings and the listening
+    /// address are the ones the server started with.
+    fn config(&self) -> Arc<Config> {
+        self.configs.borrow().clone()
+    }
+}
+
 type Shared = Arc<App>;
 
-/// Serves the desk on `listener` until `shutdown` is cancelled. The store is shared with the
+/// Serves the desk on `listener` until `shutdown` is cancelled, with the latest config
+/// `configs` holds. The store is shared with the
 /// daemon under `run --serve`: the daemon stays the only one writing feeds and stories, the
 /// pages write decisions through `desk` as the command line does.
 pub async fn serve(
     listener: Listener,
-    config: Config,
+    configs: watch::Receiver<Arc<Config>>,
     config_path: PathBuf,
     store: Store,
     shutdown: CancellationToken,
 ) -> Result<(), ServeError> {
+    let config = configs.borrow().clone();
     let app = Arc::new(App {
         fetcher: Fetcher::new(&config.fetch)?,
         token: config.serve.token.clone(),
-        config,
+        configs,
         config_path,
         store,
         templates: pages::templates(),

@@ -55,7 +55,7 @@ fn render_for(
     desk: bool,
 ) -> Response {
     let base = context! {
-        newsletter => &app.config.output.title,
+        newsletter => &app.config().output.title,
         csrf => if desk { app.keys.csrf.as_str() } else { "" },
         logged_in => desk && app.token.is_some(),
     };
@@ -240,7 +240,7 @@ fn cand_view(c: &Candidate) -> CandView {
 pub async fn candidates(State(app): State<Shared>) -> Page {
     let now = Utc::now();
     let store = &app.store;
-    let (cands, since) = desk::candidates(&app.config, store, now, None, &Filter::default(), now)
+    let (cands, since) = desk::candidates(&app.config(), store, now, None, &Filter::default(), now)
         .await
         .map_err(|e| desk_error(&app, e, "/"))?;
     let picked = store
@@ -273,7 +273,7 @@ pub async fn candidates(State(app): State<Shared>) -> Page {
         }
     }
     // Configured sections with nothing to show still show their picks.
-    for name in &app.config.output.sections {
+    for name in &app.config().output.sections {
         if !sections.iter().any(|s| s.name.eq_ignore_ascii_case(name)) {
             sections.push(SectionView {
                 name: name.clone(),
@@ -299,8 +299,8 @@ pub async fn candidates(State(app): State<Shared>) -> Page {
             picked => minijinja::value::Serde(&picked),
             issue,
             total => cands.len(),
-            cap => app.config.output.per_section,
-            all_sections => &app.config.output.sections,
+            cap => app.config().output.per_section,
+            all_sections => &app.config().output.sections,
             since => since.format("%Y-%m-%d %H:%M UTC").to_string(),
             as_of => now.format("%Y-%m-%d %H:%M UTC").to_string(),
         },
@@ -319,7 +319,7 @@ pub async fn pick(State(app): State<Shared>, axum::Form(f): Form) -> Page {
         f.text("blurb")
     };
     desk::pick(
-        &app.config,
+        &app.config(),
         &app.store,
         id,
         f.text("section"),
@@ -335,7 +335,7 @@ pub async fn pick(State(app): State<Shared>, axum::Form(f): Form) -> Page {
 pub async fn reject(State(app): State<Shared>, axum::Form(f): Form) -> Page {
     checked(&app, &f)?;
     let id = story_id(&app, &f)?;
-    desk::reject(&app.config, &app.store, id, f.text("reason"), Utc::now())
+    desk::reject(&app.config(), &app.store, id, f.text("reason"), Utc::now())
         .await
         .map_err(|e| desk_error(&app, e, "/"))?;
     Ok(see_other("/"))
@@ -345,7 +345,7 @@ pub async fn reject(State(app): State<Shared>, axum::Form(f): Form) -> Page {
 pub async fn unpick(State(app): State<Shared>, axum::Form(f): Form) -> Page {
     checked(&app, &f)?;
     let id = story_id(&app, &f)?;
-    desk::unpick(&app.config, &app.store, id, Utc::now())
+    desk::unpick(&app.config(), &app.store, id, Utc::now())
         .await
         .map_err(|e| desk_error(&app, e, "/"))?;
     Ok(see_other(&format!("/#s{id}")))
@@ -354,7 +354,7 @@ pub async fn unpick(State(app): State<Shared>, axum::Form(f): Form) -> Page {
 /// `/draft`: the next issue's draft as `gleaner draft` writes it (and records it: publishing
 /// then takes exactly the picks shown here).
 pub async fn draft(State(app): State<Shared>) -> Page {
-    let d = desk::draft(&app.config, &app.store, None, Utc::now())
+    let d = desk::draft(&app.config(), &app.store, None, Utc::now())
         .await
         .map_err(|e| desk_error(&app, e, "/"))?;
     Ok(render(
@@ -383,7 +383,7 @@ pub async fn publish(State(app): State<Shared>, axum::Form(f): Form) -> Page {
             "/draft",
         ));
     };
-    let p = desk::publish(&app.config, &app.store, number, Utc::now())
+    let p = desk::publish(&app.config(), &app.store, number, Utc::now())
         .await
         .map_err(|e| desk_error(&app, e, "/draft"))?;
     Ok(render(
@@ -407,7 +407,7 @@ pub async fn digest(State(app): State<Shared>, Query(q): Query<WeekQuery>) -> Pa
         .unwrap_or_else(|| desk::week_of(Utc::now()));
     let start = desk::parse_week(&week)
         .map_err(|m| error_page(&app, StatusCode::BAD_REQUEST, &m, "/digest"))?;
-    let d = desk::digest_of(&app.config, &app.store, &week)
+    let d = desk::digest_of(&app.config(), &app.store, &week)
         .await
         .map_err(|e| desk_error(&app, e, "/digest"))?;
     let body = output::digest::html_body(&d);
@@ -432,13 +432,13 @@ pub async fn feeds(State(app): State<Shared>) -> Page {
         .feed_status()
         .await
         .map_err(|e| desk_error(&app, e.into(), "/"))?;
-    let rows = output::status::with_unseen(rows, &app.config, now);
+    let rows = output::status::with_unseen(rows, &app.config(), now);
     let feeds = output::status::rows(&rows, now);
     Ok(render(
         &app,
         StatusCode::OK,
         "feeds.html",
-        context! { feeds => minijinja::value::Serde(&feeds), all_sections => &app.config.output.sections },
+        context! { feeds => minijinja::value::Serde(&feeds), all_sections => &app.config().output.sections },
     ))
 }
 
@@ -562,7 +562,7 @@ enum Curated {
 }
 
 async fn curated(app: &App, kind: Curated, headers: &HeaderMap) -> Response {
-    let (info, entries) = match desk::curated(&app.config, &app.store, Utc::now()).await {
+    let (info, entries) = match desk::curated(&app.config(), &app.store, Utc::now()).await {
         Ok(x) => x,
         Err(e) => {
             tracing::error!("curated feed: {e}");
@@ -641,7 +641,7 @@ pub async fn metrics(State(app): State<Shared>) -> Response {
     let now = Utc::now();
     let result = async {
         let rows = app.store.feed_status().await?;
-        let rows = output::status::with_unseen(rows, &app.config, now);
+        let rows = output::status::with_unseen(rows, &app.config(), now);
         let stats = app.store.fetch_stats().await?;
         Ok::<_, crate::store::StoreError>((rows, stats))
     }

@@ -672,3 +672,41 @@ async fn the_feeds_page_adds_a_feed_by_site_url_keeping_the_file() {
     assert!(body(r).await.contains("already there"));
     assert_eq!(read(), after);
 }
+
+#[tokio::test]
+async fn sighup_gives_the_desk_the_edited_config() {
+    let server = Server::start();
+    let ws = Workspace::new();
+    polled(&server, &ws, "").await;
+    let desk = Desk::start(&ws);
+    let http = client();
+    let page = body(http.get(desk.url("/")).send().await.unwrap()).await;
+    assert!(page.contains("Ops Weekly: candidates"), "{page}");
+    let edited = std::fs::read_to_string(ws.config_path())
+        .unwrap()
+        .replace("title = \"Ops Weekly\"", "title = \"Ops Monthly\"");
+    ws.write_config_text(&edited);
+    let status = Command::new("kill")
+        .args(["-HUP", &desk.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let page = body(http.get(desk.url("/")).send().await.unwrap()).await;
+        if page.contains("Ops Monthly: candidates") {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "not reloaded: {page}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // An invalid file is refused and the running config stays.
+    ws.write_config_text(&edited.replace("[output]", "[outptu]"));
+    Command::new("kill")
+        .args(["-HUP", &desk.child.id().to_string()])
+        .status()
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let page = body(http.get(desk.url("/")).send().await.unwrap()).await;
+    assert!(page.contains("Ops Monthly: candidates"), "{page}");
+}
