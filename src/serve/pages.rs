@@ -692,6 +692,64 @@ fn static_file(body: &'static str, content_type: &'static str) -> Response {
         .into_response()
 }
 
+/// A 404. Also reached without a login (under /static/): no desk CSRF token on it.
 pub async fn not_found(State(app): State<Shared>) -> Response {
-    error_page(&app, StatusCode::NOT_FOUND, "no such page", "/")
+    let ctx = context! { status => "404 Not Found", message => "no such page", back => "/" };
+    render_for(&app, StatusCode::NOT_FOUND, "error.html", ctx, false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tagged(v: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(header::IF_NONE_MATCH, HeaderValue::from_str(v).unwrap());
+        h
+    }
+
+    #[test]
+    fn conditional_get_by_strong_etag() {
+        let fresh = conditional("body".into(), "text/plain", &HeaderMap::new());
+        assert_eq!(fresh.status(), StatusCode::OK);
+        let etag = fresh.headers()[header::ETAG].to_str().unwrap().to_string();
+        assert!(etag.starts_with('"') && etag.len() == 34, "{etag}");
+        let weak = format!("\"x\", W/{etag}");
+        for (header, status) in [
+            (etag.as_str(), StatusCode::NOT_MODIFIED),
+            (weak.as_str(), StatusCode::NOT_MODIFIED),
+            ("*", StatusCode::NOT_MODIFIED),
+            ("\"other\"", StatusCode::OK),
+        ] {
+            let r = conditional("body".into(), "text/plain", &tagged(header));
+            assert_eq!(r.status(), status, "{header}");
+            assert_eq!(r.headers()[header::ETAG], etag.as_str());
+        }
+        let other = conditional("body2".into(), "text/plain", &HeaderMap::new());
+        assert_ne!(other.headers()[header::ETAG], etag.as_str());
+    }
+
+    #[test]
+    fn why_reads_as_words() {
+        let why = vec![
+            Why::Term {
+                term: "kubernetes".into(),
+                field: "title".into(),
+                contribution: 9.0,
+            },
+            Why::Term {
+                term: "crypto".into(),
+                field: "body".into(),
+                contribution: -4.0,
+            },
+            Why::Factor {
+                factor: "recency decay".into(),
+                value: 0.81,
+            },
+        ];
+        assert_eq!(
+            why_text(&why),
+            "kubernetes title +9, crypto body −4, recency decay ×0.81"
+        );
+    }
 }

@@ -515,6 +515,12 @@ async fn with_a_token_every_page_but_login_needs_the_session() {
     assert_ne!(desk_csrf, login_csrf);
     let login_page = body(http.get(desk.url("/login")).send().await.unwrap()).await;
     assert!(!login_page.contains(&desk_csrf) && !refused_login.contains(&desk_csrf));
+    let r = http.get(desk.url("/static/nope")).send().await.unwrap();
+    assert_eq!(r.status(), 404);
+    assert!(
+        !body(r).await.contains(&desk_csrf),
+        "a page anyone can reach shows the token"
+    );
     let r = http
         .get(desk.url("/"))
         .header("cookie", "gleaner_session=forged")
