@@ -9,6 +9,7 @@ mod browser;
 mod cli;
 mod corpus;
 mod daemon;
+mod desk_keys;
 mod durability;
 mod editorial;
 mod failures;
