@@ -119,50 +119,72 @@ pub async fn discover(fetcher: &Fetcher, url: &Url) -> Result<Discovery, Discove
     let page = crate::page::extract(&html);
     let mut tried: Vec<Url> = vec![base.clone()];
     for link in page.feeds.iter().take(MAX_DECLARED) {
-        let Some(candidate) = base
+        if let Some(candidate) = base
             .join(&link.href)
             .ok()
             .filter(|u| matches!(u.scheme(), "http" | "https"))
-        else {
-            continue;
-        };
-        if tried.contains(&candidate) {
-            continue;
-        }
-        tried.push(candidate.clone());
-        match probe(fetcher, &candidate).await {
-            Ok(mut found) => {
-                found.how = How::Declared;
-                found.title = found.title.or_else(|| link.title.clone());
-                out.found.push(found);
-            }
-            Err(why) => out.rejected.push((candidate, why)),
+        {
+            let title = link.title.as_deref();
+            try_candidate(
+                fetcher,
+                &mut out,
+                &mut tried,
+                candidate,
+                How::Declared,
+                title,
+            )
+            .await;
         }
     }
     if out.found.is_empty() {
         for path in COMMON_PATHS {
-            let Ok(candidate) = base.join(path) else {
-                continue;
-            };
-            if tried.contains(&candidate) {
-                continue;
-            }
-            tried.push(candidate.clone());
-            match probe(fetcher, &candidate).await {
-                Ok(mut found) => {
-                    found.how = How::CommonPath;
-                    out.found.push(found);
-                    break;
-                }
-                Err(why) => out.rejected.push((candidate, why)),
+            if let Ok(candidate) = base.join(path)
+                && try_candidate(
+                    fetcher,
+                    &mut out,
+                    &mut tried,
+                    candidate,
+                    How::CommonPath,
+                    None,
+                )
+                .await
+            {
+                break;
             }
         }
     }
     Ok(out)
 }
 
+/// Fetches and parses `candidate` unless it was tried already, and records it as found (with
+/// the page's title for it when the feed has none) or rejected. True when it is a feed.
+async fn try_candidate(
+    fetcher: &Fetcher,
+    out: &mut Discovery,
+    tried: &mut Vec<Url>,
+    candidate: Url,
+    how: How,
+    link_title: Option<&str>,
+) -> bool {
+    if tried.contains(&candidate) {
+        return false;
+    }
+    tried.push(candidate.clone());
+    match probe(fetcher, &candidate, how).await {
+        Ok(mut found) => {
+            found.title = found.title.or_else(|| link_title.map(str::to_string));
+            out.found.push(found);
+            true
+        }
+        Err(why) => {
+            out.rejected.push((candidate, why));
+            false
+        }
+    }
+}
+
 /// Fetches and parses one candidate.
-async fn probe(fetcher: &Fetcher, url: &Url) -> Result<Found, String> {
+async fn probe(fetcher: &Fetcher, url: &Url, how: How) -> Result<Found, String> {
     let body = match fetch::fetch(&fetcher.client, &fetcher.settings, url, &Default::default())
         .await
         .map_err(|e| e.to_string())?
@@ -181,6 +203,6 @@ async fn probe(fetcher: &Fetcher, url: &Url) -> Result<Found, String> {
         title: feed.title,
         format: feed.format,
         entries: feed.entries.len(),
-        how: How::Given,
+        how,
     })
 }

@@ -68,20 +68,40 @@ fn main() -> ExitCode {
 
 type Failure = (u8, String);
 
-/// `gleaner import opml FILE`: read the OPML, append its feeds to the config file, report.
+/// The config at `path`; a missing file has the defaults (`add` and `import` create it).
+fn config_or_defaults(path: &std::path::Path) -> Result<Config, Failure> {
+    match Config::load(path) {
+        Ok(c) => Ok(c),
+        Err(gleaner::config::LoadError::Read { .. }) if !path.exists() => {
+            Config::parse("", std::path::Path::new(".")).map_err(|e| (EXIT_FAILURE, e.to_string()))
+        }
+        Err(e) => Err((EXIT_CONFIG, e.to_string())),
+    }
+}
+
+/// Appends feeds to the config file; a config that is already broken is a config error.
+fn append_feeds(
+    path: &std::path::Path,
+    feeds: &[gleaner::feeds_file::NewFeed],
+    note: &str,
+    dry_run: bool,
+) -> Result<gleaner::feeds_file::Appended, Failure> {
+    use gleaner::feeds_file::{AppendError, FileError};
+    gleaner::feeds_file::append_to_file(path, feeds, Some(note), dry_run).map_err(|e| match e {
+        FileError::Append {
+            source: AppendError::Invalid(_),
+            ..
+        } => (EXIT_CONFIG, e.to_string()),
+        other => (EXIT_FAILURE, other.to_string()),
+    })
+}
+
 /// `gleaner add URL`: finds the feeds of a site or page and appends the chosen one to the
 /// config file (created if missing), keeping its comments and layout.
 async fn add_source(config_path: &std::path::Path, args: &cli::AddArgs) -> Result<(), Failure> {
-    use gleaner::feeds_file::{self, FileError, NewFeed, Outcome};
-    // The fetch limits come from the config; a missing config has the defaults.
-    let config = match Config::load(config_path) {
-        Ok(c) => c,
-        Err(gleaner::config::LoadError::Read { .. }) if !config_path.exists() => {
-            Config::parse("", std::path::Path::new("."))
-                .map_err(|e| (EXIT_FAILURE, e.to_string()))?
-        }
-        Err(e) => return Err((EXIT_CONFIG, e.to_string())),
-    };
+    use gleaner::feeds_file::{self, NewFeed, Outcome};
+    // The fetch limits come from the config.
+    let config = config_or_defaults(config_path)?;
     let url = url::Url::parse(args.url.trim())
         .ok()
         .filter(|u| matches!(u.scheme(), "http" | "https"))
@@ -120,14 +140,7 @@ async fn add_source(config_path: &std::path::Path, args: &cli::AddArgs) -> Resul
         section: args.section.clone(),
     };
     let note = format!("Added by `gleaner add {url}`.");
-    let appended = feeds_file::append_to_file(config_path, &[feed], Some(&note), args.dry_run)
-        .map_err(|e| match e {
-            FileError::Append {
-                source: feeds_file::AppendError::Invalid(_),
-                ..
-            } => (EXIT_CONFIG, e.to_string()),
-            other => (EXIT_FAILURE, other.to_string()),
-        })?;
+    let appended = append_feeds(config_path, &[feed], &note, args.dry_run)?;
     let report = &appended.reports[0];
     say(&feeds_file::report_line(report));
     let config = config_path.display();
@@ -150,22 +163,15 @@ async fn add_source(config_path: &std::path::Path, args: &cli::AddArgs) -> Resul
     }
 }
 
+/// `gleaner import opml FILE`: read the OPML, append its feeds to the config file, report.
 fn import_opml(config_path: &std::path::Path, args: &cli::ImportOpmlArgs) -> Result<(), Failure> {
-    use gleaner::feeds_file::{self, FileError, NewFeed};
+    use gleaner::feeds_file::{self, NewFeed};
     let file = args.file.display();
     let bytes = std::fs::read(&args.file)
         .map_err(|e| (EXIT_FAILURE, format!("cannot read {file}: {e}")))?;
     let doc = gleaner::opml::parse(&bytes).map_err(|e| (EXIT_FAILURE, format!("{file}: {e}")))?;
-    // Sections are matched against the config's; a missing config has the defaults.
-    let sections = match Config::load(config_path) {
-        Ok(c) => c.output.sections,
-        Err(gleaner::config::LoadError::Read { .. }) if !config_path.exists() => {
-            Config::parse("", std::path::Path::new("."))
-                .map(|c| c.output.sections)
-                .unwrap_or_default()
-        }
-        Err(e) => return Err((EXIT_CONFIG, e.to_string())),
-    };
+    // Sections are matched against the config's.
+    let sections = config_or_defaults(config_path)?.output.sections;
     let items = gleaner::opml::new_feeds(&doc, &sections);
     let feeds: Vec<NewFeed> = items
         .iter()
@@ -177,14 +183,7 @@ fn import_opml(config_path: &std::path::Path, args: &cli::ImportOpmlArgs) -> Res
         .file_name()
         .map_or_else(|| file.to_string(), |n| n.to_string_lossy().into_owned());
     let note = format!("Imported from {file_name} by `gleaner import opml`.");
-    let appended = feeds_file::append_to_file(config_path, &feeds, Some(&note), args.dry_run)
-        .map_err(|e| match e {
-            FileError::Append {
-                source: feeds_file::AppendError::Invalid(_),
-                ..
-            } => (EXIT_CONFIG, e.to_string()),
-            other => (EXIT_FAILURE, other.to_string()),
-        })?;
+    let appended = append_feeds(config_path, &feeds, &note, args.dry_run)?;
     // In the document's order: the reports follow the feeds, which follow the items.
     let mut reports = appended.reports.iter();
     let mut unreadable = 0;

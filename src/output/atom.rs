@@ -36,13 +36,19 @@ pub struct Entry {
     pub origin: Option<(String, String, Option<String>)>,
 }
 
-fn rfc3339(t: DateTime<Utc>) -> String {
+pub(crate) fn rfc3339(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-fn http(u: &str) -> Option<&str> {
+/// The link, when it is http(s): no other scheme reaches a curated feed.
+pub(crate) fn http(u: &str) -> Option<&str> {
     let l = u.trim().to_ascii_lowercase();
     (l.starts_with("https://") || l.starts_with("http://")).then_some(u.trim())
+}
+
+/// An entry's stable `tag:` id, the same in the Atom, RSS and JSON Feed versions.
+pub(crate) fn entry_id(feed: &FeedInfo, e: &Entry) -> String {
+    format!("tag:{},{TAG_DATE}:story-{}", feed.tag_authority, e.story_id)
 }
 
 /// Renders the curated feed. Characters XML 1.0 forbids are dropped from every text (quick-xml
@@ -96,11 +102,7 @@ pub fn render(feed: &FeedInfo, entries: &[Entry]) -> String {
 
     for e in entries {
         write(&mut w, Event::Start(BytesStart::new("entry")));
-        text(
-            &mut w,
-            "id",
-            &format!("tag:{},{TAG_DATE}:story-{}", feed.tag_authority, e.story_id),
-        );
+        text(&mut w, "id", &entry_id(feed, e));
         w.create_element("title")
             .with_attribute(("type", "text"))
             .write_text_content(BytesText::new(&x(&e.title)))

@@ -2,19 +2,9 @@
 //! same entries as `curated.atom` (ids are the same `tag:` URIs). Texts are plain
 //! (`content_text`, never `content_html`), links only http(s).
 
-use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Map, Value, json};
 
-use crate::output::atom::{Entry, FeedInfo, TAG_DATE};
-
-fn rfc3339(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Secs, true)
-}
-
-fn http(u: &str) -> Option<&str> {
-    let l = u.trim().to_ascii_lowercase();
-    (l.starts_with("https://") || l.starts_with("http://")).then_some(u.trim())
-}
+use crate::output::atom::{Entry, FeedInfo, entry_id, http, rfc3339};
 
 /// Renders the curated feed as JSON Feed 1.1.
 pub fn render(feed: &FeedInfo, entries: &[Entry]) -> String {
@@ -23,13 +13,7 @@ pub fn render(feed: &FeedInfo, entries: &[Entry]) -> String {
         .iter()
         .map(|e| {
             let mut item = Map::new();
-            item.insert(
-                "id".into(),
-                json!(format!(
-                    "tag:{},{TAG_DATE}:story-{}",
-                    feed.tag_authority, e.story_id
-                )),
-            );
+            item.insert("id".into(), json!(entry_id(feed, e)));
             if let Some(u) = e.url.as_deref().and_then(http) {
                 item.insert("url".into(), json!(u));
             }

@@ -7,12 +7,7 @@ use chrono::{DateTime, Utc};
 use quick_xml::Writer;
 use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 
-use crate::output::atom::{Entry, FeedInfo, TAG_DATE};
-
-fn http(u: &str) -> Option<&str> {
-    let l = u.trim().to_ascii_lowercase();
-    (l.starts_with("https://") || l.starts_with("http://")).then_some(u.trim())
-}
+use crate::output::atom::{Entry, FeedInfo, entry_id, http};
 
 fn rfc2822(t: DateTime<Utc>) -> String {
     t.to_rfc2822()
@@ -74,10 +69,7 @@ pub fn render(feed: &FeedInfo, entries: &[Entry]) -> String {
         );
         w.create_element("guid")
             .with_attribute(("isPermaLink", "false"))
-            .write_text_content(BytesText::new(&format!(
-                "tag:{},{TAG_DATE}:story-{}",
-                feed.tag_authority, e.story_id
-            )))
+            .write_text_content(BytesText::new(&entry_id(feed, e)))
             .expect("writing to a Vec");
         text(&mut w, "pubDate", &rfc2822(e.picked_at));
         text(&mut w, "category", &e.section);
