@@ -4,8 +4,9 @@
 //!
 //! 1. Drop vetoed and unscored stories.
 //! 2. Group near-duplicates (`neardup`); a group with a pending decision (picked for the next
-//!    issue, or rejected) or with a link in the ledger leaves the list — except that Events
-//!    and Jobs links may come back for `repeat_days` after their use.
+//!    issue, or rejected), a snoozed member, or a link in the ledger leaves the list — except
+//!    that Events and Jobs links may come back for `repeat_days` after their use. A story
+//!    back from a snooze ages (decays) from the snooze's end.
 //! 3. A group's candidate is its best-scoring member; the others become "also at" links, their
 //!    feeds join the sources.
 //! 4. Sections: the editor's (none yet for candidates), else the owning feed's, else the rules
@@ -161,6 +162,7 @@ pub fn rank(
             .is_some_and(|(at, published)| !published && at <= now)
             || r.used
                 .is_some_and(|(at, repeats)| !(repeats && now < at + repeat))
+            || r.snooze.is_some_and(|(until, at)| at <= now && now < until)
     };
 
     let live: Vec<usize> = (0..window.len())
@@ -175,7 +177,12 @@ pub fn rank(
     }
 
     let scored = |r: &WindowRow| {
-        let decay = score::decay(secs_to_time(r.date), as_of, half_life);
+        // A story back from a snooze ages from when it came back, or it would come back last.
+        let from = match r.snooze {
+            Some((until, at)) if at <= now && until <= now => r.date.max(until),
+            _ => r.date,
+        };
+        let decay = score::decay(secs_to_time(from), as_of, half_life);
         (score::round(r.base.unwrap_or(0.0) * decay), decay)
     };
     let mut out = Vec::new();

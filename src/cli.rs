@@ -79,6 +79,21 @@ pub enum Command {
     Reject(RejectArgs),
     /// Take back an unpublished pick or reject.
     Unpick(IdArg),
+    /// Set a story aside for later: it leaves the candidate list until the snooze ends.
+    ///
+    /// A week by default (--for, --until to say otherwise). It then comes back in the window
+    /// where the snooze ends, however old it is, and ages from then. A pending pick or reject
+    /// on it is taken back; picking or rejecting it ends the snooze.
+    Snooze(SnoozeArgs),
+    /// End a snooze now: the story is a candidate again.
+    Unsnooze(IdArg),
+    /// Stop polling feeds (by name) until `gleaner resume`; their stories stay.
+    ///
+    /// A paused feed is skipped by `run` and `poll` (`poll --feed NAME` still fetches it
+    /// once); `status` shows it as paused. Kept in the database, not in feeds.toml.
+    Pause(FeedNames),
+    /// Poll paused feeds again; each is due at once.
+    Resume(FeedNames),
     /// Add a source: find the feeds of a site or page and append one to feeds.toml.
     ///
     /// Tries the address itself, then the feeds the page declares (<link rel="alternate">),
@@ -223,6 +238,35 @@ pub struct PickArgs {
     /// The two or three sentences that introduce it in the issue.
     #[arg(long, value_name = "TEXT")]
     pub blurb: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct SnoozeArgs {
+    /// The story id (from `candidates`).
+    pub id: i64,
+    /// For how long, e.g. 3d, 2weeks, 12h.
+    #[arg(long = "for", value_name = "DURATION", value_parser = parse_duration, conflicts_with = "until", default_value = "7d")]
+    pub for_: std::time::Duration,
+    /// Until this date (YYYY-MM-DD, UTC midnight) or time (RFC 3339).
+    #[arg(long, value_name = "DATE", value_parser = parse_since)]
+    pub until: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Args)]
+pub struct FeedNames {
+    /// Feed names, as in feeds.toml (see `gleaner status`).
+    #[arg(required = true, value_name = "NAME")]
+    pub names: Vec<String>,
+}
+
+fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    match humantime::parse_duration(s.trim()) {
+        Ok(d) if !d.is_zero() => Ok(d),
+        Ok(_) => Err("a snooze must last longer than 0".into()),
+        Err(e) => Err(format!(
+            "`{s}` is not a duration like 3d, 2weeks or 12h: {e}"
+        )),
+    }
 }
 
 #[derive(Debug, Args)]

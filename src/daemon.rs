@@ -111,6 +111,9 @@ pub async fn run(
     // After a failed write (a full disk, say): no new fetches until this instant.
     let mut paused_until: Option<tokio::time::Instant> = None;
     let mut write_failures = 0u32;
+    // The busy spell under way (from the first fetch started while idle to the last one
+    // written): recorded as a round for `/metrics`.
+    let mut spell: Option<(std::time::Instant, crate::store::Round)> = None;
 
     loop {
         let now = Utc::now();
@@ -126,6 +129,17 @@ pub async fn run(
                     .filter(|r| !busy.contains(&r.id))
                     .take(room)
                     .collect();
+                if !due.is_empty() && spell.is_none() {
+                    let round = crate::store::Round {
+                        source: "daemon",
+                        started_at: now,
+                        duration: Duration::ZERO,
+                        feeds: 0,
+                        failed: 0,
+                        new: 0,
+                    };
+                    spell = Some((std::time::Instant::now(), round));
+                }
                 for row in poll::interleave_by_host(due) {
                     busy.insert(row.id);
                     inflight.push(poll::spawn_fetch(fetcher.clone(), row, now, scorer.clone()));
@@ -208,6 +222,18 @@ pub async fn run(
                 for report in &reports {
                     log_report(report);
                     new_since_outputs += report.result.new_stories();
+                    if let Some((_, round)) = &mut spell {
+                        round.add(&report.result);
+                    }
+                }
+                if inflight.is_empty()
+                    && let Some((started, mut round)) = spell.take()
+                {
+                    round.duration = started.elapsed();
+                    // Only a figure for /metrics: a failure to keep it costs nothing else.
+                    if let Err(e) = store.record_round(&round).await {
+                        tracing::warn!("cannot record the round: {e}");
+                    }
                 }
                 if inflight.is_empty() && new_since_outputs > 0 {
                     regenerate_outputs(&config, &store, now, new_since_outputs).await;

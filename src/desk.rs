@@ -448,6 +448,91 @@ pub async fn unpick(
     Ok(())
 }
 
+/// Snoozes a story until `until`: it leaves the candidate list and comes back in the window
+/// where the snooze ends (a pending pick or reject on it is taken back). Rewrites the outputs.
+pub async fn snooze(
+    config: &Config,
+    store: &Store,
+    id: i64,
+    until: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<PoolRow, DeskError> {
+    let row = story(store, id).await?;
+    if until <= now {
+        return Err(DeskError::Invalid(format!(
+            "cannot snooze until {}: that is not in the future",
+            until.format("%Y-%m-%d %H:%M UTC")
+        )));
+    }
+    if row.decision.as_ref().is_some_and(|d| d.issue.is_some())
+        && !is_candidate(config, store, id, now).await?
+    {
+        return Err(DeskError::Invalid(format!(
+            "story {id} was already published"
+        )));
+    }
+    store.snooze(id, until, now).await?;
+    refresh(config, store, now).await?;
+    Ok(row)
+}
+
+/// Ends a snooze now: the story is a candidate again (if its window still holds it).
+pub async fn unsnooze(
+    config: &Config,
+    store: &Store,
+    id: i64,
+    now: DateTime<Utc>,
+) -> Result<(), DeskError> {
+    story(store, id).await?;
+    if !store.unsnooze(id, now).await? {
+        return Err(DeskError::Invalid(format!("story {id} is not snoozed")));
+    }
+    refresh(config, store, now).await?;
+    Ok(())
+}
+
+/// Pauses (`pause`) or resumes the configured feeds named: a paused feed is not fetched by
+/// the daemon or `poll` until resumed. Returns, per name, whether it changed anything. Every
+/// name must be a configured feed, else nothing changes.
+pub async fn pause_feeds(
+    config: &Config,
+    store: &Store,
+    names: &[String],
+    pause: bool,
+    now: DateTime<Utc>,
+) -> Result<Vec<bool>, DeskError> {
+    let unknown: Vec<&String> = names
+        .iter()
+        .filter(|n| !config.feeds.iter().any(|f| &f.name == *n))
+        .collect();
+    if !unknown.is_empty() {
+        let known: Vec<&str> = config.feeds.iter().map(|f| f.name.as_str()).collect();
+        return Err(DeskError::Invalid(format!(
+            "no feed named {} in the config (feeds: {})",
+            unknown
+                .iter()
+                .map(|n| format!("\"{n}\""))
+                .collect::<Vec<_>>()
+                .join(", "),
+            if known.is_empty() {
+                "none".to_string()
+            } else {
+                known.join(", ")
+            }
+        )));
+    }
+    // The database may not know a feed added to feeds.toml since the last poll or run.
+    let mut rng = fastrand::Rng::new();
+    crate::poll::sync(config, store, now, &mut rng).await?;
+    let changed = store
+        .set_paused(names, pause.then_some(now))
+        .await?
+        .into_iter()
+        .map(|c| c.unwrap_or(false))
+        .collect();
+    Ok(changed)
+}
+
 /// Picks a link that is in no feed: fetches the page for its title and description, stores it
 /// and picks it.
 pub async fn pick_link(

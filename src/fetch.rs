@@ -167,6 +167,30 @@ pub enum FetchError {
     Other(String),
 }
 
+impl FetchError {
+    /// The kind of failure, for the fetch log and `/metrics`.
+    pub fn kind(&self) -> crate::model::ErrorKind {
+        use crate::model::ErrorKind as K;
+        match self {
+            FetchError::Timeout(_) => K::Timeout,
+            FetchError::Dns { .. } => K::Dns,
+            FetchError::Connect { .. } => K::Connect,
+            FetchError::Status { .. } => K::Http,
+            FetchError::TooLarge { .. } | FetchError::HeadersTooLarge(_) => K::TooLarge,
+            FetchError::TooManyRedirects(_)
+            | FetchError::RedirectLoop(_)
+            | FetchError::BadRedirect(_) => K::Redirect,
+            FetchError::Body(_) | FetchError::Truncated { .. } | FetchError::Reset { .. } => {
+                K::Body
+            }
+            FetchError::Certificate { .. } => K::Certificate,
+            FetchError::Tls { .. } => K::Tls,
+            FetchError::Private { .. } => K::Private,
+            FetchError::Other(_) => K::Other,
+        }
+    }
+}
+
 fn truncated(got: u64, announced: Option<u64>) -> String {
     match announced {
         Some(n) => format!(

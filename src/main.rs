@@ -594,6 +594,66 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             store.close().await;
             Ok(())
         }
+        Command::Snooze(args) => {
+            let (config, db) = load_config(&cli)?;
+            let store = open_store(&db).await?;
+            let now = chrono::Utc::now();
+            let until = match args.until {
+                Some(u) => u,
+                None => chrono::Duration::from_std(args.for_)
+                    .ok()
+                    .and_then(|d| now.checked_add_signed(d))
+                    .ok_or_else(|| {
+                        (
+                            EXIT_FAILURE,
+                            format!(
+                                "--for {}: too far in the future",
+                                humantime::format_duration(args.for_)
+                            ),
+                        )
+                    })?,
+            };
+            let row = gleaner::desk::snooze(&config, &store, args.id, until, now)
+                .await
+                .map_err(desk_failure)?;
+            say(&format!(
+                "snoozed #{} {} until {}",
+                row.story.id,
+                row.story.title,
+                until.format("%Y-%m-%d %H:%M UTC")
+            ));
+            store.close().await;
+            Ok(())
+        }
+        Command::Unsnooze(args) => {
+            let (config, db) = load_config(&cli)?;
+            let store = open_store(&db).await?;
+            gleaner::desk::unsnooze(&config, &store, args.id, chrono::Utc::now())
+                .await
+                .map_err(desk_failure)?;
+            say(&format!("#{} is awake: a candidate again", args.id));
+            store.close().await;
+            Ok(())
+        }
+        Command::Pause(args) | Command::Resume(args) => {
+            let pause = matches!(cli.command, Command::Pause(_));
+            let (config, db) = load_config(&cli)?;
+            let store = open_store(&db).await?;
+            let changed =
+                gleaner::desk::pause_feeds(&config, &store, &args.names, pause, chrono::Utc::now())
+                    .await
+                    .map_err(desk_failure)?;
+            for (name, changed) in args.names.iter().zip(changed) {
+                say(&match (pause, changed) {
+                    (true, true) => format!("paused {name}"),
+                    (true, false) => format!("{name} was already paused"),
+                    (false, true) => format!("resumed {name}: due now"),
+                    (false, false) => format!("{name} was not paused"),
+                });
+            }
+            store.close().await;
+            Ok(())
+        }
         Command::Add(args) => add_source(&cli.config, args).await,
         Command::Apply(args) => {
             let (config, db) = load_config(&cli)?;

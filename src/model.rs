@@ -31,6 +31,8 @@ pub struct FeedRow {
     pub ttl_minutes: Option<i64>,
     pub max_age_seconds: Option<i64>,
     pub expires_at: Option<DateTime<Utc>>,
+    /// When the editor paused it (`gleaner pause`); `None`: not paused.
+    pub paused_at: Option<DateTime<Utc>>,
 }
 
 impl FeedRow {
@@ -187,7 +189,71 @@ pub enum Outcome {
     /// 429/503: not a failure of the feed; come back after `until` if the server said when.
     RetryLater { until: Option<DateTime<Utc>> },
     /// Anything that produced no stories: network, HTTP status, limits, parse errors.
-    Failed { error: String },
+    Failed { error: String, kind: ErrorKind },
+}
+
+/// What kind of failure a failed fetch was: `/metrics` counts them by this, the fetch log
+/// keeps it (`fetch_log.error_kind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    Dns,
+    Connect,
+    Tls,
+    Certificate,
+    Timeout,
+    /// An HTTP error status (4xx/5xx other than 410, 429, 503).
+    Http,
+    TooLarge,
+    Redirect,
+    /// The body was cut short, reset or unreadable.
+    Body,
+    /// Refused: a public feed led towards a private address.
+    Private,
+    /// The body arrived but is not a feed gleaner can read.
+    Parse,
+    InvalidUrl,
+    /// A bug in gleaner (a parser panicked).
+    Internal,
+    Other,
+}
+
+impl ErrorKind {
+    /// Every kind, in the order `/metrics` lists them.
+    pub const ALL: [ErrorKind; 14] = [
+        ErrorKind::Dns,
+        ErrorKind::Connect,
+        ErrorKind::Tls,
+        ErrorKind::Certificate,
+        ErrorKind::Timeout,
+        ErrorKind::Http,
+        ErrorKind::TooLarge,
+        ErrorKind::Redirect,
+        ErrorKind::Body,
+        ErrorKind::Private,
+        ErrorKind::Parse,
+        ErrorKind::InvalidUrl,
+        ErrorKind::Internal,
+        ErrorKind::Other,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::Dns => "dns",
+            ErrorKind::Connect => "connect",
+            ErrorKind::Tls => "tls",
+            ErrorKind::Certificate => "certificate",
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::Http => "http",
+            ErrorKind::TooLarge => "too_large",
+            ErrorKind::Redirect => "redirect",
+            ErrorKind::Body => "body",
+            ErrorKind::Private => "private",
+            ErrorKind::Parse => "parse",
+            ErrorKind::InvalidUrl => "invalid_url",
+            ErrorKind::Internal => "internal",
+            ErrorKind::Other => "other",
+        }
+    }
 }
 
 /// Validators to send back next time.
@@ -288,6 +354,8 @@ pub struct WindowRow {
     /// The latest use of its canonical link in an issue up to the window's end: when, and
     /// whether it was in a section whose links may repeat (Events, Jobs).
     pub used: Option<(i64, bool)>,
+    /// The editor's snooze: until when, and when it was set (Unix seconds).
+    pub snooze: Option<(i64, i64)>,
 }
 
 /// The editor's decision on a story.

@@ -23,7 +23,7 @@ use crate::config::{Config, FetchSettings};
 use crate::fetch::{self, Fetched};
 use crate::hosts::HostGate;
 use crate::model::{
-    FeedMeta, FeedRow, FeedState, FetchRecord, Outcome, StoreCounts, Story, Validators,
+    ErrorKind, FeedMeta, FeedRow, FeedState, FetchRecord, Outcome, StoreCounts, Story, Validators,
 };
 use crate::parse::{self, ParseError};
 use crate::schedule::{self, Event, Hints, Plan, Schedule};
@@ -111,6 +111,36 @@ pub struct RoundReport {
     pub elapsed: Duration,
 }
 
+impl RoundReport {
+    /// The round as the store keeps it (`/metrics`): skipped feeds are not counted.
+    pub fn round(&self, source: &'static str, started_at: DateTime<Utc>) -> crate::store::Round {
+        let mut round = crate::store::Round {
+            source,
+            started_at,
+            duration: self.elapsed,
+            feeds: 0,
+            failed: 0,
+            new: 0,
+        };
+        for f in &self.feeds {
+            round.add(&f.result);
+        }
+        round
+    }
+}
+
+impl crate::store::Round {
+    /// Counts one feed's result into the round (a skipped feed counts for nothing).
+    pub fn add(&mut self, result: &FeedResult) {
+        if matches!(result, FeedResult::Skipped(_)) {
+            return;
+        }
+        self.feeds += 1;
+        self.failed += usize::from(matches!(result, FeedResult::Failed(_)));
+        self.new += result.new_stories();
+    }
+}
+
 /// A fetched (and parsed) feed, waiting to be settled.
 #[derive(Debug)]
 pub struct Fetch {
@@ -194,6 +224,7 @@ pub async fn fetch_feed(
     record.outcome = match Url::parse(row.fetch_url()) {
         Err(e) => Outcome::Failed {
             error: format!("invalid URL {}: {e}", row.fetch_url()),
+            kind: ErrorKind::InvalidUrl,
         },
         Ok(url) => {
             let _pass = fetcher.hosts.enter(url.host_str().unwrap_or("")).await;
@@ -217,6 +248,7 @@ pub async fn fetch_feed(
                     }
                     Outcome::Failed {
                         error: e.to_string(),
+                        kind: e.kind(),
                     }
                 }
                 Ok(fetched) => {
@@ -276,6 +308,7 @@ pub fn spawn_fetch(
                         bytes: None,
                         outcome: Outcome::Failed {
                             error: format!("internal error while fetching: {e}"),
+                            kind: ErrorKind::Internal,
                         },
                     },
                     extra: Extra::None,
@@ -385,7 +418,7 @@ fn report(row: FeedRow, fetch: Fetch, plan: Plan, counts: StoreCounts) -> FeedRe
             status: record.status,
             until,
         },
-        (Outcome::Failed { error }, _) => FeedResult::Failed(error),
+        (Outcome::Failed { error, .. }, _) => FeedResult::Failed(error),
     };
     let adopted = matches!(
         result,
@@ -470,7 +503,8 @@ pub async fn poll_once(
         if !opts.only.is_empty() && !opts.only.contains(&row.name) {
             continue;
         }
-        match skip_reason(&row, now, opts.force) {
+        let named = opts.only.contains(&row.name);
+        match skip_reason(&row, now, opts.force, named) {
             Some(reason) => {
                 let report = FeedReport {
                     name: row.name.clone(),
@@ -537,13 +571,24 @@ pub async fn poll_once(
     let ((), written) = tokio::join!(fetching, writing);
     written?;
 
-    Ok(RoundReport {
+    let report = RoundReport {
         feeds: reports,
         elapsed: started.elapsed(),
-    })
+    };
+    store.record_round(&report.round("poll", now)).await?;
+    Ok(report)
 }
 
-fn skip_reason(row: &FeedRow, now: DateTime<Utc>, force: bool) -> Option<String> {
+/// Why a feed is not fetched this round. A paused feed is fetched only when named (`--force`
+/// does not override the editor's pause); gone and waiting feeds only with `force`.
+fn skip_reason(row: &FeedRow, now: DateTime<Utc>, force: bool, named: bool) -> Option<String> {
+    if let Some(at) = row.paused_at.filter(|_| !named) {
+        return Some(format!(
+            "paused since {} (`gleaner resume {}` to poll it again, or `poll --feed` it by name once)",
+            at.format("%Y-%m-%d %H:%M UTC"),
+            shell_word(&row.name)
+        ));
+    }
     if force {
         return None;
     }
@@ -558,6 +603,19 @@ fn skip_reason(row: &FeedRow, now: DateTime<Utc>, force: bool) -> Option<String>
             t.format("%Y-%m-%d %H:%M UTC")
         )),
         _ => None,
+    }
+}
+
+/// A feed name as a shell word: quoted when it holds anything but letters, digits and `-_.`.
+fn shell_word(name: &str) -> String {
+    if !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    {
+        name.to_string()
+    } else {
+        format!("'{}'", name.replace('\'', "'\\''"))
     }
 }
 
@@ -619,6 +677,7 @@ async fn process_body(
         Ok((_, Err(e))) => (
             Outcome::Failed {
                 error: e.to_string(),
+                kind: ErrorKind::Parse,
             },
             Extra::None,
         ),
@@ -626,6 +685,7 @@ async fn process_body(
         Err(e) => (
             Outcome::Failed {
                 error: format!("internal error while parsing: {e}"),
+                kind: ErrorKind::Internal,
             },
             Extra::None,
         ),
@@ -761,6 +821,7 @@ mod tests {
             ttl_minutes: None,
             max_age_seconds: None,
             expires_at: None,
+            paused_at: None,
         }
     }
 
@@ -782,12 +843,33 @@ mod tests {
         let now = Utc::now();
         let mut gone = row(1, "https://x.example/");
         gone.state = FeedState::Gone;
-        assert!(skip_reason(&gone, now, false).unwrap().contains("gone"));
-        assert_eq!(skip_reason(&gone, now, true), None);
+        assert!(
+            skip_reason(&gone, now, false, false)
+                .unwrap()
+                .contains("gone")
+        );
+        assert_eq!(skip_reason(&gone, now, true, false), None);
         let mut waiting = row(2, "https://x.example/");
         waiting.retry_after = Some(now + chrono::Duration::minutes(5));
-        assert!(skip_reason(&waiting, now, false).unwrap().contains("wait"));
+        assert!(
+            skip_reason(&waiting, now, false, false)
+                .unwrap()
+                .contains("wait")
+        );
         waiting.retry_after = Some(now - chrono::Duration::minutes(5));
-        assert_eq!(skip_reason(&waiting, now, false), None);
+        assert_eq!(skip_reason(&waiting, now, false, false), None);
+    }
+
+    #[test]
+    fn paused_feeds_are_fetched_only_when_named() {
+        let now = Utc::now();
+        let mut paused = row(1, "https://x.example/");
+        paused.name = "Ops blog".into();
+        paused.paused_at = Some(now);
+        let why = skip_reason(&paused, now, true, false).unwrap();
+        assert!(why.contains("gleaner resume 'Ops blog'"), "{why}");
+        assert_eq!(skip_reason(&paused, now, false, true), None);
+        assert_eq!(shell_word("it's"), "'it'\\''s'");
+        assert_eq!(shell_word("k8s-blog"), "k8s-blog");
     }
 }

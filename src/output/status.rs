@@ -3,7 +3,8 @@
 //!
 //! States: `new` (never fetched), `ok`, `failing` (the last fetch failed), `backing off`
 //! (failed twice or more in a row, or the server asked us to wait), `dead` (failing for
-//! `dead_after`; still retried weekly), `gone` (410: not polled any more).
+//! `dead_after`; still retried weekly), `gone` (410: not polled any more), `paused` (the
+//! editor paused it: `gleaner pause`; not polled until `gleaner resume`).
 
 use std::fmt::Write;
 
@@ -44,6 +45,7 @@ pub fn with_unseen(
                 ttl_minutes: None,
                 max_age_seconds: None,
                 expires_at: None,
+                paused_at: None,
             },
             last_status: None,
             last_error: None,
@@ -56,6 +58,9 @@ pub fn with_unseen(
 /// The state word for a feed at `now`.
 pub fn state_of(s: &FeedStatus, now: DateTime<Utc>) -> &'static str {
     let r = &s.row;
+    if r.paused_at.is_some() {
+        return "paused";
+    }
     match r.state {
         FeedState::Gone => "gone",
         FeedState::Dead => "dead",
@@ -85,6 +90,8 @@ pub struct Row<'a> {
     pub retry_after: Option<DateTime<Utc>>,
     pub schedule: Option<&'a str>,
     pub stories: i64,
+    /// When the editor paused it (state `paused`).
+    pub paused_at: Option<DateTime<Utc>>,
 }
 
 /// The rows of [`json`]: what every status view shows.
@@ -105,6 +112,7 @@ fn row<'a>(s: &'a FeedStatus, now: DateTime<Utc>) -> Row<'a> {
         consecutive_failures: r.consecutive_failures,
         // A feed never fetched (or replanned to NULL) is due now.
         next_due: match r.state {
+            _ if r.paused_at.is_some() => None,
             FeedState::Gone => None,
             _ => Some(r.next_due.unwrap_or(now).max(now)),
         },
@@ -113,6 +121,7 @@ fn row<'a>(s: &'a FeedStatus, now: DateTime<Utc>) -> Row<'a> {
         retry_after: r.retry_after.filter(|t| *t > now),
         schedule: r.schedule.as_deref(),
         stories: s.stories,
+        paused_at: r.paused_at,
     }
 }
 
@@ -148,6 +157,7 @@ pub fn text(feeds: &[FeedStatus], now: DateTime<Utc>) -> String {
             r.consecutive_failures.to_string(),
             match r.next_due {
                 Some(t) if t <= now => "now".to_string(),
+                None if r.paused_at.is_some() => "paused".to_string(),
                 t => when(t),
             },
         ]);
@@ -179,7 +189,14 @@ pub fn text(feeds: &[FeedStatus], now: DateTime<Utc>) -> String {
                 "    moved permanently to {to}: update its url in feeds.toml"
             );
         }
-        if let Some(e) = r.last_error.filter(|_| r.state != "ok") {
+        if let Some(at) = r.paused_at {
+            let _ = writeln!(
+                out,
+                "    paused {} (gleaner resume to poll it again)",
+                relative(at, now)
+            );
+        }
+        if let Some(e) = r.last_error.filter(|_| !matches!(r.state, "ok" | "paused")) {
             let _ = writeln!(out, "    last error: {}", one_line(e));
         }
     }
@@ -240,6 +257,7 @@ mod tests {
                 ttl_minutes: None,
                 max_age_seconds: None,
                 expires_at: None,
+                paused_at: None,
             },
             last_status: fetched.then_some(500),
             last_error: (failures > 0).then(|| "HTTP 500 Internal Server Error".into()),
@@ -268,6 +286,14 @@ mod tests {
         let mut waiting = status(FeedState::Active, 0, true);
         waiting.row.retry_after = Some(n + chrono::Duration::minutes(30));
         assert_eq!(state_of(&waiting, n), "backing off");
+        let mut paused = status(FeedState::Dead, 40, true);
+        paused.row.paused_at = Some(n - chrono::Duration::hours(1));
+        assert_eq!(state_of(&paused, n), "paused");
+        let t = text(std::slice::from_ref(&paused), n);
+        assert!(t.contains("Blog  paused"), "{t}");
+        assert!(t.contains("    paused 1h ago"), "{t}");
+        assert!(!t.contains("last error"), "{t}");
+        assert_eq!(rows(std::slice::from_ref(&paused), n)[0].next_due, None);
     }
 
     #[test]

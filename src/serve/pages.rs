@@ -184,6 +184,25 @@ struct SectionView {
     items: Vec<CandView>,
 }
 
+/// A snoozed or rejected story on the candidates page.
+#[derive(Serialize)]
+struct ShelvedView {
+    id: i64,
+    title: String,
+    url: Option<String>,
+    at: String,
+    reason: Option<String>,
+}
+
+/// The snooze lengths the page offers (value for `POST /snooze`, label); the second is the
+/// default, as on the command line.
+const SNOOZE_CHOICES: &[(&str, &str)] = &[
+    ("3d", "3 days"),
+    ("7d", "a week"),
+    ("14d", "two weeks"),
+    ("28d", "four weeks"),
+];
+
 #[derive(Serialize)]
 struct PickedView {
     id: i64,
@@ -290,6 +309,29 @@ pub async fn candidates(State(app): State<Shared>) -> Page {
             .filter(|p| p.section.eq_ignore_ascii_case(&s.name))
             .count();
     }
+    let shelved = |rows: Vec<crate::store::Shelved>| -> Vec<ShelvedView> {
+        rows.into_iter()
+            .map(|r| ShelvedView {
+                id: r.id,
+                title: r.title,
+                url: r.url.as_deref().and_then(safe_url),
+                at: r.at.format("%Y-%m-%d %H:%M UTC").to_string(),
+                reason: r.reason,
+            })
+            .collect()
+    };
+    let snoozed = shelved(
+        store
+            .snoozed(now)
+            .await
+            .map_err(|e| desk_error(&app, e.into(), "/"))?,
+    );
+    let rejected = shelved(
+        store
+            .rejected_since(since)
+            .await
+            .map_err(|e| desk_error(&app, e.into(), "/"))?,
+    );
     Ok(render(
         &app,
         StatusCode::OK,
@@ -297,6 +339,9 @@ pub async fn candidates(State(app): State<Shared>) -> Page {
         context! {
             sections => minijinja::value::Serde(&sections),
             picked => minijinja::value::Serde(&picked),
+            snoozed => minijinja::value::Serde(&snoozed),
+            rejected => minijinja::value::Serde(&rejected),
+            snooze_choices => minijinja::value::Serde(SNOOZE_CHOICES),
             issue,
             total => cands.len(),
             cap => app.config().output.per_section,
@@ -346,6 +391,41 @@ pub async fn unpick(State(app): State<Shared>, axum::Form(f): Form) -> Page {
     checked(&app, &f)?;
     let id = story_id(&app, &f)?;
     desk::unpick(&app.config(), &app.store, id, Utc::now())
+        .await
+        .map_err(|e| desk_error(&app, e, "/"))?;
+    Ok(see_other(&format!("/#s{id}")))
+}
+
+/// `POST /snooze`: set a candidate aside `for` a while (a duration: 3d, 7d, …).
+pub async fn snooze(State(app): State<Shared>, axum::Form(f): Form) -> Page {
+    checked(&app, &f)?;
+    let id = story_id(&app, &f)?;
+    let now = Utc::now();
+    let raw = f.text("for").unwrap_or_else(|| "7d".into());
+    let until = humantime::parse_duration(&raw)
+        .ok()
+        .filter(|d| !d.is_zero() && *d <= std::time::Duration::from_secs(366 * 86_400))
+        .and_then(|d| chrono::Duration::from_std(d).ok())
+        .map(|d| now + d)
+        .ok_or_else(|| {
+            error_page(
+                &app,
+                StatusCode::BAD_REQUEST,
+                &format!("`{raw}` is not a snooze length like 3d or 2weeks (at most a year)"),
+                "/",
+            )
+        })?;
+    desk::snooze(&app.config(), &app.store, id, until, now)
+        .await
+        .map_err(|e| desk_error(&app, e, "/"))?;
+    Ok(see_other("/"))
+}
+
+/// `POST /unsnooze`: the story is a candidate again now.
+pub async fn unsnooze(State(app): State<Shared>, axum::Form(f): Form) -> Page {
+    checked(&app, &f)?;
+    let id = story_id(&app, &f)?;
+    desk::unsnooze(&app.config(), &app.store, id, Utc::now())
         .await
         .map_err(|e| desk_error(&app, e, "/"))?;
     Ok(see_other(&format!("/#s{id}")))
@@ -442,8 +522,36 @@ pub async fn feeds(State(app): State<Shared>) -> Page {
     ))
 }
 
-/// `POST /feeds/add`: `gleaner add URL` from the page: discover, append the first feed found
-/// to feeds.toml (keeping its layout), show what happened.
+/// `POST /feeds/pause`: pause (`action=pause`) or resume a feed by name.
+pub async fn pause_feed(State(app): State<Shared>, axum::Form(f): Form) -> Page {
+    checked(&app, &f)?;
+    let bad = |m: &str| error_page(&app, StatusCode::BAD_REQUEST, m, "/feeds");
+    let name = f
+        .get("name")
+        .map(str::to_string)
+        .ok_or_else(|| bad("no feed name"))?;
+    let pause = match f.get("action") {
+        Some("pause") => true,
+        Some("resume") => false,
+        _ => return Err(bad("the action must be pause or resume")),
+    };
+    desk::pause_feeds(&app.config(), &app.store, &[name], pause, Utc::now())
+        .await
+        .map_err(|e| desk_error(&app, e, "/feeds"))?;
+    Ok(see_other("/feeds"))
+}
+
+#[derive(Serialize)]
+struct FoundView {
+    title: String,
+    url: String,
+    format: String,
+    entries: usize,
+}
+
+/// `POST /feeds/add`: `gleaner add URL` from the page: discover, append the feed found (the
+/// first, or the `choose`th) to feeds.toml (keeping its layout), show what happened. With
+/// `go=find` (`--dry-run`), list what was found, each with its own add form, and change nothing.
 pub async fn add_feed(State(app): State<Shared>, axum::Form(f): Form) -> Page {
     use crate::feeds_file::{self, NewFeed, Outcome};
     checked(&app, &f)?;
@@ -457,14 +565,55 @@ pub async fn add_feed(State(app): State<Shared>, axum::Form(f): Form) -> Page {
         .await
         .map_err(|e| bad(e.to_string()))?;
     let text = output::discovery::text(&url, &found);
-    let Some(chosen) = found.found.first() else {
+    if found.found.is_empty() {
         return Ok(render(
             &app,
             StatusCode::OK,
             "added.html",
             context! { found => text, outcome => format!("No feed found for {url}: nothing added.") },
         ));
+    }
+    if f.get("go") == Some("find") {
+        let choices: Vec<FoundView> = found
+            .found
+            .iter()
+            .map(|c| FoundView {
+                title: c.feed_name(None),
+                url: c.url.to_string(),
+                format: c.format.clone(),
+                entries: c.entries,
+            })
+            .collect();
+        return Ok(render(
+            &app,
+            StatusCode::OK,
+            "added.html",
+            context! {
+                found => text,
+                choices => minijinja::value::Serde(&choices),
+                site => url.as_str(),
+                name => f.text("name").unwrap_or_default(),
+                section => f.text("section").unwrap_or_default(),
+                all_sections => &app.config().output.sections,
+                outcome => "Nothing added yet: choose a feed above.",
+            },
+        ));
+    }
+    let n = match f.text("choose") {
+        None => 1,
+        Some(c) => c
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=found.found.len()).contains(n))
+            .ok_or_else(|| {
+                bad(format!(
+                    "choose {c}: there are {} feeds to choose from (1 to {})",
+                    found.found.len(),
+                    found.found.len()
+                ))
+            })?,
     };
+    let chosen = &found.found[n - 1];
     let name = chosen.feed_name(f.text("name").as_deref());
     let feed = NewFeed {
         name,

@@ -63,6 +63,114 @@ fn decision_row(r: &SqliteRow) -> Option<DecisionRow> {
     })
 }
 
+/// What [`Store::window`] selects of a story, as one JSON array (see [`WindowJson`]). `?2`
+/// is the window's end, `?8` whether the ledger is read.
+const WINDOW_ROW: &str = "json_array(COALESCE(s.published, s.first_seen), s.id, sc.base,
+    json(CASE WHEN sc.vetoed_by IS NULL THEN 'false' ELSE 'true' END),
+    sc.simhash, sc.body_len, hex(sc.print), COALESCE(f.section, sc.section),
+    d.decided_at, json(CASE WHEN d.issue IS NULL THEN 'false' ELSE 'true' END),
+    json((SELECT json_array(l.used_at,
+                json(CASE WHEN l.section IN ('Events', 'Jobs') THEN 'true' ELSE 'false' END))
+          FROM ledger l
+          WHERE ?8 AND l.canonical_url = s.canonical_url AND l.used_at <= ?2
+          ORDER BY l.used_at DESC, l.issue DESC LIMIT 1)),
+    json((SELECT json_array(z.until, z.at) FROM snoozes z WHERE ?8 AND z.story_id = s.id)))";
+
+/// One [`WINDOW_ROW`].
+#[derive(serde::Deserialize)]
+struct WindowJson(
+    i64,
+    i64,
+    Option<f64>,
+    bool,
+    Option<i64>,
+    Option<i64>,
+    Option<String>,
+    Option<String>,
+    Option<i64>,
+    bool,
+    Option<(i64, bool)>,
+    Option<(i64, i64)>,
+);
+
+/// A story set aside by the editor (snoozed or rejected), as the desk lists it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Shelved {
+    pub id: i64,
+    pub title: String,
+    pub url: Option<String>,
+    /// Snoozed: when it comes back. Rejected: when it was rejected.
+    pub at: DateTime<Utc>,
+    pub reason: Option<String>,
+}
+
+/// A [`Shelved`] as the queries select it: id, title, url, time, reason.
+type ShelvedRow = (i64, String, Option<String>, i64, Option<String>);
+
+impl From<ShelvedRow> for Shelved {
+    fn from(
+        (id, title, url, at, reason): (i64, String, Option<String>, i64, Option<String>),
+    ) -> Self {
+        Shelved {
+            id,
+            title,
+            url,
+            at: from_ts(at),
+            reason,
+        }
+    }
+}
+
+/// Section names shared between the rows of a window (a few distinct values, many rows).
+type Sections = std::collections::HashMap<String, std::sync::Arc<str>>;
+
+impl WindowJson {
+    fn row(self, sections: &mut Sections) -> WindowRow {
+        let WindowJson(
+            date,
+            id,
+            base,
+            vetoed,
+            simhash,
+            body_len,
+            print,
+            section,
+            decided_at,
+            published,
+            used,
+            snooze,
+        ) = self;
+        let simhash = simhash.unwrap_or(0) as u64;
+        let body_len = body_len.unwrap_or(0).max(0) as usize;
+        // A score without a fingerprint (never: scoring writes both) ranks unscored.
+        let print = print
+            .as_deref()
+            .and_then(unhex)
+            .and_then(|b| crate::neardup::Fingerprint::decode(&b, simhash, body_len));
+        let section = section.unwrap_or_default();
+        let section = match sections.get(&section) {
+            Some(s) => s.clone(),
+            None => {
+                let shared: std::sync::Arc<str> = section.as_str().into();
+                sections.insert(section, shared.clone());
+                shared
+            }
+        };
+        WindowRow {
+            id,
+            date,
+            base: base.filter(|_| print.is_some()),
+            vetoed,
+            print: print
+                .unwrap_or_else(|| crate::neardup::fingerprint("", "", None, Some(simhash))),
+            section,
+            decided: decided_at.map(|t| (t, published)),
+            used,
+            snooze,
+        }
+    }
+}
+
 impl Store {
     /// Stories whose score is missing or stale: queued for rescoring (a new source, changed
     /// text, added by hand) or scored with another config `version`. All stories when `all`.
@@ -168,7 +276,9 @@ impl Store {
     /// seen) in `[since, until]`, and those that a feed brought in the window while dated no
     /// earlier than `late_floor` (a post from before the last issue that gleaner saw only after
     /// it, or that another feed shared again). Nothing first seen after `until` is included.
-    /// With `ledger`, each row carries the latest use of its link up to `until`.
+    /// With `ledger` (a candidate window, not a digest), each row carries the latest use of
+    /// its link up to `until` and its snooze, and stories whose snooze ends in the window are
+    /// included whatever their date.
     ///
     /// No text: [`Store::story_details`] reads it for the stories listed. Rows are found
     /// through the `stories_date` index and come a page at a time as one JSON value (sqlx
@@ -181,37 +291,14 @@ impl Store {
         late_floor: DateTime<Utc>,
         ledger: bool,
     ) -> Result<Vec<WindowRow>, StoreError> {
-        type Row = (
-            i64,
-            i64,
-            Option<f64>,
-            bool,
-            Option<i64>,
-            Option<i64>,
-            Option<String>,
-            Option<String>,
-            Option<i64>,
-            bool,
-            Option<(i64, bool)>,
-        );
         const PAGE: i64 = 2000;
-        let mut sections: std::collections::HashMap<String, std::sync::Arc<str>> =
-            Default::default();
+        let mut sections = Sections::default();
         let mut out = Vec::new();
         let mut after = (i64::MIN, i64::MIN);
         loop {
-            let json: Option<String> = sqlx::query_scalar(
+            let json: Option<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
                 "SELECT json_group_array(json(r)) FROM (
-                 SELECT json_array(COALESCE(s.published, s.first_seen), s.id, sc.base,
-                     json(CASE WHEN sc.vetoed_by IS NULL THEN 'false' ELSE 'true' END),
-                     sc.simhash, sc.body_len, hex(sc.print), COALESCE(f.section, sc.section),
-                     d.decided_at, json(CASE WHEN d.issue IS NULL THEN 'false' ELSE 'true' END),
-                     json((SELECT json_array(l.used_at,
-                                 json(CASE WHEN l.section IN ('Events', 'Jobs') THEN 'true'
-                                           ELSE 'false' END))
-                           FROM ledger l
-                           WHERE ?8 AND l.canonical_url = s.canonical_url AND l.used_at <= ?2
-                           ORDER BY l.used_at DESC, l.issue DESC LIMIT 1))) AS r
+                 SELECT {WINDOW_ROW} AS r
                  FROM stories s INDEXED BY stories_date
                  LEFT JOIN scores sc ON sc.story_id = s.id
                  LEFT JOIN feeds f ON f.id = s.feed_id
@@ -225,7 +312,7 @@ impl Store {
                             AND ss.first_seen > ?1 AND ss.first_seen <= ?2)))
                  ORDER BY COALESCE(s.published, s.first_seen), s.id
                  LIMIT ?7)",
-            )
+            )))
             .bind(ts(since))
             .bind(ts(until))
             .bind(ts(late_floor))
@@ -236,58 +323,47 @@ impl Store {
             .bind(ledger)
             .fetch_one(&self.pool)
             .await?;
-            let rows: Vec<Row> =
+            let rows: Vec<WindowJson> =
                 serde_json::from_str(json.as_deref().unwrap_or("[]")).map_err(decode_err)?;
             let full = rows.len() as i64 == PAGE;
             if let Some(last) = rows.last() {
                 after = (last.0, last.1);
             }
-            for (
-                date,
-                id,
-                base,
-                vetoed,
-                simhash,
-                body_len,
-                print,
-                section,
-                decided_at,
-                published,
-                used,
-            ) in rows
-            {
-                let simhash = simhash.unwrap_or(0) as u64;
-                let body_len = body_len.unwrap_or(0).max(0) as usize;
-                // A score without a fingerprint (never: scoring writes both) ranks unscored.
-                let print = print
-                    .as_deref()
-                    .and_then(unhex)
-                    .and_then(|b| crate::neardup::Fingerprint::decode(&b, simhash, body_len));
-                let section = section.unwrap_or_default();
-                let section = match sections.get(&section) {
-                    Some(s) => s.clone(),
-                    None => {
-                        let shared: std::sync::Arc<str> = section.as_str().into();
-                        sections.insert(section, shared.clone());
-                        shared
-                    }
-                };
-                out.push(WindowRow {
-                    id,
-                    date,
-                    base: base.filter(|_| print.is_some()),
-                    vetoed,
-                    print: print.unwrap_or_else(|| {
-                        crate::neardup::fingerprint("", "", None, Some(simhash))
-                    }),
-                    section,
-                    decided: decided_at.map(|t| (t, published)),
-                    used,
-                });
-            }
+            out.extend(rows.into_iter().map(|r| r.row(&mut sections)));
             if !full {
                 break;
             }
+        }
+        // Snoozes that end in the window bring their stories back, however old they are.
+        if ledger {
+            let json: Option<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                "SELECT json_group_array(json(r)) FROM (
+                 SELECT {WINDOW_ROW} AS r
+                 FROM snoozes z JOIN stories s ON s.id = z.story_id
+                 LEFT JOIN scores sc ON sc.story_id = s.id
+                 LEFT JOIN feeds f ON f.id = s.feed_id
+                 LEFT JOIN decisions d ON d.story_id = s.id
+                 WHERE z.until > ?1 AND z.until <= ?2 AND z.at <= ?2 AND s.first_seen <= ?2)",
+            )))
+            .bind(ts(since))
+            .bind(ts(until))
+            // ?3 to ?7 are the paging parameters of the query above: unused here.
+            .bind(None::<i64>)
+            .bind(None::<i64>)
+            .bind(None::<i64>)
+            .bind(None::<i64>)
+            .bind(None::<i64>)
+            .bind(ledger)
+            .fetch_one(&self.pool)
+            .await?;
+            let rows: Vec<WindowJson> =
+                serde_json::from_str(json.as_deref().unwrap_or("[]")).map_err(decode_err)?;
+            let seen: std::collections::HashSet<i64> = out.iter().map(|r| r.id).collect();
+            out.extend(
+                rows.into_iter()
+                    .filter(|r| !seen.contains(&r.1))
+                    .map(|r| r.row(&mut sections)),
+            );
         }
         // In id order, as the candidate list breaks its ties.
         out.sort_unstable_by_key(|r| r.id);
@@ -399,7 +475,95 @@ impl Store {
         .bind(ts(d.decided_at))
         .execute(&mut *tx)
         .await?;
+        // A decision ends a snooze: the story is dealt with.
+        sqlx::query("DELETE FROM snoozes WHERE story_id = ?1")
+            .bind(d.story_id)
+            .execute(&mut *tx)
+            .await?;
         Ok(())
+    }
+
+    /// Snoozes a story until `until` (replacing an earlier snooze), and takes back an
+    /// unpublished decision on it: a snoozed story waits, undecided.
+    pub async fn snooze(
+        &self,
+        story_id: i64,
+        until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM decisions WHERE story_id = ?1 AND issue IS NULL")
+            .bind(story_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO snoozes (story_id, until, at) VALUES (?1, ?2, ?3)
+             ON CONFLICT (story_id) DO UPDATE SET until = ?2, at = ?3",
+        )
+        .bind(story_id)
+        .bind(ts(until))
+        .bind(ts(now))
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO decision_log (story_id, action, reason, at) VALUES (?1, 'snooze', ?2, ?3)",
+        )
+        .bind(story_id)
+        .bind(format!("until {}", until.to_rfc3339()))
+        .bind(ts(now))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Ends a story's snooze now; returns whether it was snoozed (still asleep at `now`).
+    pub async fn unsnooze(&self, story_id: i64, now: DateTime<Utc>) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let n = sqlx::query("DELETE FROM snoozes WHERE story_id = ?1 AND until > ?2")
+            .bind(story_id)
+            .bind(ts(now))
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if n > 0 {
+            sqlx::query(
+                "INSERT INTO decision_log (story_id, action, at) VALUES (?1, 'unsnooze', ?2)",
+            )
+            .bind(story_id)
+            .bind(ts(now))
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(n > 0)
+    }
+
+    /// Stories asleep at `now`, soonest back first: (id, title, url, until).
+    pub async fn snoozed(&self, now: DateTime<Utc>) -> Result<Vec<Shelved>, StoreError> {
+        let rows: Vec<ShelvedRow> = sqlx::query_as(
+            "SELECT s.id, s.title, s.url, z.until, NULL FROM snoozes z
+             JOIN stories s ON s.id = z.story_id
+             WHERE z.until > ?1 AND z.at <= ?1 ORDER BY z.until, s.id",
+        )
+        .bind(ts(now))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(Shelved::from).collect())
+    }
+
+    /// Unpublished rejects decided since `since`, newest first: (id, title, url, when, reason).
+    pub async fn rejected_since(&self, since: DateTime<Utc>) -> Result<Vec<Shelved>, StoreError> {
+        let rows: Vec<ShelvedRow> = sqlx::query_as(
+            "SELECT s.id, s.title, s.url, d.decided_at, d.reason FROM decisions d
+             JOIN stories s ON s.id = d.story_id
+             WHERE d.decision = 'reject' AND d.issue IS NULL AND d.decided_at >= ?1
+             ORDER BY d.decided_at DESC, s.id DESC",
+        )
+        .bind(ts(since))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(Shelved::from).collect())
     }
 
     /// Removes an unpublished decision; returns whether there was one.

@@ -11,7 +11,7 @@ use crate::schedule::Plan;
 
 const FEED_COLUMNS: &str = "id, name, url, moved_to, section, etag, last_modified, body_hash, \
      state, retry_after, consecutive_failures, created_at, last_fetched_at, last_success_at, \
-     next_due, schedule, ttl_minutes, max_age_seconds, expires_at";
+     next_due, schedule, ttl_minutes, max_age_seconds, expires_at, paused_at";
 
 /// A feed row as `json_array({FEED_COLUMNS}, …extra)` gives it.
 #[derive(serde::Deserialize)]
@@ -32,6 +32,7 @@ struct FeedJson(
     Option<i64>,
     Option<i64>,
     Option<String>,
+    Option<i64>,
     Option<i64>,
     Option<i64>,
     Option<i64>,
@@ -64,8 +65,9 @@ impl FeedJson {
             ttl_minutes: self.16,
             max_age_seconds: self.17,
             expires_at: self.18.map(from_ts),
+            paused_at: self.19.map(from_ts),
         };
-        (row, self.19, self.20, self.21)
+        (row, self.20, self.21, self.22)
     }
 }
 
@@ -98,9 +100,23 @@ pub struct FetchStats {
     pub stories: i64,
     /// Recorded fetches by outcome (`new`, `not_modified`, `error`, …), over the whole log.
     pub fetches: Vec<(String, i64)>,
-    /// Failed fetches by HTTP status (`None`: no HTTP answer — DNS, connect, TLS, timeout,
-    /// or a body that was too large or unreadable).
-    pub errors: Vec<(Option<i64>, i64)>,
+    /// Failed fetches by kind ([`crate::model::ErrorKind`]; `unknown` for fetches logged
+    /// before kinds were recorded) and HTTP status (`None`: no HTTP answer).
+    pub errors: Vec<(String, Option<i64>, i64)>,
+    /// The last polling round, if any was recorded.
+    pub last_round: Option<Round>,
+}
+
+/// One polling round: a `gleaner poll`, or a busy spell of the daemon.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Round {
+    /// `poll` or `daemon`.
+    pub source: &'static str,
+    pub started_at: DateTime<Utc>,
+    pub duration: std::time::Duration,
+    pub feeds: usize,
+    pub failed: usize,
+    pub new: usize,
 }
 
 impl Store {
@@ -120,9 +136,9 @@ impl Store {
         )
         .fetch_all(&self.pool)
         .await?;
-        let errors: Vec<(Option<i64>, i64)> = sqlx::query_as(
-            "SELECT status, COUNT(*) FROM fetch_log WHERE outcome = 'error'
-             GROUP BY status ORDER BY status",
+        let errors: Vec<(String, Option<i64>, i64)> = sqlx::query_as(
+            "SELECT COALESCE(error_kind, 'unknown'), status, COUNT(*) FROM fetch_log
+             WHERE outcome = 'error' GROUP BY 1, 2 ORDER BY 1, 2",
         )
         .fetch_all(&self.pool)
         .await?;
@@ -130,7 +146,43 @@ impl Store {
             stories,
             fetches,
             errors,
+            last_round: self.last_round().await?,
         })
+    }
+
+    /// Records a polling round.
+    pub async fn record_round(&self, round: &Round) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO rounds (source, started_at, duration_ms, feeds, failed, new_count)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )
+        .bind(round.source)
+        .bind(ts(round.started_at))
+        .bind(i64::try_from(round.duration.as_millis()).unwrap_or(i64::MAX))
+        .bind(round.feeds as i64)
+        .bind(round.failed as i64)
+        .bind(round.new as i64)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The round recorded last.
+    pub async fn last_round(&self) -> Result<Option<Round>, StoreError> {
+        let row: Option<(String, i64, i64, i64, i64, i64)> = sqlx::query_as(
+            "SELECT source, started_at, duration_ms, feeds, failed, new_count FROM rounds
+             ORDER BY id DESC LIMIT 1",
+        )
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|(source, at, ms, feeds, failed, new)| Round {
+            source: if source == "poll" { "poll" } else { "daemon" },
+            started_at: from_ts(at),
+            duration: std::time::Duration::from_millis(ms.max(0) as u64),
+            feeds: feeds.max(0) as usize,
+            failed: failed.max(0) as usize,
+            new: new.max(0) as usize,
+        }))
     }
 
     /// Makes the feeds table match the config: new feeds are added, names and sections
@@ -298,7 +350,7 @@ impl Store {
     }
 
     /// Configured feeds that are due at `now` (never fetched first, then oldest plan first),
-    /// gone feeds excepted.
+    /// gone and paused feeds excepted.
     pub async fn due_feeds(
         &self,
         now: DateTime<Utc>,
@@ -306,7 +358,8 @@ impl Store {
     ) -> Result<Vec<FeedRow>, StoreError> {
         let mut conn = self.pool.acquire().await?;
         let tail = "FROM feeds
-             WHERE in_config = 1 AND state != 'gone' AND (next_due IS NULL OR next_due <= ?1)
+             WHERE in_config = 1 AND state != 'gone' AND paused_at IS NULL
+               AND (next_due IS NULL OR next_due <= ?1)
              ORDER BY next_due IS NOT NULL, next_due, id LIMIT ?2";
         let mut rows: Vec<FeedRow> = feed_rows(&mut conn, "", tail, Some((ts(now), limit as i64)))
             .await?
@@ -318,14 +371,55 @@ impl Store {
         Ok(rows)
     }
 
-    /// The earliest planned fetch among configured, not-gone feeds (`None`: nothing planned).
+    /// The earliest planned fetch among configured feeds neither gone nor paused (`None`:
+    /// nothing planned).
     pub async fn next_wake(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
         let t: Option<i64> = sqlx::query_scalar(
-            "SELECT MIN(COALESCE(next_due, 0)) FROM feeds WHERE in_config = 1 AND state != 'gone'",
+            "SELECT MIN(COALESCE(next_due, 0)) FROM feeds
+             WHERE in_config = 1 AND state != 'gone' AND paused_at IS NULL",
         )
         .fetch_one(&self.pool)
         .await?;
         Ok(t.map(from_ts))
+    }
+
+    /// Pauses (`Some(now)`) or resumes (`None`) the configured feeds named; returns, per
+    /// name, whether it changed anything (`None`: no configured feed has that name). Resuming
+    /// makes a feed due at once (it missed its runs while paused).
+    pub async fn set_paused(
+        &self,
+        names: &[String],
+        paused: Option<DateTime<Utc>>,
+    ) -> Result<Vec<Option<bool>>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let mut out = Vec::with_capacity(names.len());
+        for name in names {
+            let was: Option<Option<i64>> =
+                sqlx::query_scalar("SELECT paused_at FROM feeds WHERE in_config = 1 AND name = ?1")
+                    .bind(name)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            let Some(was) = was else {
+                out.push(None);
+                continue;
+            };
+            let changed = was.is_some() != paused.is_some();
+            if changed {
+                let sql = if paused.is_some() {
+                    "UPDATE feeds SET paused_at = ?2 WHERE in_config = 1 AND name = ?1"
+                } else {
+                    "UPDATE feeds SET paused_at = NULL, next_due = NULL WHERE in_config = 1 AND name = ?1 AND ?2 IS NULL"
+                };
+                sqlx::query(sql)
+                    .bind(name)
+                    .bind(paused.map(ts))
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            out.push(Some(changed));
+        }
+        tx.commit().await?;
+        Ok(out)
     }
 
     /// Replans a feed without fetching it (its schedule changed in feeds.toml).
@@ -438,10 +532,10 @@ impl Store {
                 _ => StoreCounts::default(),
             };
             let status = item.rec.status.map(i64::from);
-            let error = match &item.rec.outcome {
-                Outcome::Gone => Some("gone"),
-                Outcome::Failed { error } => Some(error.as_str()),
-                _ => None,
+            let (error, kind) = match &item.rec.outcome {
+                Outcome::Gone => (Some("gone"), None),
+                Outcome::Failed { error, kind } => (Some(error.as_str()), Some(kind.as_str())),
+                _ => (None, None),
             };
             log.push(serde_json::json!([
                 item.feed.id,
@@ -453,15 +547,16 @@ impl Store {
                 counts.new as i64,
                 counts.updated as i64,
                 error,
+                kind,
             ]));
             all_counts.push(counts);
         }
         stories::flush_batch(&mut tx, &mut batch, now).await?;
         sqlx::query(
             "INSERT INTO fetch_log (feed_id, started_at, duration_ms, status, outcome, bytes,
-                 new_count, updated_count, error)
+                 new_count, updated_count, error, error_kind)
              SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5,
-                 value->>6, value->>7, value->>8
+                 value->>6, value->>7, value->>8, value->>9
              FROM json_each(?1)",
         )
         .bind(serde_json::Value::Array(log).to_string())
@@ -565,7 +660,7 @@ fn feed_update(item: &FetchWrite<'_>) -> serde_json::Value {
             );
             set("failure", i64::from(status == Some(503)).into());
         }
-        Outcome::Failed { error } => {
+        Outcome::Failed { error, .. } => {
             set("error", error.clone().into());
             set("failure", 1.into());
         }

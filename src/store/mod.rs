@@ -19,7 +19,8 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
-pub use feeds::{FetchStats, FetchWrite};
+pub use editorial::Shelved;
+pub use feeds::{FetchStats, FetchWrite, Round};
 pub use stories::StoryFilter;
 
 /// Errors from the database. Opening errors name the file.

@@ -1,8 +1,8 @@
 //! Issue 7 end to end in a real browser: headless Chromium, driven over the DevTools protocol
 //! (through `--remote-debugging-pipe`: fd 3 and 4, wired to named pipes by `sh`, so neither a
 //! WebSocket client nor `unsafe` is needed), opens the candidates page of `gleaner serve` and
-//! uses the keyboard — `j` to move, `p` to pick, `x` to reject, `e` to write a blurb, `/` to
-//! filter — then opens the draft and publishes. The database and `out/curated.atom` must
+//! uses the keyboard — `j` to move, `p` to pick, `x` to reject, `e` to write a blurb, `s` to
+//! snooze, `/` to filter — then opens the draft and publishes. The database and `out/curated.atom` must
 //! reflect it; a screenshot of the page goes to the test's temp dir.
 //!
 //! Chromium reaches only loopback: every other request goes to a proxy on a closed port.
@@ -222,6 +222,12 @@ async fn the_editor_picks_rejects_writes_a_blurb_and_publishes_with_the_keyboard
                 "https://blog.example/c",
                 "<p>kubernetes</p>",
             ),
+            (
+                "d",
+                "Kubernetes delta",
+                "https://blog.example/d",
+                "<p>kubernetes</p>",
+            ),
         ],
     )
     .replace("Mon, 07 Apr 2014 09:00:00 GMT", &date);
@@ -244,7 +250,7 @@ async fn the_editor_picks_rejects_writes_a_blurb_and_publishes_with_the_keyboard
         cdp.call("Page.enable", json!({}));
         cdp.call("Page.navigate", json!({"url": format!("{base}/")}));
         let ready = "document.readyState === 'complete' && document.querySelectorAll('li.item').length";
-        cdp.wait_for(&format!("{ready} === 3"));
+        cdp.wait_for(&format!("{ready} === 4"));
         let first = |cdp: &mut Cdp| {
             cdp.eval("document.querySelector('li.item.sel .head a').textContent")
                 .as_str()
@@ -256,7 +262,7 @@ async fn the_editor_picks_rejects_writes_a_blurb_and_publishes_with_the_keyboard
         cdp.type_text("zzz");
         cdp.wait_for("document.querySelectorAll('li.item:not([hidden])').length === 0");
         cdp.eval("(function(){var f=document.getElementById('filter'); f.value=''; f.dispatchEvent(new Event('input')); f.blur(); return true;})()");
-        cdp.wait_for("document.querySelectorAll('li.item:not([hidden])').length === 3");
+        cdp.wait_for("document.querySelectorAll('li.item:not([hidden])').length === 4");
 
         let png = cdp.call("Page.captureScreenshot", json!({"format": "png"}));
         std::fs::write(&shot, base64_decode(png["data"].as_str().unwrap())).unwrap();
@@ -266,14 +272,15 @@ async fn the_editor_picks_rejects_writes_a_blurb_and_publishes_with_the_keyboard
         cdp.key("j");
         let picked = first(&mut cdp);
         cdp.key("p");
-        cdp.wait_for(&format!("{ready} === 3 && document.querySelectorAll('li.item.picked').length === 1"));
+        cdp.wait_for(&format!("{ready} === 4 && document.querySelectorAll('li.item.picked').length === 1"));
         // j, j: the second remaining candidate; k back to the first; x rejects it.
         cdp.key("j");
         cdp.key("j");
         cdp.key("k");
         let rejected = first(&mut cdp);
         cdp.key("x");
-        cdp.wait_for(&format!("{ready} === 2"));
+        // It leaves the candidates for the "Rejected" list, with its undo button.
+        cdp.wait_for(&format!("{ready} === 3 && document.querySelectorAll('#rejected li.shelved form.undo').length === 1"));
         // e: the blurb field of the selection; Enter submits its pick form.
         cdp.key("j");
         let blurbed = first(&mut cdp);
@@ -281,18 +288,29 @@ async fn the_editor_picks_rejects_writes_a_blurb_and_publishes_with_the_keyboard
         cdp.wait_for("document.activeElement.classList.contains('blurb')");
         cdp.type_text("Typed at the desk.");
         cdp.key("Enter");
-        cdp.wait_for(&format!("{ready} === 2 && document.querySelectorAll('li.item.picked').length === 2"));
+        cdp.wait_for(&format!("{ready} === 3 && document.querySelectorAll('li.item.picked').length === 2"));
+        // s snoozes the last candidate (a week): it moves to the "Snoozed" list.
+        cdp.key("j");
+        let snoozed = first(&mut cdp);
+        cdp.key("s");
+        cdp.wait_for(&format!("{ready} === 2 && document.querySelectorAll('#snoozed li.shelved').length === 1"));
+        assert!(
+            cdp.eval("document.querySelector('#snoozed li.shelved .head a').textContent")
+                .as_str()
+                .is_some_and(|t| t == snoozed),
+            "{snoozed} is the snoozed one"
+        );
 
         // The draft, then Publish (a plain form post).
         cdp.call("Page.navigate", json!({"url": format!("{base}/draft")}));
         cdp.wait_for("document.readyState === 'complete' && document.getElementById('draft-md') && document.getElementById('draft-md').textContent.indexOf('Typed at the desk.') >= 0");
         cdp.eval("document.querySelector('form[action=\"/publish\"] button').click(), true");
         cdp.wait_for("document.readyState === 'complete' && document.querySelector('h1') && document.querySelector('h1').textContent === 'Issue 1 published'");
-        (picked, rejected, blurbed)
+        (picked, rejected, blurbed, snoozed)
     })
     .await
     .unwrap();
-    let (picked, rejected, blurbed) = titles;
+    let (picked, rejected, blurbed, snoozed) = titles;
     assert_ne!(picked, rejected);
     assert_ne!(blurbed, picked);
 
@@ -303,7 +321,14 @@ async fn the_editor_picks_rejects_writes_a_blurb_and_publishes_with_the_keyboard
     .fetch_all(store.pool())
     .await
     .unwrap();
+    let asleep: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT s.title, z.until - z.at FROM snoozes z JOIN stories s ON s.id = z.story_id",
+    )
+    .fetch_all(store.pool())
+    .await
+    .unwrap();
     store.close().await;
+    assert_eq!(asleep, vec![(snoozed.clone(), 7 * 86_400)]);
     let of = |t: &str| {
         rows.iter()
             .find(|r| r.0 == t)

@@ -18,4 +18,5 @@ mod ingest;
 mod opml;
 mod serve;
 mod sources;
+mod triage;
 mod xmlattacks;

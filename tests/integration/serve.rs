@@ -64,7 +64,7 @@ impl Desk {
 }
 
 /// A urlencoded form body, as a browser posts it (reqwest's `form` feature is not enabled).
-trait FormPairs {
+pub trait FormPairs {
     fn form_pairs(self, pairs: &[(&str, &str)]) -> Self;
 }
 
@@ -95,18 +95,18 @@ pub async fn body(r: reqwest::Response) -> String {
 }
 
 /// The value of the first `name="csrf" value="…"` in a page.
-fn csrf_of(page: &str) -> String {
+pub fn csrf_of(page: &str) -> String {
     let at = page.find("name=\"csrf\" value=\"").expect("a CSRF field") + 19;
     page[at..].split('"').next().unwrap().to_string()
 }
 
-fn recent_rss(title: &str, items: &[(&str, &str, &str, &str)]) -> String {
+pub fn recent_rss(title: &str, items: &[(&str, &str, &str, &str)]) -> String {
     let date = (chrono::Utc::now() - chrono::Duration::hours(6)).to_rfc2822();
     rss(title, items).replace("Mon, 07 Apr 2014 09:00:00 GMT", &date)
 }
 
 /// A workspace with two polled stories, one with a hostile title; returns the story ids.
-async fn polled(server: &Server, ws: &Workspace, extra: &str) -> (i64, i64) {
+pub async fn polled(server: &Server, ws: &Workspace, extra: &str) -> (i64, i64) {
     let feed = recent_rss(
         "Ops",
         &[

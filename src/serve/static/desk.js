@@ -1,5 +1,6 @@
 // gleaner's desk: keyboard shortcuts over the plain HTML forms (every action works without
-// this file). j/k move the selection, p picks, x rejects, e edits the blurb, / filters.
+// this file). j/k move the selection, p picks, x rejects, s snoozes, e edits the blurb,
+// / filters.
 // Served from /static/ under a CSP without 'unsafe-inline': no inline handlers anywhere.
 "use strict";
 (function () {
@@ -43,6 +44,7 @@
       case "k": move(-1); break;
       case "p": submit("form.pick"); break;
       case "x": submit("form.reject"); break;
+      case "s": submit("form.snooze"); break;
       case "e": {
         if (!current) move(0);
         var blurb = current && current.querySelector(".blurb");
