@@ -416,6 +416,25 @@ async fn every_rendered_page_runs_nothing_in_chromium_and_the_curated_feed_carri
     // answers them. Its own script, stylesheet and forms are taken out of the copy checked
     // here (the checker flags every <script>, <link> and <form>); feed text on these pages is
     // escaped, so every `<form method=` in them is the template's.
+    // A few stories set aside, so that the page's "Snoozed" and "Rejected" lists hold
+    // hostile titles (and rejects hostile reasons) too.
+    let aside: Vec<i64> = cands
+        .iter()
+        .map(|c| c["id"].as_i64().unwrap())
+        .filter(|id| !picks.contains(id))
+        .step_by(53)
+        .take(8)
+        .collect();
+    for (k, id) in aside.iter().enumerate() {
+        let id = id.to_string();
+        let reason = vectors[(k * 31) % n].input.replace('\0', "");
+        let out = if k % 2 == 0 {
+            ws.gleaner(&["snooze", &id, "--for", "3d"])
+        } else {
+            ws.gleaner(&["reject", &id, "--reason", &reason])
+        };
+        assert!(out.status.success(), "{id}: {}", stderr(&out));
+    }
     let desk = crate::serve::Desk::start(&ws);
     let http = crate::serve::client();
     let mut desk_urls = Vec::new();
@@ -430,9 +449,11 @@ async fn every_rendered_page_runs_nothing_in_chromium_and_the_curated_feed_carri
         let page = crate::serve::body(r).await;
         if path == "/" {
             let items = page.matches("<li class=\"item").count();
+            let shelved = page.matches("<li class=\"shelved\"").count();
+            assert_eq!(shelved, aside.len(), "snoozed and rejected stories listed");
             assert!(
-                items >= cands.len(),
-                "the desk lists {items} stories, the candidates were {}",
+                items + shelved >= cands.len(),
+                "the desk lists {items} stories and {shelved} set aside, the candidates were {}",
                 cands.len()
             );
         }
