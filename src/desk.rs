@@ -409,13 +409,7 @@ pub async fn reject(
     now: DateTime<Utc>,
 ) -> Result<PoolRow, DeskError> {
     let row = story(store, id).await?;
-    if row.decision.as_ref().is_some_and(|d| d.issue.is_some())
-        && !is_candidate(config, store, id, now).await?
-    {
-        return Err(DeskError::Invalid(format!(
-            "story {id} was already published"
-        )));
-    }
+    not_published(config, store, &row, now).await?;
     let decision = DecisionRow {
         story_id: id,
         verdict: Verdict::Reject,
@@ -429,6 +423,25 @@ pub async fn reject(
     store.decide(&decision, "reject").await?;
     refresh(config, store, now).await?;
     story(store, id).await
+}
+
+/// Refuses a story published in an issue, unless it is a candidate again (a used Events or
+/// Jobs link may come back): rejecting or snoozing it would change nothing.
+async fn not_published(
+    config: &Config,
+    store: &Store,
+    row: &PoolRow,
+    now: DateTime<Utc>,
+) -> Result<(), DeskError> {
+    let id = row.story.id;
+    if row.decision.as_ref().is_some_and(|d| d.issue.is_some())
+        && !is_candidate(config, store, id, now).await?
+    {
+        return Err(DeskError::Invalid(format!(
+            "story {id} was already published"
+        )));
+    }
+    Ok(())
 }
 
 /// Takes back an unpublished pick or reject; the story returns to the candidates.
@@ -464,13 +477,7 @@ pub async fn snooze(
             until.format("%Y-%m-%d %H:%M UTC")
         )));
     }
-    if row.decision.as_ref().is_some_and(|d| d.issue.is_some())
-        && !is_candidate(config, store, id, now).await?
-    {
-        return Err(DeskError::Invalid(format!(
-            "story {id} was already published"
-        )));
-    }
+    not_published(config, store, &row, now).await?;
     store.snooze(id, until, now).await?;
     refresh(config, store, now).await?;
     Ok(row)

@@ -519,21 +519,38 @@ impl Store {
 
     /// Ends a story's snooze now; returns whether it was snoozed (still asleep at `now`).
     pub async fn unsnooze(&self, story_id: i64, now: DateTime<Utc>) -> Result<bool, StoreError> {
+        self.take_back(
+            "DELETE FROM snoozes WHERE story_id = ?1 AND until > ?2",
+            "unsnooze",
+            story_id,
+            now,
+        )
+        .await
+    }
+
+    /// Runs `delete` (`?1` the story, `?2` now) and, if it removed a row, logs `action` in the
+    /// same transaction; returns whether it did.
+    async fn take_back(
+        &self,
+        delete: &'static str,
+        action: &str,
+        story_id: i64,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let n = sqlx::query("DELETE FROM snoozes WHERE story_id = ?1 AND until > ?2")
+        let n = sqlx::query(delete)
             .bind(story_id)
             .bind(ts(now))
             .execute(&mut *tx)
             .await?
             .rows_affected();
         if n > 0 {
-            sqlx::query(
-                "INSERT INTO decision_log (story_id, action, at) VALUES (?1, 'unsnooze', ?2)",
-            )
-            .bind(story_id)
-            .bind(ts(now))
-            .execute(&mut *tx)
-            .await?;
+            sqlx::query("INSERT INTO decision_log (story_id, action, at) VALUES (?1, ?2, ?3)")
+                .bind(story_id)
+                .bind(action)
+                .bind(ts(now))
+                .execute(&mut *tx)
+                .await?;
         }
         tx.commit().await?;
         Ok(n > 0)
@@ -568,23 +585,13 @@ impl Store {
 
     /// Removes an unpublished decision; returns whether there was one.
     pub async fn undecide(&self, story_id: i64, now: DateTime<Utc>) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let n = sqlx::query("DELETE FROM decisions WHERE story_id = ?1 AND issue IS NULL")
-            .bind(story_id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        if n > 0 {
-            sqlx::query(
-                "INSERT INTO decision_log (story_id, action, at) VALUES (?1, 'unpick', ?2)",
-            )
-            .bind(story_id)
-            .bind(ts(now))
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(n > 0)
+        self.take_back(
+            "DELETE FROM decisions WHERE story_id = ?1 AND issue IS NULL AND ?2 IS NOT NULL",
+            "unpick",
+            story_id,
+            now,
+        )
+        .await
     }
 
     /// Picked stories: unpublished ones (`issue` None) or those of one issue; newest first.
