@@ -365,7 +365,8 @@ pub async fn draft(State(app): State<Shared>) -> Page {
             issue => d.number,
             items => d.items,
             markdown => d.markdown,
-            // Built by output::draft::html, which escapes every text.
+            // Built by output::draft::html, which escapes every text and renders only the
+            // blurbs' inline Markdown (no raw HTML, no images, http(s)/mailto links only).
             html => minijinja::Value::from_safe_string(d.html),
             path => d.path.display().to_string(),
         },
