@@ -33,12 +33,27 @@ pub struct Config {
     pub feeds: Vec<FeedConfig>,
 }
 
-/// `[serve]`: who may use the web desk.
-#[derive(Debug, Clone, PartialEq, Default)]
+/// `[serve]`: who may use the web desk, and for how long a login lasts.
+#[derive(Debug, Clone, PartialEq)]
 pub struct ServeSettings {
     /// The login token. Required to listen on a non-loopback address; when set, every page
     /// asks for it (also on loopback).
     pub token: Option<Secret>,
+    /// `session_idle`: a login unused this long is over.
+    pub session_idle: Duration,
+    /// `session_max`: a login is over this long after it began, however much it is used (a
+    /// stolen cookie stops working by then too).
+    pub session_max: Duration,
+}
+
+impl Default for ServeSettings {
+    fn default() -> Self {
+        ServeSettings {
+            token: None,
+            session_idle: Duration::from_secs(12 * 3600),
+            session_max: Duration::from_secs(7 * 24 * 3600),
+        }
+    }
 }
 
 /// A secret from the config: kept out of `Debug` output (and so out of logs).
@@ -316,7 +331,7 @@ const TOP_KEYS: &[&str] = &[
     "storage", "fetch", "schedule", "daemon", "keywords", "scoring", "output", "github", "serve",
     "feeds",
 ];
-const SERVE_KEYS: &[&str] = &["token"];
+const SERVE_KEYS: &[&str] = &["token", "session_idle", "session_max"];
 /// The shortest `[serve] token` accepted: it is the only thing between the network and the
 /// editor's desk when `gleaner serve` listens beyond loopback.
 pub const MIN_TOKEN_LEN: usize = 16;
@@ -485,6 +500,8 @@ struct RawGithub {
 #[derive(Deserialize)]
 struct RawServe {
     token: Option<String>,
+    session_idle: Option<toml::Value>,
+    session_max: Option<toml::Value>,
 }
 
 #[derive(Deserialize)]
@@ -1082,6 +1099,23 @@ impl Validator<'_> {
             Some(t) => out.token = Some(Secret::new(t)),
             None => {}
         }
+        for (key, raw, slot) in [
+            ("session_idle", s.session_idle, &mut out.session_idle),
+            ("session_max", s.session_max, &mut out.session_max),
+        ] {
+            let Some(v) = raw else { continue };
+            // The cookie's Max-Age is in whole seconds: less than one would delete it.
+            match duration_value(&v) {
+                Ok(d) if d < Duration::from_secs(1) => self.push(
+                    at,
+                    "[serve]",
+                    Some(key),
+                    format!("is {}: use at least 1s", humantime::format_duration(d)),
+                ),
+                Ok(d) => *slot = d,
+                Err(m) => self.push(at, "[serve]", Some(key), m),
+            }
+        }
         out
     }
 
@@ -1441,6 +1475,34 @@ mod tests {
         assert!(
             short.problems[0].to_string().contains("at least 16"),
             "{short:?}"
+        );
+    }
+
+    #[test]
+    fn serve_session_lengths_are_durations_of_a_second_or_more() {
+        let c = parse("[serve]\nsession_idle = \"2s\"\nsession_max = \"30d\"\n").unwrap();
+        assert_eq!(c.serve.session_idle, Duration::from_secs(2));
+        assert_eq!(c.serve.session_max, Duration::from_secs(30 * 24 * 3600));
+        let d = parse("").unwrap().serve;
+        assert_eq!(d.session_idle, Duration::from_secs(12 * 3600));
+        assert_eq!(d.session_max, Duration::from_secs(7 * 24 * 3600));
+        let problems: Vec<String> =
+            parse("[serve]\nsession_max = \"soon\"\nsession_idle = \"500ms\"\n")
+                .unwrap_err()
+                .problems
+                .iter()
+                .map(|p| p.to_string())
+                .collect();
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(
+            problems.iter().any(|p| p.contains("line 2")
+                && p.contains("key `session_max`: `soon` is not a duration")),
+            "{problems:?}"
+        );
+        assert!(
+            problems.iter().any(|p| p.contains("line 3")
+                && p.contains("key `session_idle`: is 500ms: use at least 1s")),
+            "{problems:?}"
         );
     }
 

@@ -117,9 +117,15 @@ fn links_of(item: &DraftItem) -> Vec<&str> {
 }
 
 /// The same draft as an HTML fragment to paste into a newsletter editor (Substack,
-/// Buttondown): a heading per section, a paragraph per item — the blurb (as plain text: the
-/// Markdown in it is not converted) or `[EDIT] title: excerpt` — and its links. Every text is
-/// escaped; only http(s) links are links.
+/// Buttondown): a heading per section, a paragraph per item — the blurb or `[EDIT] title:
+/// excerpt` — and its links.
+///
+/// The blurb is the editor's Markdown, so it is rendered: emphasis, strong, code and links
+/// ([`blurb_html`]); pasting `**Helm 4**` into Substack should not show the asterisks. Feed
+/// text (titles, excerpts) is never Markdown here: it is escaped as it is. The fragment is
+/// pasted into another site and shown on the desk's /draft page as trusted HTML, so the
+/// renderer owns its safety: every text and attribute is escaped, raw HTML in a blurb is shown
+/// as text, only http(s) (and, in a blurb, mailto) links are links, and there is no `<img>`.
 pub fn html(
     newsletter: &str,
     number: i64,
@@ -140,7 +146,11 @@ pub fn html(
                 .map(str::trim)
                 .filter(|b| !b.is_empty())
             {
-                Some(b) => e(&one_paragraph(b)),
+                Some(b) => match blurb_html(b) {
+                    // A blurb of only Markdown syntax (`---`) would leave an empty paragraph.
+                    h if h.is_empty() => e(&one_paragraph(b)),
+                    h => h,
+                },
                 None => {
                     let text = if item.excerpt.is_empty() {
                         &item.title
@@ -174,6 +184,159 @@ fn one_paragraph(s: &str) -> String {
         .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// A blurb as inline HTML: its Markdown (CommonMark, no extensions) rendered to `<em>`,
+/// `<strong>`, `<code>` and `<a>`, and nothing else.
+///
+/// What is parsed is the line the Markdown draft shows ([`one_paragraph`]), so the two copies
+/// of the issue read alike. A line can still open a block (`# News`, `- item`, `> quote`,
+/// `<div>`): blocks are flattened to their inline text, because the item is one `<p>` with
+/// its links after a `<br>`. An ordered list keeps its number, so that a blurb starting with
+/// `1986. A year…` reads as written.
+///
+/// Safety, since the result is pasted into another site and shown on the desk as is: raw
+/// HTML (blocks and inline) is escaped as text, never passed through; a link is a link only
+/// to http(s) or mailto (`[x](javascript:…)` is just `x`), and its URL is an escaped
+/// attribute; an image is its alt text (no `<img>`: no tracking pixels, no `onerror`).
+/// pulldown-cmark balances every start with its end, and only those pairs write tags, so
+/// the result is well-formed.
+fn blurb_html(blurb: &str) -> String {
+    use pulldown_cmark::{Event, LinkType, Parser, Tag, TagEnd};
+    let line = one_paragraph(blurb);
+    let mut out = Inline::default();
+    // For each open link, whether it was written as `<a>` (its URL was allowed).
+    let mut links: Vec<bool> = Vec::new();
+    // For each open list, the next item's number (`None` for bullets).
+    let mut lists: Vec<Option<u64>> = Vec::new();
+    for event in Parser::new(&line) {
+        match event {
+            Event::Text(t)
+            | Event::Html(t)
+            | Event::InlineHtml(t)
+            | Event::InlineMath(t)
+            | Event::DisplayMath(t)
+            | Event::FootnoteReference(t) => out.text(&t),
+            Event::Code(c) => {
+                out.open("<code>");
+                out.text(&c);
+                out.close("</code>");
+            }
+            Event::SoftBreak | Event::HardBreak | Event::Rule => out.space(),
+            Event::TaskListMarker(done) => out.text(if done { "[x]" } else { "[ ]" }),
+            Event::Start(tag) => match tag {
+                Tag::Emphasis => out.open("<em>"),
+                Tag::Strong => out.open("<strong>"),
+                Tag::CodeBlock(_) => {
+                    out.space();
+                    out.open("<code>");
+                }
+                Tag::Link {
+                    link_type,
+                    dest_url,
+                    ..
+                } => {
+                    let href = match link_type {
+                        LinkType::Email => format!("mailto:{dest_url}"),
+                        _ => dest_url.to_string(),
+                    };
+                    let allowed = blurb_link(&href);
+                    if allowed {
+                        out.open(&format!(
+                            "<a href=\"{}\">",
+                            crate::text::escape_html(href.trim())
+                        ));
+                    }
+                    links.push(allowed);
+                }
+                // Its alt text follows as text events.
+                Tag::Image { .. } => {}
+                Tag::List(start) => {
+                    out.space();
+                    lists.push(start);
+                }
+                Tag::Item => {
+                    out.space();
+                    if let Some(Some(n)) = lists.last_mut() {
+                        out.text(&format!("{n}. "));
+                        *n += 1;
+                    }
+                }
+                // Paragraphs, headings, quotes, HTML blocks, …: only a word boundary.
+                _ => out.space(),
+            },
+            Event::End(tag) => match tag {
+                TagEnd::Emphasis => out.close("</em>"),
+                TagEnd::Strong => out.close("</strong>"),
+                TagEnd::CodeBlock => {
+                    out.close("</code>");
+                    out.space();
+                }
+                TagEnd::Link => {
+                    if links.pop() == Some(true) {
+                        out.close("</a>");
+                    }
+                }
+                TagEnd::Image => {}
+                TagEnd::List(_) => {
+                    lists.pop();
+                    out.space();
+                }
+                _ => out.space(),
+            },
+        }
+    }
+    out.html
+}
+
+/// Whether a blurb may link to `url`: http(s) and mailto only (no `javascript:`, `data:`,
+/// `file:` or relative links, which would point into the site the issue is pasted into).
+fn blurb_link(url: &str) -> bool {
+    let l = url.trim_start().to_ascii_lowercase();
+    l.starts_with("https://") || l.starts_with("http://") || l.starts_with("mailto:")
+}
+
+/// Inline HTML being written: text escaped, runs of whitespace as one space, none at the
+/// ends. A space pending before an opening tag goes before it (`a <em>b</em>`, not
+/// `a<em> b</em>`); one pending after a closing tag stays pending.
+#[derive(Default)]
+struct Inline {
+    html: String,
+    space: bool,
+}
+
+impl Inline {
+    fn text(&mut self, s: &str) {
+        for (i, word) in s.split(char::is_whitespace).enumerate() {
+            if i > 0 {
+                self.space = true;
+            }
+            if !word.is_empty() {
+                self.flush_space();
+                self.html.push_str(&crate::text::escape_html(word));
+            }
+        }
+    }
+
+    fn space(&mut self) {
+        self.space = true;
+    }
+
+    fn open(&mut self, tag: &str) {
+        self.flush_space();
+        self.html.push_str(tag);
+    }
+
+    fn close(&mut self, tag: &str) {
+        self.html.push_str(tag);
+    }
+
+    fn flush_space(&mut self) {
+        if self.space && !self.html.is_empty() {
+            self.html.push(' ');
+        }
+        self.space = false;
+    }
 }
 
 #[cfg(test)]
@@ -260,13 +423,156 @@ mod tests {
         blurbed.blurb = Some("Mine: <i>really</i>\nworth it".into());
         blurbed.url = Some("https://two.example/".into());
         blurbed.also_at.clear();
+        let mut markdown = blurbed.clone();
+        markdown.blurb = Some(
+            "**Kubernetes 1.35** is _out_, see [the notes](https://k8s.io/x?a=1&b=2) and `kubectl`; [not a link](javascript:alert(3))".into(),
+        );
         let date = DateTime::parse_from_rfc3339("2026-11-29T08:00:00Z")
             .unwrap()
             .with_timezone(&Utc);
-        let html = html("Ops & Co", 3, date, &["Tools".into()], &[item, blurbed]);
+        let html = html(
+            "Ops & Co",
+            3,
+            date,
+            &["Tools".into()],
+            &[item, blurbed, markdown],
+        );
         insta::assert_snapshot!(html);
         assert!(!html.contains("<img") && !html.contains("<script") && !html.contains("<i>"));
         assert!(!html.contains("javascript:"), "{html}");
+    }
+
+    #[test]
+    fn a_blurb_renders_its_inline_markdown() {
+        assert_eq!(
+            blurb_html(
+                "**Kubernetes 1.35** is *out*, run `kubectl  get` and see [the notes](https://k8s.io/x?a=1&b=\"2\")\nor <ed@example.org>"
+            ),
+            "<strong>Kubernetes 1.35</strong> is <em>out</em>, run <code>kubectl get</code> and see <a href=\"https://k8s.io/x?a=1&amp;b=&quot;2&quot;\">the notes</a> or <a href=\"mailto:ed@example.org\">ed@example.org</a>"
+        );
+        assert_eq!(
+            blurb_html("AT&amp;T & \\*not emphasis\\*, it's <https://ok.example/>"),
+            "AT&amp;T &amp; *not emphasis*, it&#39;s <a href=\"https://ok.example/\">https://ok.example/</a>"
+        );
+    }
+
+    #[test]
+    fn raw_html_in_a_blurb_is_text() {
+        for (blurb, shown) in [
+            (
+                "Mine <script>alert(1)</script> ok",
+                "Mine &lt;script&gt;alert(1)&lt;/script&gt; ok",
+            ),
+            (
+                "<img src=x onerror=alert(1)> at the start is an HTML block",
+                "&lt;img src=x onerror=alert(1)&gt; at the start is an HTML block",
+            ),
+            (
+                "<div onclick=\"x()\">block</div>",
+                "&lt;div onclick=&quot;x()&quot;&gt;block&lt;/div&gt;",
+            ),
+            ("a <!-- hidden --> b", "a &lt;!-- hidden --&gt; b"),
+            (
+                "![pixel <b>](https://track.example/p.gif) seen",
+                "pixel &lt;b&gt; seen",
+            ),
+            (
+                "[![logo](https://x.example/l.png)](https://x.example/)",
+                "<a href=\"https://x.example/\">logo</a>",
+            ),
+        ] {
+            let html = blurb_html(blurb);
+            assert_eq!(html, shown, "{blurb}");
+            assert!(!html.contains("<img") && !html.contains("<script") && !html.contains("<div"));
+        }
+    }
+
+    #[test]
+    fn only_http_and_mailto_blurb_links_are_links() {
+        for blurb in [
+            "[x](javascript:alert(1))",
+            "[x](JavaScript:alert(1))",
+            "[x](jav&#x61;script:alert(1))",
+            "[x](data:text/html,hi)",
+            "[x](/relative)",
+            "[x](file:///etc/passwd)",
+            "[x][r]\n\n[r]: javascript:alert(1)",
+            "<javascript:alert(1)>",
+        ] {
+            let html = blurb_html(blurb);
+            assert!(!html.contains("<a"), "{blurb}: {html}");
+            assert!(
+                !html.contains("javascript:alert(1)") || !html.contains("href"),
+                "{html}"
+            );
+        }
+        assert_eq!(blurb_html("[x](javascript:alert(1))"), "x");
+        assert_eq!(blurb_html("<javascript:alert(1)>"), "javascript:alert(1)");
+        assert_eq!(
+            blurb_html("[x](HTTPS://ok.example/)"),
+            "<a href=\"HTTPS://ok.example/\">x</a>"
+        );
+    }
+
+    #[test]
+    fn a_blurb_with_blocks_stays_one_paragraph() {
+        for (blurb, shown) in [
+            (
+                "# Big news\nfrom **Acme**",
+                "Big news from <strong>Acme</strong>",
+            ),
+            ("- one\n- two *three*", "one - two <em>three</em>"),
+            ("> quoted", "quoted"),
+            ("1986. A year of *UNIX*", "1986. A year of <em>UNIX</em>"),
+            ("Setext\n===", "Setext ==="),
+            ("```\ncode\n```", "<code>code</code>"),
+            ("a\n\n---\n\nb", "a --- b"),
+        ] {
+            assert_eq!(blurb_html(blurb), shown, "{blurb:?}");
+        }
+        let item = DraftItem {
+            section: "News".into(),
+            title: "T".into(),
+            blurb: Some("## Heading\n\n- a\n- b\n\n    code".into()),
+            excerpt: String::new(),
+            url: Some("https://ok.example/".into()),
+            also_at: vec![],
+        };
+        let out = html("N", 1, Utc::now(), &["News".into()], &[item]);
+        let body = &out[out.find("<h2>").unwrap()..];
+        assert_eq!(
+            body,
+            "<h2>News</h2>\n<p>Heading - a - b code<br>\n<a href=\"https://ok.example/\">https://ok.example/</a></p>\n"
+        );
+        assert!(!out.contains("<ul") && !out.contains("<li") && !out.contains("<pre"));
+        // Markdown syntax alone would leave nothing: the blurb is shown as written.
+        let item = DraftItem {
+            section: "News".into(),
+            title: "T".into(),
+            blurb: Some("---".into()),
+            excerpt: String::new(),
+            url: None,
+            also_at: vec![],
+        };
+        let out = html("N", 1, Utc::now(), &["News".into()], &[item]);
+        assert!(out.ends_with("<h2>News</h2>\n<p>---</p>\n"), "{out}");
+    }
+
+    #[test]
+    fn the_markdown_draft_keeps_the_blurb_as_written() {
+        let item = DraftItem {
+            section: "News".into(),
+            title: "T".into(),
+            blurb: Some("**Kubernetes 1.35** is out, see [the notes](https://k8s.io/x)".into()),
+            excerpt: String::new(),
+            url: None,
+            also_at: vec![],
+        };
+        let md = render("N", 1, Utc::now(), &["News".into()], &[item]);
+        assert!(
+            md.contains("\n**Kubernetes 1.35** is out, see [the notes](https://k8s.io/x)\n"),
+            "{md}"
+        );
     }
 
     #[test]

@@ -1,19 +1,23 @@
 //! The checks every request passes before a handler sees it, and the headers every response
-//! leaves with: Host (loopback without a token), cross-site POSTs, the session, and the
-//! security headers. The CSRF token is checked by each POST handler ([`csrf_ok`]), which owns
-//! the form body.
+//! leaves with: Host (loopback without a token), cross-site POSTs, the session (or the bearer
+//! token, throttled by client address), and the security headers. The CSRF token is checked
+//! by each POST handler ([`csrf_ok`]), which owns the form body.
 
 // The error of these Results is a finished HTTP response, built once per request and
 // returned straight to axum: boxing it would buy nothing.
 #![allow(clippy::result_large_err)]
 
-use axum::extract::{Request, State};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::{Duration, Instant};
+
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+use super::throttle;
 use super::{App, Shared};
 
 /// The Content-Security-Policy of every response (issue 7): scripts and styles only from
@@ -24,7 +28,7 @@ pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; 
 pub const SESSION_COOKIE: &str = "gleaner_session";
 
 pub async fn guard(State(app): State<Shared>, req: Request, next: Next) -> Response {
-    let mut response = match check(&app, &req) {
+    let mut response = match check(&app, &req, Instant::now()) {
         Ok(()) => next.run(req).await,
         Err(refusal) => refusal,
     };
@@ -45,7 +49,7 @@ pub async fn guard(State(app): State<Shared>, req: Request, next: Next) -> Respo
     response
 }
 
-fn check(app: &App, req: &Request) -> Result<(), Response> {
+fn check(app: &App, req: &Request, now: Instant) -> Result<(), Response> {
     let headers = req.headers();
     let path = req.uri().path();
     if app.token.is_none() && !loopback_host(headers) {
@@ -63,26 +67,32 @@ fn check(app: &App, req: &Request) -> Result<(), Response> {
         ));
     }
     let open = path == "/login" || path == "/healthz" || path.starts_with("/static/");
-    if app.token.is_some() && !open && !authenticated(app, headers) {
-        let page = req.method() == Method::GET && wants_html(headers);
-        return Err(if page {
-            (StatusCode::SEE_OTHER, [(header::LOCATION, "/login")]).into_response()
-        } else {
-            let mut r = refuse(
-                StatusCode::UNAUTHORIZED,
-                "log in at /login, or send Authorization: Bearer <[serve] token>",
-            );
-            r.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static("Bearer realm=\"gleaner\""),
-            );
-            r
-        });
+    if app.token.is_some() && !open {
+        let signed_in = authenticate(app, headers, peer(req), now).map_err(|retry| {
+            let message = throttled_message(retry);
+            too_many(refuse(StatusCode::TOO_MANY_REQUESTS, &message), retry)
+        })?;
+        if !signed_in {
+            let page = req.method() == Method::GET && wants_html(headers);
+            return Err(if page {
+                (StatusCode::SEE_OTHER, [(header::LOCATION, "/login")]).into_response()
+            } else {
+                let mut r = refuse(
+                    StatusCode::UNAUTHORIZED,
+                    "log in at /login, or send Authorization: Bearer <[serve] token>",
+                );
+                r.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer realm=\"gleaner\""),
+                );
+                r
+            });
+        }
     }
     Ok(())
 }
 
-fn refuse(status: StatusCode, message: &'static str) -> Response {
+fn refuse(status: StatusCode, message: &str) -> Response {
     (
         status,
         [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
@@ -138,21 +148,75 @@ fn wants_html(headers: &HeaderMap) -> bool {
         .is_some_and(|a| a.contains("text/html"))
 }
 
-/// The session cookie, or the token as a bearer credential.
-fn authenticated(app: &App, headers: &HeaderMap) -> bool {
-    let cookie_ok = headers
+/// Whether the request carries a live session's cookie, or the token as a bearer credential.
+/// A bearer token is a guess like a login's, so it goes through the same throttle:
+/// `Err(retry_after)` when `client` has failed too often to have it checked.
+fn authenticate(
+    app: &App,
+    headers: &HeaderMap,
+    client: IpAddr,
+    now: Instant,
+) -> Result<bool, Duration> {
+    if session_ids(headers).any(|id| app.sessions().check(id, now)) {
+        return Ok(true);
+    }
+    let Some(given) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|a| a.to_str().ok())
+        .and_then(|a| a.strip_prefix("Bearer "))
+    else {
+        return Ok(false);
+    };
+    app.throttle().attempt(client, now)?;
+    let ok = token_ok(app, given);
+    if ok {
+        app.throttle().succeeded(client);
+    }
+    Ok(ok)
+}
+
+/// The values of the request's session cookies (a browser may send more than one with the
+/// same name, for different paths).
+pub fn session_ids(headers: &HeaderMap) -> impl Iterator<Item = &str> {
+    headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|c| c.to_str().ok())
         .flat_map(|c| c.split(';'))
         .filter_map(|kv| kv.trim().split_once('='))
-        .any(|(k, v)| k == SESSION_COOKIE && same(v, &app.keys.session));
-    cookie_ok
-        || headers
-            .get(header::AUTHORIZATION)
-            .and_then(|a| a.to_str().ok())
-            .and_then(|a| a.strip_prefix("Bearer "))
-            .is_some_and(|t| token_ok(app, t))
+        .filter(|(k, _)| *k == SESSION_COOKIE)
+        .map(|(_, v)| v)
+}
+
+/// The TCP peer's address: who the throttle counts. (Served with `ConnectInfo` always; were
+/// it missing, every client would share one count, which errs on the side of refusing.)
+fn peer(req: &Request) -> IpAddr {
+    req.extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip())
+}
+
+/// `response` (its body saying why) as 429 Too Many Requests (RFC 6585 §4), with
+/// `Retry-After` in seconds.
+pub fn too_many(mut response: Response, retry: Duration) -> Response {
+    let secs = throttle::retry_after_secs(retry);
+    *response.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+    response.headers_mut().insert(
+        header::RETRY_AFTER,
+        HeaderValue::from_str(&secs.to_string()).expect("digits are a valid header value"),
+    );
+    response
+}
+
+/// Why a throttled client is refused, and for how long.
+pub fn throttled_message(retry: Duration) -> String {
+    let wait = Duration::from_secs(throttle::retry_after_secs(retry));
+    format!(
+        "too many wrong tokens from your address ({} within {}): try again in {}",
+        throttle::LIMIT,
+        humantime::format_duration(throttle::WINDOW),
+        humantime::format_duration(wait)
+    )
 }
 
 /// Constant-time equality of two strings (of equal length; the length of the values

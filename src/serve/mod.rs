@@ -7,12 +7,21 @@
 //! - Without `[serve] token` the server only binds loopback ([`bind`] refuses anything else),
 //!   and the Host header must name a loopback host (DNS rebinding would otherwise make another
 //!   site same-origin with the desk).
-//! - With a token, every page but `/login`, `/static/` and `/healthz` needs the session cookie
+//! - With a token, every page but `/login`, `/static/` and `/healthz` needs a session cookie
 //!   (HttpOnly, SameSite=Strict) or `Authorization: Bearer <token>`; the token is compared in
-//!   constant time.
+//!   constant time. Each login opens its own session ([`sessions`]: a random id, kept in
+//!   memory by its hash), which ends at `/logout`, after `[serve] session_idle` unused, or
+//!   `session_max` after the login, whichever comes first; the cookie's `Max-Age` is
+//!   `session_max`.
+//! - Guessing is braked per client address ([`throttle`]): after 5 failed tokens in 15
+//!   minutes, at `/login` or as a bearer, that address gets 429 with `Retry-After` and its
+//!   guesses are not checked until the oldest failure is 15 minutes old. The address is the
+//!   TCP peer (`ConnectInfo`); `X-Forwarded-For` is not believed. Behind a reverse proxy every
+//!   client is the proxy, so one guesser there slows everyone's login (not their sessions).
 //! - A state-changing request is a POST; one whose `Sec-Fetch-Site` or `Origin` says it comes
 //!   from another site is refused (403), and every POST must carry the CSRF token (derived
-//!   from a per-process secret from the OS CSPRNG) in a hidden field.
+//!   from a per-process secret from the OS CSPRNG) in a hidden field. (It is per process, not
+//!   per session: it only has to be unknown to other sites, and pages are never cached.)
 //! - Every response carries a strict CSP (no inline script or style: `/static/` serves them),
 //!   `nosniff` and `no-referrer`. Feed text is escaped by the template engine; the stored HTML
 //!   of stories is never shown (the excerpt is).
@@ -24,10 +33,12 @@
 
 mod guard;
 mod pages;
+mod sessions;
+mod throttle;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -89,11 +100,9 @@ pub async fn bind(config: &Config, listen: SocketAddr) -> Result<Listener, Serve
     Ok(Listener { listener, addr })
 }
 
-/// Per-process secrets, derived from 32 bytes of the OS CSPRNG. A restart logs everyone out
-/// and invalidates open forms.
+/// Per-process secrets, derived from 32 bytes of the OS CSPRNG. A restart invalidates open
+/// forms (and, the sessions being in memory, logs everyone out).
 pub(crate) struct Keys {
-    /// The session cookie's value.
-    session: String,
     /// The CSRF token of the desk's forms (shown only to a logged-in editor).
     csrf: String,
     /// The CSRF token of the login form (which anyone who reaches the server can read).
@@ -111,7 +120,6 @@ impl Keys {
             hex(&h.finalize())
         };
         Ok(Keys {
-            session: derive("gleaner session"),
             csrf: derive("gleaner csrf"),
             login_csrf: derive("gleaner login csrf"),
         })
@@ -133,13 +141,29 @@ pub(crate) struct App {
     templates: minijinja::Environment<'static>,
     keys: Keys,
     token: Option<Secret>,
+    /// The logged-in editors (only used with a token).
+    sessions: Mutex<sessions::Sessions>,
+    /// Recent failed tokens by client address.
+    throttle: Mutex<throttle::Throttle>,
 }
 
 impl App {
-    /// The config now (cheap: an `Arc`). The token, the fetch settings and the listening
-    /// address are the ones the server started with.
+    /// The config now (cheap: an `Arc`). The token, the session lengths, the fetch settings
+    /// and the listening address are the ones the server started with.
     fn config(&self) -> Arc<Config> {
         self.configs.borrow().clone()
+    }
+
+    /// The sessions, locked for a moment (never across an `.await`). A panic while holding
+    /// the lock leaves nothing half-done that matters (a map insert or remove), so a
+    /// poisoned lock is used as it is rather than taking the desk down.
+    fn sessions(&self) -> MutexGuard<'_, sessions::Sessions> {
+        self.sessions.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The failed-token counts, locked likewise.
+    fn throttle(&self) -> MutexGuard<'_, throttle::Throttle> {
+        self.throttle.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -165,9 +189,21 @@ pub async fn serve(
         store,
         templates: pages::templates(),
         keys: Keys::new()?,
+        sessions: Mutex::new(sessions::Sessions::new(
+            config.serve.session_idle,
+            config.serve.session_max,
+            sessions::MAX_SESSIONS,
+        )),
+        throttle: Mutex::new(throttle::Throttle::new(
+            throttle::LIMIT,
+            throttle::WINDOW,
+            throttle::MAX_CLIENTS,
+        )),
     });
     let router = router(app);
-    axum::serve(listener.listener, router)
+    // With the peer address in every request's extensions: the throttle counts by it.
+    let service = router.into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener.listener, service)
         .with_graceful_shutdown(async move { shutdown.cancelled().await })
         .await?;
     Ok(())

@@ -5,7 +5,10 @@
 // returned straight to axum: boxing it would buy nothing.
 #![allow(clippy::result_large_err)]
 
-use axum::extract::{Query, State};
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
@@ -445,7 +448,8 @@ pub async fn draft(State(app): State<Shared>) -> Page {
             issue => d.number,
             items => d.items,
             markdown => d.markdown,
-            // Built by output::draft::html, which escapes every text.
+            // Built by output::draft::html, which escapes every text and renders only the
+            // blurbs' inline Markdown (no raw HTML, no images, http(s)/mailto links only).
             html => minijinja::Value::from_safe_string(d.html),
             path => d.path.display().to_string(),
         },
@@ -655,8 +659,15 @@ fn login_form(app: &App, status: StatusCode, wrong: bool) -> Response {
     render_for(app, status, "login.html", ctx, false)
 }
 
-/// `POST /login`: the token, compared in constant time, buys the session cookie.
-pub async fn login(State(app): State<Shared>, axum::Form(f): Form) -> Page {
+/// `POST /login`: the token, compared in constant time, opens a new session and sets its
+/// cookie. A client address that has given too many wrong tokens is refused (429) before
+/// its token is looked at.
+pub async fn login(
+    State(app): State<Shared>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    axum::Form(f): Form,
+) -> Page {
     if !guard::login_csrf_ok(&app, f.get("csrf")) {
         let message = "refused: the login form is out of date (reload it)";
         return Err(render_for(
@@ -670,16 +681,46 @@ pub async fn login(State(app): State<Shared>, axum::Form(f): Form) -> Page {
     if app.token.is_none() {
         return Ok(see_other("/"));
     }
+    let client = peer.ip();
+    let now = Instant::now();
+    if let Err(retry) = app.throttle().attempt(client, now) {
+        let message = guard::throttled_message(retry);
+        let page = render_for(
+            &app,
+            StatusCode::TOO_MANY_REQUESTS,
+            "error.html",
+            context! { status => "429 Too Many Requests", message, back => "/login" },
+            false,
+        );
+        return Err(guard::too_many(page, retry));
+    }
     if !guard::token_ok(&app, f.get("token").unwrap_or("")) {
-        // A guess costs a moment.
+        // A guess costs a moment too (it is already counted).
         tokio::time::sleep(std::time::Duration::from_millis(300)).await;
         return Err(login_form(&app, StatusCode::UNAUTHORIZED, true));
     }
+    app.throttle().succeeded(client);
+    let id = super::sessions::Sessions::new_id().map_err(|e| {
+        tracing::error!("cannot get random bytes for a session id: {e}");
+        error_page(
+            &app,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "cannot open a session: the operating system gave no random bytes",
+            "/login",
+        )
+    })?;
+    let max_age = {
+        let mut sessions = app.sessions();
+        // A session this browser still had is replaced, not left to idle out.
+        for old in guard::session_ids(&headers) {
+            sessions.close(old);
+        }
+        sessions.open(&id, now);
+        sessions.max_age()
+    };
     let mut r = see_other("/");
-    let cookie = format!(
-        "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Strict",
-        app.keys.session
-    );
+    let cookie =
+        format!("{SESSION_COOKIE}={id}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}");
     r.headers_mut().insert(
         header::SET_COOKIE,
         HeaderValue::from_str(&cookie).expect("hex is a valid header value"),
@@ -687,10 +728,16 @@ pub async fn login(State(app): State<Shared>, axum::Form(f): Form) -> Page {
     Ok(r)
 }
 
-/// `POST /logout`: forgets the cookie in this browser. (The session value lives as long as
-/// the process: a copied cookie stays valid until a restart.)
-pub async fn logout(State(app): State<Shared>, axum::Form(f): Form) -> Page {
+/// `POST /logout`: ends the session on the server (its cookie no longer works, wherever it
+/// was copied to) and clears the cookie in this browser.
+pub async fn logout(State(app): State<Shared>, headers: HeaderMap, axum::Form(f): Form) -> Page {
     checked(&app, &f)?;
+    {
+        let mut sessions = app.sessions();
+        for id in guard::session_ids(&headers) {
+            sessions.close(id);
+        }
+    }
     let mut r = see_other("/login");
     r.headers_mut().insert(
         header::SET_COOKIE,

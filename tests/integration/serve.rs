@@ -716,3 +716,180 @@ async fn sighup_gives_the_desk_the_edited_config() {
     let page = body(http.get(desk.url("/")).send().await.unwrap()).await;
     assert!(page.contains("Ops Monthly: candidates"), "{page}");
 }
+
+// Sessions and the login throttle (`[serve] session_idle`, `session_max`; issue: desk
+// sessions that expire, logout that logs out, a login rate limit).
+
+/// Logs in through the form with `token`; the response.
+async fn log_in(http: &reqwest::Client, desk: &Desk, token: &str) -> reqwest::Response {
+    let login_csrf = csrf_of(&body(http.get(desk.url("/login")).send().await.unwrap()).await);
+    http.post(desk.url("/login"))
+        .form_pairs(&[("csrf", login_csrf.as_str()), ("token", token)])
+        .send()
+        .await
+        .unwrap()
+}
+
+/// The `name=value` of a login's Set-Cookie, and its Max-Age.
+fn session_of(r: &reqwest::Response) -> (String, String) {
+    assert_eq!(r.status(), 303);
+    let cookie = r.headers()["set-cookie"].to_str().unwrap().to_string();
+    let session = cookie.split(';').next().unwrap().to_string();
+    let max_age = cookie
+        .split(';')
+        .find_map(|a| a.trim().strip_prefix("Max-Age="))
+        .unwrap_or_else(|| panic!("no Max-Age in {cookie}"))
+        .to_string();
+    (session, max_age)
+}
+
+async fn status_with(http: &reqwest::Client, desk: &Desk, session: &str) -> u16 {
+    http.get(desk.url("/"))
+        .header("cookie", session)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn each_login_is_its_own_session_and_logout_ends_it_on_the_server() {
+    let server = Server::start();
+    let ws = Workspace::new();
+    let token = "a-very-long-editor-token-42";
+    polled(&server, &ws, &format!("[serve]\ntoken = \"{token}\"\n")).await;
+    let desk = Desk::start(&ws);
+    let http = client();
+
+    let (first, max_age) = session_of(&log_in(&http, &desk, token).await);
+    assert_eq!(
+        max_age,
+        (7 * 24 * 3600).to_string(),
+        "session_max's default"
+    );
+    let (second, _) = session_of(&log_in(&http, &desk, token).await);
+    assert_ne!(first, second, "every login gets its own random id");
+    let id = first.strip_prefix("gleaner_session=").unwrap();
+    assert!(
+        id.len() == 64 && id.bytes().all(|c| c.is_ascii_hexdigit()),
+        "{first}"
+    );
+    assert_eq!(status_with(&http, &desk, &first).await, 200);
+    assert_eq!(status_with(&http, &desk, &second).await, 200);
+
+    // Logout: the cookie is cleared in this browser, and the value is dead on the server
+    // too, for a copy of it as much as for the browser.
+    let page = body(
+        http.get(desk.url("/"))
+            .header("cookie", &first)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let csrf = csrf_of(&page);
+    let r = http
+        .post(desk.url("/logout"))
+        .header("cookie", &first)
+        .form_pairs(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], "/login");
+    assert!(
+        r.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .contains("Max-Age=0")
+    );
+    assert_eq!(status_with(&http, &desk, &first).await, 401);
+    let r = http
+        .post(desk.url("/pick"))
+        .header("cookie", &first)
+        .form_pairs(&[("csrf", csrf.as_str()), ("id", "1")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401, "a POST with the old cookie");
+    // The other login is untouched.
+    assert_eq!(status_with(&http, &desk, &second).await, 200);
+}
+
+#[tokio::test]
+async fn five_wrong_tokens_and_the_address_is_refused_for_a_while() {
+    let server = Server::start();
+    let ws = Workspace::new();
+    let token = "a-very-long-editor-token-42";
+    polled(&server, &ws, &format!("[serve]\ntoken = \"{token}\"\n")).await;
+    let desk = Desk::start(&ws);
+    let http = client();
+    // A session opened before the guessing starts.
+    let (session, _) = session_of(&log_in(&http, &desk, token).await);
+
+    for i in 0..5 {
+        let r = log_in(&http, &desk, "a-very-long-editor-token-43").await;
+        assert_eq!(r.status(), 401, "wrong token {i}");
+        assert!(!r.headers().contains_key("retry-after"));
+    }
+    // The sixth, with the right token: refused without looking at it.
+    let r = log_in(&http, &desk, token).await;
+    assert_eq!(r.status(), 429);
+    assert!(!r.headers().contains_key("set-cookie"));
+    let retry: u64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((800..=900).contains(&retry), "Retry-After: {retry}");
+    assert_eq!(r.headers()["content-security-policy"], CSP);
+    let page = body(r).await;
+    assert!(
+        page.contains("too many wrong tokens from your address") && page.contains("try again in"),
+        "{page}"
+    );
+    // The token as a bearer credential is a guess too: the same brake.
+    let r = http
+        .get(desk.url("/metrics"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 429);
+    assert!(r.headers().contains_key("retry-after"));
+    // A session opened before is still good: the brake is on guessing, not on the editor.
+    assert_eq!(status_with(&http, &desk, &session).await, 200);
+}
+
+#[tokio::test]
+async fn a_session_unused_for_session_idle_is_over() {
+    let server = Server::start();
+    let ws = Workspace::new();
+    let token = "a-very-long-editor-token-42";
+    polled(
+        &server,
+        &ws,
+        &format!("[serve]\ntoken = \"{token}\"\nsession_idle = \"2s\"\nsession_max = \"1h\"\n"),
+    )
+    .await;
+    let desk = Desk::start(&ws);
+    let http = client();
+    let (session, max_age) = session_of(&log_in(&http, &desk, token).await);
+    assert_eq!(max_age, "3600");
+    assert_eq!(status_with(&http, &desk, &session).await, 200);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(status_with(&http, &desk, &session).await, 401);
+    let r = http
+        .get(desk.url("/"))
+        .header("cookie", &session)
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303, "a browser is sent to log in again");
+    assert_eq!(r.headers()["location"], "/login");
+    // Logging in again opens a new session.
+    let (again, _) = session_of(&log_in(&http, &desk, token).await);
+    assert_eq!(status_with(&http, &desk, &again).await, 200);
+}
