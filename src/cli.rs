@@ -102,7 +102,8 @@ pub enum Command {
     /// feeds.toml keeps its comments and layout. (To pick a single link that is in no feed,
     /// use `gleaner pick URL`.)
     Add(AddArgs),
-    /// Apply the ticks of an edited candidates file: [x] picks, [-] rejects, blurbs, sections.
+    /// Apply the ticks of an edited candidates file: [x] picks, [-] rejects, [z] snoozes for a
+    /// week; blurbs, reasons, sections.
     ///
     /// All or nothing: a malformed or duplicated marker is reported with its line and nothing
     /// is applied.

@@ -615,10 +615,13 @@ pub async fn pick_link(
 pub struct Applied {
     pub picked: usize,
     pub rejected: usize,
+    /// `[z]`: snoozed for [`output::candidates::SNOOZE_DAYS`] days.
+    pub snoozed: usize,
     pub untouched: usize,
 }
 
-/// Applies the ticks of an edited candidates file, all or nothing.
+/// Applies the ticks of an edited candidates file, all or nothing: `[x]` picks, `[-]` rejects,
+/// `[z]` snoozes for a week.
 pub async fn apply(
     config: &Config,
     store: &Store,
@@ -636,11 +639,13 @@ pub async fn apply(
     let marks = output::candidates::parse(&md).map_err(apply_err)?;
     let mut problems = Vec::new();
     let mut decisions = Vec::new();
+    let mut snoozes = Vec::new();
     let mut applied = Applied::default();
     for m in &marks {
         let verdict = match m.action {
-            output::candidates::Action::Pick => Verdict::Pick,
-            output::candidates::Action::Reject => Verdict::Reject,
+            output::candidates::Action::Pick => Some(Verdict::Pick),
+            output::candidates::Action::Reject => Some(Verdict::Reject),
+            output::candidates::Action::Snooze => None,
             output::candidates::Action::Nothing => {
                 applied.untouched += 1;
                 continue;
@@ -662,6 +667,11 @@ pub async fn apply(
             });
             continue;
         }
+        let Some(verdict) = verdict else {
+            applied.snoozed += 1;
+            snoozes.push(m.id);
+            continue;
+        };
         let suggested = crate::sections::suggest(
             row.feed_section.as_deref(),
             row.story.url.as_deref(),
@@ -707,7 +717,8 @@ pub async fn apply(
             }
         }
     }
-    store.decide_all(&decisions).await?;
+    let until = now + chrono::Duration::days(output::candidates::SNOOZE_DAYS);
+    store.decide_all(&decisions, &snoozes, until, now).await?;
     let own_file = std::fs::canonicalize(path).ok()
         == std::fs::canonicalize(config.output.dir.join("candidates.md")).ok();
     refresh_with(config, store, now, own_file).await?;

@@ -662,8 +662,8 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 .await
                 .map_err(desk_failure)?;
             say(&format!(
-                "applied: {} picked, {} rejected, {} left as candidates",
-                a.picked, a.rejected, a.untouched
+                "applied: {} picked, {} rejected, {} snoozed, {} left as candidates",
+                a.picked, a.rejected, a.snoozed, a.untouched
             ));
             store.close().await;
             Ok(())

@@ -3,7 +3,7 @@
 //!
 //! Each item is one line `- [ ] **Title** · score <!-- gleaner:ID -->` followed by indented
 //! lines: the link, sources/date/"also at", why, the excerpt, and `blurb:`. The editor ticks
-//! `[x]` (pick) or `[-]` (reject), may fill `blurb:` (or `reason:` for a reject) and may move an
+//! `[x]` (pick), `[-]` (reject) or `[z]` (snooze for a week), may fill `blurb:` (or `reason:` for a reject) and may move an
 //! item under another `## Section` heading; [`parse`] reads that back. Titles and excerpts are
 //! escaped, so no feed text can forge a marker or a heading.
 
@@ -24,7 +24,7 @@ pub fn markdown(cands: &[Candidate], since: DateTime<Utc>, as_of: DateTime<Utc>)
         as_of.format("%Y-%m-%d %H:%M UTC")
     );
     out.push_str(
-        "Tick `[x]` to pick or `[-]` to reject, write a blurb after `blurb:` (a reason after \
+        "Tick `[x]` to pick, `[-]` to reject or `[z]` to snooze for a week, write a blurb after `blurb:` (a reason after \
          `reason:`), move an item under another heading to change its section, then run \
          `gleaner apply` on this file. The hidden `gleaner:` markers map lines back to stories: \
          leave them as they are.\n",
@@ -172,8 +172,13 @@ pub struct Mark {
 pub enum Action {
     Pick,
     Reject,
+    /// `[z]`: snooze for [`SNOOZE_DAYS`] days.
+    Snooze,
     Nothing,
 }
+
+/// How long `[z]` in candidates.md snoozes a story (`gleaner snooze`'s default).
+pub const SNOOZE_DAYS: i64 = 7;
 
 /// A problem in an edited candidates file; nothing is applied when there is one.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -265,8 +270,9 @@ fn item(line: &str) -> Result<(Action, i64), String> {
     let action = match (chars.next(), chars.next()) {
         (Some('x' | 'X'), Some(']')) => Action::Pick,
         (Some('-'), Some(']')) => Action::Reject,
+        (Some('z' | 'Z'), Some(']')) => Action::Snooze,
         (Some(' '), Some(']')) => Action::Nothing,
-        _ => return Err("the checkbox must be `[ ]`, `[x]` or `[-]`".into()),
+        _ => return Err("the checkbox must be `[ ]`, `[x]`, `[-]` or `[z]`".into()),
     };
     let start = t
         .rfind("<!-- gleaner:")
@@ -445,6 +451,9 @@ mod tests {
             (Action::Pick, Some("Tools"))
         );
         assert_eq!(marks[3].action, Action::Nothing);
+        let z = parse("- [z] **E** · 1 <!-- gleaner:5 -->\n- [Z] **F** · 1 <!-- gleaner:6 -->\n")
+            .unwrap();
+        assert!(z.iter().all(|m| m.action == Action::Snooze), "{z:?}");
     }
 
     /// Found by the round-trip property (issue 6): a feed named `reason: …` rendered a line
@@ -667,7 +676,7 @@ mod properties {
 
     fn edit() -> impl Strategy<Value = Edit> {
         (
-            select(vec!["[ ]", "[x]", "[X]", "[-]"]),
+            select(vec!["[ ]", "[x]", "[X]", "[-]", "[z]"]),
             prop::option::of((typed(), prop::collection::vec(continuation(), 0..3))),
             prop::option::of(typed()),
             prop::option::of(section()),
@@ -792,6 +801,7 @@ mod properties {
                 let action = match e.tick {
                     "[x]" | "[X]" => Action::Pick,
                     "[-]" => Action::Reject,
+                    "[z]" => Action::Snooze,
                     _ => Action::Nothing,
                 };
                 let blurb = e.blurb.as_ref().and_then(|(first, more)| {

@@ -432,11 +432,20 @@ impl Store {
         Ok(())
     }
 
-    /// Records several decisions all-or-nothing.
-    pub async fn decide_all(&self, ds: &[DecisionRow]) -> Result<(), StoreError> {
+    /// Records several decisions, and snoozes `snoozes` until `until`, all-or-nothing.
+    pub async fn decide_all(
+        &self,
+        ds: &[DecisionRow],
+        snoozes: &[i64],
+        until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
         for d in ds {
             Self::decide_in(&mut tx, d, d.verdict.as_str()).await?;
+        }
+        for id in snoozes {
+            Self::snooze_in(&mut tx, *id, until, now).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -492,6 +501,17 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
+        Self::snooze_in(&mut tx, story_id, until, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn snooze_in(
+        tx: &mut sqlx::SqliteConnection,
+        story_id: i64,
+        until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
         sqlx::query("DELETE FROM decisions WHERE story_id = ?1 AND issue IS NULL")
             .bind(story_id)
             .execute(&mut *tx)
@@ -513,7 +533,6 @@ impl Store {
         .bind(ts(now))
         .execute(&mut *tx)
         .await?;
-        tx.commit().await?;
         Ok(())
     }
 

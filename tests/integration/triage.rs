@@ -122,6 +122,61 @@ async fn a_snoozed_story_leaves_the_list_and_comes_back_in_the_window_where_it_e
 }
 
 #[tokio::test]
+async fn z_in_candidates_md_snoozes_for_a_week_with_the_other_ticks() {
+    let server = Server::start();
+    let ws = Workspace::new();
+    let (good, other) = polled(&server, &ws, "").await;
+    let path = ws.path("out/candidates.md");
+    let md = std::fs::read_to_string(&path).unwrap();
+    assert!(md.contains("`[z]` to snooze for a week"), "{md}");
+    let edited = md
+        .replace("- [ ] **Kubernetes upgrades", "- [z] **Kubernetes upgrades")
+        .lines()
+        .map(|l| {
+            if l.contains(&format!("<!-- gleaner:{other} -->")) {
+                l.replacen("- [ ]", "- [x]", 1)
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert_ne!(edited, md);
+    std::fs::write(&path, &edited).unwrap();
+    let out = ws.gleaner(&["apply", "out/candidates.md"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out).trim(),
+        "applied: 1 picked, 0 rejected, 1 snoozed, 0 left as candidates"
+    );
+    assert_eq!(
+        scalar(
+            &ws,
+            &format!("SELECT until - at FROM snoozes WHERE story_id = {good}")
+        )
+        .await,
+        7 * 86_400
+    );
+    assert_eq!(candidate_ids(&ws, &[]), Vec::<i64>::new());
+    // All or nothing: a bad marker elsewhere and the snooze is not written either.
+    assert!(
+        ws.gleaner(&["unsnooze", &good.to_string()])
+            .status
+            .success()
+    );
+    assert!(ws.gleaner(&["unpick", &other.to_string()]).status.success());
+    let md = std::fs::read_to_string(&path).unwrap();
+    let broken = md
+        .replacen("- [ ]", "- [z]", 1)
+        .replacen("- [ ]", "- [?]", 1);
+    std::fs::write(&path, broken).unwrap();
+    let out = ws.gleaner(&["apply", "out/candidates.md"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("`[z]`"), "{}", stderr(&out));
+    assert_eq!(scalar(&ws, "SELECT COUNT(*) FROM snoozes").await, 0);
+}
+
+#[tokio::test]
 async fn the_page_snoozes_wakes_and_undoes_a_reject() {
     let server = Server::start();
     let ws = Workspace::new();
