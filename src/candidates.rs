@@ -102,6 +102,16 @@ pub fn why(e: &Explanation, decay: f64) -> Vec<Why> {
     out
 }
 
+/// What a story's recency decay counts from at `now` (Unix seconds): its date, or — when it
+/// came back from a snooze (`(until, at)`) by then — the snooze's end, or it would come back
+/// only to rank last.
+pub fn aged_from(date: i64, snooze: Option<(i64, i64)>, now: i64) -> i64 {
+    match snooze {
+        Some((until, at)) if at <= now && until <= now => date.max(until),
+        _ => date,
+    }
+}
+
 /// The date a story's age is measured from: published, else first seen.
 pub fn date_of(row: &PoolRow) -> DateTime<Utc> {
     row.story.published.unwrap_or(row.story.first_seen)
@@ -177,11 +187,7 @@ pub fn rank(
     }
 
     let scored = |r: &WindowRow| {
-        // A story back from a snooze ages from when it came back, or it would come back last.
-        let from = match r.snooze {
-            Some((until, at)) if at <= now && until <= now => r.date.max(until),
-            _ => r.date,
-        };
+        let from = aged_from(r.date, r.snooze, now);
         let decay = score::decay(secs_to_time(from), as_of, half_life);
         (score::round(r.base.unwrap_or(0.0) * decay), decay)
     };

@@ -964,7 +964,12 @@ pub async fn explain(
         .explanation
         .as_deref()
         .and_then(|j| serde_json::from_str(j).ok());
-    let decay = score::decay(candidates::date_of(&row), as_of, config.scoring.half_life);
+    let date = candidates::date_of(&row).timestamp();
+    let snooze = store.snooze_of(id).await?;
+    let from = candidates::aged_from(date, snooze, as_of.timestamp());
+    let from_t = DateTime::from_timestamp(from, 0).unwrap_or(as_of);
+    let woke = (from != date).then_some(from_t);
+    let decay = score::decay(from_t, as_of, config.scoring.half_life);
     let section = crate::sections::suggest(
         row.feed_section.as_deref(),
         row.story.url.as_deref(),
@@ -974,6 +979,7 @@ pub async fn explain(
         &row,
         e.as_ref(),
         decay,
+        woke,
         &section,
         config.scoring.half_life,
         as_of,

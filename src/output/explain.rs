@@ -8,11 +8,13 @@ use crate::model::PoolRow;
 use crate::output::candidates::fmt_score;
 use crate::score::Explanation;
 
-/// Renders the explanation of one story's score at `as_of`.
+/// Renders the explanation of one story's score at `as_of`. `woke`: when the story came back
+/// from a snooze (it ages from then, not from its date).
 pub fn render(
     row: &PoolRow,
     e: Option<&Explanation>,
     decay: f64,
+    woke: Option<DateTime<Utc>>,
     section: &str,
     half_life: std::time::Duration,
     as_of: DateTime<Utc>,
@@ -91,11 +93,15 @@ pub fn render(
     );
     let _ = writeln!(out, "  = base {:.3}", e.base);
     let date = s.published.unwrap_or(s.first_seen);
-    let age_h = (as_of - date).num_minutes().max(0) as f64 / 60.0;
+    let (from, what) = match woke {
+        Some(w) => (w, "back from a snooze"),
+        None => (date, "dated"),
+    };
+    let age_h = (as_of - from).num_minutes().max(0) as f64 / 60.0;
     let _ = writeln!(
         out,
-        "  × recency decay {decay:.3} (dated {}, {:.1} h before {}, half-life {})",
-        date.format("%Y-%m-%d %H:%M"),
+        "  × recency decay {decay:.3} ({what} {}, {:.1} h before {}, half-life {})",
+        from.format("%Y-%m-%d %H:%M"),
         age_h,
         as_of.format("%Y-%m-%d %H:%M UTC"),
         humantime::format_duration(half_life)

@@ -575,6 +575,16 @@ impl Store {
         Ok(n > 0)
     }
 
+    /// A story's snooze, as `(until, at)` (Unix seconds), if it has one (asleep or ended).
+    pub async fn snooze_of(&self, story_id: i64) -> Result<Option<(i64, i64)>, StoreError> {
+        Ok(
+            sqlx::query_as("SELECT until, at FROM snoozes WHERE story_id = ?1")
+                .bind(story_id)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
     /// Stories asleep at `now`, soonest back first: (id, title, url, until).
     pub async fn snoozed(&self, now: DateTime<Utc>) -> Result<Vec<Shelved>, StoreError> {
         let rows: Vec<ShelvedRow> = sqlx::query_as(

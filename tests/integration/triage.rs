@@ -75,6 +75,13 @@ async fn a_snoozed_story_leaves_the_list_and_comes_back_in_the_window_where_it_e
         .as_f64()
         .unwrap();
     assert!(decay > 0.9, "decay {decay} in {v:#}");
+    let out = ws.gleaner(&["explain", &good.to_string(), "--as-of", &later]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains(&format!("recency decay {decay:.3} (back from a snooze")),
+        "{text}"
+    );
     // And in the window after the next issue, it is gone for good (its snooze ended before).
     let much_later = rfc3339(chrono::Utc::now() + chrono::Duration::days(30));
     assert_eq!(
