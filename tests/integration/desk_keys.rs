@@ -300,6 +300,12 @@ async fn the_editor_picks_rejects_writes_a_blurb_and_publishes_with_the_keyboard
                 .is_some_and(|t| t == snoozed),
             "{snoozed} is the snoozed one"
         );
+        // The page with its picks and shelved lists, for a look.
+        cdp.eval("document.getElementById('picked').scrollIntoView(), true");
+        let png = cdp.call("Page.captureScreenshot", json!({"format": "png"}));
+        let after = shot.with_file_name("desk-shelved.png");
+        std::fs::write(&after, base64_decode(png["data"].as_str().unwrap())).unwrap();
+        eprintln!("screenshot: {}", after.display());
 
         // The draft, then Publish (a plain form post).
         cdp.call("Page.navigate", json!({"url": format!("{base}/draft")}));
