@@ -107,6 +107,10 @@ pub struct FetchStats {
     pub last_round: Option<Round>,
 }
 
+/// How many rounds the database keeps: only the last one is reported, the rest are there for
+/// someone looking into the database (a daemon's busy spells come every few minutes).
+const ROUNDS_KEPT: i64 = 10_000;
+
 /// One polling round: a `gleaner poll`, or a busy spell of the daemon.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Round {
@@ -150,8 +154,13 @@ impl Store {
         })
     }
 
-    /// Records a polling round.
+    /// Records a polling round (keeping the last [`ROUNDS_KEPT`]).
     pub async fn record_round(&self, round: &Round) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM rounds WHERE id <= (SELECT MAX(id) FROM rounds) - ?1")
+            .bind(ROUNDS_KEPT - 1)
+            .execute(&mut *tx)
+            .await?;
         sqlx::query(
             "INSERT INTO rounds (source, started_at, duration_ms, feeds, failed, new_count)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -162,8 +171,9 @@ impl Store {
         .bind(round.feeds as i64)
         .bind(round.failed as i64)
         .bind(round.new as i64)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
         Ok(())
     }
 

@@ -617,3 +617,37 @@ async fn metrics_report_the_last_round_and_errors_by_kind() {
         .unwrap();
     assert!((chrono::Utc::now().timestamp() - at).abs() < 120, "{at}");
 }
+
+#[tokio::test]
+async fn the_rounds_table_keeps_the_last_ten_thousand() {
+    let ws = Workspace::new();
+    ws.write_config_text("[storage]\npath = \"gleaner.db\"\n");
+    let store = ws.store().await;
+    sqlx::query(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10005)
+         INSERT INTO rounds (source, started_at, duration_ms, feeds, failed, new_count)
+         SELECT 'poll', i, 1, 1, 0, 0 FROM n",
+    )
+    .execute(store.pool())
+    .await
+    .unwrap();
+    let round = gleaner::store::Round {
+        source: "daemon",
+        started_at: chrono::Utc::now(),
+        duration: Duration::from_millis(1234),
+        feeds: 7,
+        failed: 1,
+        new: 3,
+    };
+    store.record_round(&round).await.unwrap();
+    let (n, oldest): (i64, i64) = sqlx::query_as("SELECT COUNT(*), MIN(started_at) FROM rounds")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!((n, oldest), (10_000, 7));
+    let mut last = store.last_round().await.unwrap().unwrap();
+    assert_eq!(last.started_at.timestamp(), round.started_at.timestamp());
+    last.started_at = round.started_at;
+    assert_eq!(last, round);
+    store.close().await;
+}
