@@ -133,7 +133,7 @@ pub struct RunArgs {
     #[arg(long)]
     pub serve: bool,
     /// With --serve: the address to listen on.
-    #[arg(long, value_name = "ADDR", default_value = DEFAULT_LISTEN, requires = "serve")]
+    #[arg(long, value_name = "ADDR", default_value = DEFAULT_LISTEN, requires = "serve", value_parser = parse_listen)]
     pub listen: std::net::SocketAddr,
 }
 
@@ -142,9 +142,9 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// The address to listen on (port 0: any free port). Beyond loopback, `[serve] token`
-    /// must be set.
-    #[arg(long, value_name = "ADDR", default_value = DEFAULT_LISTEN)]
+    /// The address to listen on: IP:PORT, or localhost:PORT (port 0: any free port). Beyond
+    /// loopback, `[serve] token` must be set.
+    #[arg(long, value_name = "ADDR", default_value = DEFAULT_LISTEN, value_parser = parse_listen)]
     pub listen: std::net::SocketAddr,
 }
 
@@ -375,6 +375,24 @@ pub struct EntriesArgs {
     pub limit: Option<u32>,
 }
 
+/// `IP:PORT`, or `localhost:PORT` for 127.0.0.1 (no other names: a listening address is
+/// not looked up in DNS).
+fn parse_listen(s: &str) -> Result<std::net::SocketAddr, String> {
+    let s = s.trim();
+    if let Some(port) = s
+        .strip_prefix("localhost:")
+        .or_else(|| s.strip_prefix("LOCALHOST:"))
+    {
+        let port: u16 = port
+            .parse()
+            .map_err(|_| format!("`{s}`: the port must be a number from 0 to 65535"))?;
+        return Ok(std::net::SocketAddr::from(([127, 0, 0, 1], port)));
+    }
+    s.parse().map_err(|_| {
+        format!("`{s}` is not an address like 127.0.0.1:8080, [::1]:8080 or localhost:8080")
+    })
+}
+
 fn parse_since(s: &str) -> Result<DateTime<Utc>, String> {
     if let Ok(d) = NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d") {
         return Ok(d.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc());
@@ -392,6 +410,17 @@ mod tests {
     #[test]
     fn cli_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn listen_takes_addresses_and_localhost() {
+        assert_eq!(
+            parse_listen("localhost:8080").unwrap().to_string(),
+            "127.0.0.1:8080"
+        );
+        assert_eq!(parse_listen("[::1]:0").unwrap().to_string(), "[::1]:0");
+        assert!(parse_listen("localhost:99999").is_err());
+        assert!(parse_listen("example.com:80").is_err());
     }
 
     #[test]

@@ -46,8 +46,17 @@ pub enum DaemonError {
 pub struct Control {
     /// Cancelled on the first SIGINT/SIGTERM.
     pub shutdown: CancellationToken,
-    /// One message per SIGHUP.
+    /// One message per SIGHUP (or per [`Control::reloader`] send).
     pub reload: mpsc::Receiver<()>,
+    /// Feeds `reload`: what a SIGHUP does, from inside the process.
+    reloader: mpsc::Sender<()>,
+}
+
+impl Control {
+    /// A handle that asks for a reload as SIGHUP does (the web desk, after it wrote feeds.toml).
+    pub fn reloader(&self) -> mpsc::Sender<()> {
+        self.reloader.clone()
+    }
 }
 
 /// Installs SIGINT/SIGTERM/SIGHUP handlers. A second SIGINT/SIGTERM exits the process at once.
@@ -72,6 +81,7 @@ pub fn install_signal_handlers() -> std::io::Result<Control> {
             token.cancel();
         }
     });
+    let reloader = tx.clone();
     tokio::spawn(async move {
         while hup.recv().await.is_some() {
             if tx.send(()).await.is_err() {
@@ -79,7 +89,11 @@ pub fn install_signal_handlers() -> std::io::Result<Control> {
             }
         }
     });
-    Ok(Control { shutdown, reload })
+    Ok(Control {
+        shutdown,
+        reload,
+        reloader,
+    })
 }
 
 /// Runs until `control.shutdown` is cancelled. `config_path` is re-read on reload; every

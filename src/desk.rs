@@ -32,6 +32,9 @@ pub enum DeskError {
     },
     #[error("no story with id {0} (ids are shown by `gleaner candidates`)")]
     NoStory(i64),
+    /// A feed name that is not in the config (the message lists the names that are).
+    #[error("{0}")]
+    NoFeed(String),
     #[error("{0}")]
     Invalid(String),
     #[error("{path}: nothing applied, {} problem{}:\n{}", .errors.len(), if .errors.len() == 1 { "" } else { "s" }, .errors.iter().map(|e| format!("  - {e}")).collect::<Vec<_>>().join("\n"))]
@@ -334,34 +337,33 @@ async fn story(store: &Store, id: i64) -> Result<PoolRow, DeskError> {
 async fn also_at(
     config: &Config,
     store: &Store,
-    id: i64,
+    row: &PoolRow,
     now: DateTime<Utc>,
 ) -> Result<Vec<String>, DeskError> {
     let (cands, _) = candidates(config, store, now, None, &Filter::default(), now).await?;
-    Ok(also_at_in(&cands, id))
+    Ok(also_at_in(&cands, row.story.id, row.story.url.as_deref()))
 }
 
-/// The other URLs of story `id`'s near-duplicate group in `cands`.
-fn also_at_in(cands: &[Candidate], id: i64) -> Vec<String> {
+/// The other URLs of story `id`'s near-duplicate group in `cands`: the group's links but its
+/// own (`own`: the story's link; it may be a member of the group, not the one listed).
+fn also_at_in(cands: &[Candidate], id: i64, own: Option<&str>) -> Vec<String> {
     cands
         .iter()
         .find(|c| c.id == id || c.also_ids.contains(&id))
         .map(|c| {
-            let mut urls: Vec<String> = c
-                .url
-                .iter()
-                .cloned()
-                .chain(c.also_at.iter().cloned())
-                .collect();
-            let own = cands
-                .iter()
-                .find(|c| c.id == id)
-                .and_then(|c| c.url.clone());
-            urls.retain(|u| Some(u) != own.as_ref());
+            let mut urls: Vec<String> = Vec::new();
+            for u in c.url.iter().chain(&c.also_at) {
+                if Some(u.as_str()) != own && !urls.contains(u) {
+                    urls.push(u.clone());
+                }
+            }
             urls
         })
         .unwrap_or_default()
 }
+
+/// The longest blurb `pick` takes, in characters: a generous paragraph.
+pub const MAX_BLURB: usize = 4000;
 
 /// Picks a story (with an optional section and blurb) and rewrites the outputs.
 pub async fn pick(
@@ -385,17 +387,32 @@ pub async fn pick(
         .decision
         .as_ref()
         .filter(|d| d.verdict == Verdict::Pick && d.issue.is_none());
+    if let Some(b) = &blurb
+        && b.chars().count() > MAX_BLURB
+    {
+        return Err(DeskError::Invalid(format!(
+            "the blurb is {} characters long; at most {MAX_BLURB} (a blurb is two or three sentences)",
+            b.chars().count()
+        )));
+    }
     let decision = DecisionRow {
         story_id: id,
         verdict: Verdict::Pick,
         section: section.or_else(|| keep.and_then(|d| d.section.clone())),
         blurb: blurb.or_else(|| keep.and_then(|d| d.blurb.clone())),
         reason: None,
-        also_at: also_at(config, store, id, now).await?,
-        decided_at: now,
+        // An edited pick is no candidate any more (picks leave the list): its group is the
+        // one it was picked with.
+        also_at: match keep {
+            Some(d) => d.also_at.clone(),
+            None => also_at(config, store, &row, now).await?,
+        },
+        // Editing a pick (its blurb or section) keeps its place: the draft lists picks in the
+        // order they were made, and the curated feed dates them by it.
+        decided_at: keep.map_or(now, |d| d.decided_at),
         issue: None,
     };
-    store.decide(&decision, "pick").await?;
+    store.decide(&decision, "pick", now).await?;
     refresh(config, store, now).await?;
     story(store, id).await
 }
@@ -420,7 +437,7 @@ pub async fn reject(
         decided_at: now,
         issue: None,
     };
-    store.decide(&decision, "reject").await?;
+    store.decide(&decision, "reject", now).await?;
     refresh(config, store, now).await?;
     story(store, id).await
 }
@@ -514,7 +531,7 @@ pub async fn pause_feeds(
         .collect();
     if !unknown.is_empty() {
         let known: Vec<&str> = config.feeds.iter().map(|f| f.name.as_str()).collect();
-        return Err(DeskError::Invalid(format!(
+        return Err(DeskError::NoFeed(format!(
             "no feed named {} in the config (feeds: {})",
             unknown
                 .iter()
@@ -640,6 +657,8 @@ pub async fn apply(
     let mut problems = Vec::new();
     let mut decisions = Vec::new();
     let mut snoozes = Vec::new();
+    // Each marked story's own link, for its "also at" list.
+    let mut urls: std::collections::HashMap<i64, Option<String>> = Default::default();
     let mut applied = Applied::default();
     for m in &marks {
         let verdict = match m.action {
@@ -667,6 +686,7 @@ pub async fn apply(
             });
             continue;
         }
+        urls.insert(m.id, row.story.url.clone());
         let Some(verdict) = verdict else {
             applied.snoozed += 1;
             snoozes.push(m.id);
@@ -713,7 +733,8 @@ pub async fn apply(
         let (cands, _) = candidates(config, store, now, None, &Filter::default(), now).await?;
         for d in &mut decisions {
             if d.verdict == Verdict::Pick {
-                d.also_at = also_at_in(&cands, d.story_id);
+                let own = urls.get(&d.story_id).and_then(|u| u.as_deref());
+                d.also_at = also_at_in(&cands, d.story_id, own);
             }
         }
     }
@@ -855,6 +876,14 @@ pub fn parse_week(s: &str) -> Result<DateTime<Utc>, String> {
         .split_once("-W")
         .or_else(|| s.trim().split_once("-w"))
         .ok_or_else(bad)?;
+    // Four-digit years and one- or two-digit weeks, as ISO 8601 writes them (and as the
+    // page's week picker does): chrono's range runs to ±262,143, where a week later overflows.
+    if y.len() != 4 || !y.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad());
+    }
+    if !(1..=2).contains(&w.len()) || !w.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad());
+    }
     let y: i32 = y.parse().map_err(|_| bad())?;
     let w: u32 = w.parse().map_err(|_| bad())?;
     let d = NaiveDate::from_isoywd_opt(y, w, chrono::Weekday::Mon).ok_or_else(bad)?;
@@ -984,4 +1013,39 @@ pub async fn explain(
         config.scoring.half_life,
         as_of,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn weeks_are_iso_weeks_in_four_digit_years() {
+        assert_eq!(
+            parse_week("2014-W15").unwrap().to_rfc3339(),
+            "2014-04-07T00:00:00+00:00"
+        );
+        assert_eq!(
+            parse_week("2014-w1").unwrap().to_rfc3339(),
+            "2013-12-30T00:00:00+00:00"
+        );
+        for bad in [
+            "262143-W01",
+            "-262143-W02",
+            "-5-W01",
+            "+2014-W1",
+            "2014-W+1",
+            "2014-W001",
+            "2014-W54",
+            "2014",
+            "",
+        ] {
+            assert!(parse_week(bad).is_err(), "{bad}");
+        }
+        // The extremes a page may link to (a week either side) stay representable.
+        let last = parse_week("9999-W52").unwrap();
+        assert_eq!(week_of(last + chrono::Duration::days(7)), "10000-W01");
+        let first = parse_week("0000-W01").unwrap();
+        assert!(week_of(first - chrono::Duration::days(7)).starts_with('-'));
+    }
 }

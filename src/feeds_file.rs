@@ -334,7 +334,7 @@ pub fn append_to_file(
 }
 
 /// The line `gleaner import` prints for one feed.
-pub fn report_line(r: &Report) -> String {
+pub fn report_line(r: &Report, dry_run: bool) -> String {
     let name = &r.feed.name;
     let url = &r.feed.url;
     match &r.outcome {
@@ -342,7 +342,8 @@ pub fn report_line(r: &Report) -> String {
             name: added,
             renamed,
         } => {
-            let mut line = format!("added \"{added}\" <{url}>");
+            let verb = if dry_run { "would add" } else { "added" };
+            let mut line = format!("{verb} \"{added}\" <{url}>");
             if let Some(s) = &r.feed.section {
                 line.push_str(&format!(" in section \"{s}\""));
             }
@@ -493,11 +494,11 @@ mod tests {
         let config = Config::parse(&a.text, base()).unwrap();
         assert_eq!(config.feeds.len(), 5);
         assert_eq!(
-            report_line(&a.reports[0]),
+            report_line(&a.reports[0], false),
             "skipped \"Julia again\" <https://JVNS.ca:443/atom.xml>: duplicate of \"Julia Evans\""
         );
         assert_eq!(
-            report_line(&a.reports[4]),
+            report_line(&a.reports[4], false),
             "added \"Julia Evans (2)\" <https://other.example/rss> (renamed: a feed called \"Julia Evans\" exists)"
         );
     }

@@ -142,7 +142,7 @@ async fn add_source(config_path: &std::path::Path, args: &cli::AddArgs) -> Resul
     let note = format!("Added by `gleaner add {url}`.");
     let appended = append_feeds(config_path, &[feed], &note, args.dry_run)?;
     let report = &appended.reports[0];
-    say(&feeds_file::report_line(report));
+    say(&feeds_file::report_line(report, args.dry_run));
     let config = config_path.display();
     match &report.outcome {
         Outcome::Invalid { .. } => Err((EXIT_FAILURE, format!("{config} not changed"))),
@@ -191,7 +191,7 @@ fn import_opml(config_path: &std::path::Path, args: &cli::ImportOpmlArgs) -> Res
         match item {
             Ok(_) => {
                 if let Some(r) = reports.next() {
-                    say(&feeds_file::report_line(r));
+                    say(&feeds_file::report_line(r, args.dry_run));
                 }
             }
             Err((name, why)) => {
@@ -213,9 +213,10 @@ fn import_opml(config_path: &std::path::Path, args: &cli::ImportOpmlArgs) -> Res
     } else {
         format!("{config} unchanged")
     };
+    let total = added + dups + bad;
     say(&format!(
-        "{} feeds in {file}: {added} {}added, {dups} skipped as duplicates, {bad} invalid; {tail}",
-        added + dups + bad,
+        "{total} feed{} in {file}: {added} {}added, {dups} skipped as duplicates, {bad} invalid; {tail}",
+        if total == 1 { "" } else { "s" },
         if args.dry_run { "would be " } else { "" },
     ));
     Ok(())
@@ -299,6 +300,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             // The desk stops with the daemon (the same shutdown token) and follows its
             // config reloads.
             let (adopted, configs) = tokio::sync::watch::channel(Arc::new(config.clone()));
+            let reloader = control.reloader();
             let server = listener.map(|l| {
                 tokio::spawn(gleaner::serve::serve(
                     l,
@@ -306,6 +308,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                     cli.config.clone(),
                     store.clone(),
                     control.shutdown.clone(),
+                    reloader,
                 ))
             });
             let shutdown = control.shutdown.clone();
@@ -339,6 +342,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             // running config stays.
             let (adopted, configs) = tokio::sync::watch::channel(Arc::new(config));
             let path = cli.config.clone();
+            let reloader = control.reloader();
             tokio::spawn(async move {
                 while control.reload.recv().await.is_some() {
                     let current = adopted.borrow().clone();
@@ -354,6 +358,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 cli.config.clone(),
                 store.clone(),
                 control.shutdown,
+                reloader,
             )
             .await
             .map_err(|e| (EXIT_FAILURE, e.to_string()));
@@ -616,8 +621,12 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             let row = gleaner::desk::snooze(&config, &store, args.id, until, now)
                 .await
                 .map_err(desk_failure)?;
+            let undone = match row.decision.as_ref().filter(|d| d.issue.is_none()) {
+                Some(d) => format!(" (its {} was taken back)", d.verdict.as_str()),
+                None => String::new(),
+            };
             say(&format!(
-                "snoozed #{} {} until {}",
+                "snoozed #{} {} until {}{undone}",
                 row.story.id,
                 row.story.title,
                 until.format("%Y-%m-%d %H:%M UTC")
@@ -714,13 +723,24 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 .await
                 .map_err(desk_failure)?;
             say(&format!(
-                "issue {} published with {} items; the next window starts now",
-                args.number, p.items
+                "issue {} published with {} item{}; the next window starts now",
+                args.number,
+                p.items,
+                if p.items == 1 { "" } else { "s" }
             ));
             if p.held_for_next > 0 {
                 say(&format!(
-                    "{} picks made after the draft was written wait for the next issue",
-                    p.held_for_next
+                    "{} made after the draft was written {} for the next issue",
+                    if p.held_for_next == 1 {
+                        "1 pick".to_string()
+                    } else {
+                        format!("{} picks", p.held_for_next)
+                    },
+                    if p.held_for_next == 1 {
+                        "waits"
+                    } else {
+                        "wait"
+                    }
                 ));
             }
             store.close().await;

@@ -98,17 +98,26 @@ fn not_a_field(line: String) -> String {
 
 /// `term field +n, …, recency decay ×0.81`.
 pub fn why_line(why: &[Why]) -> String {
+    why_with(why, inline)
+}
+
+/// `why` in plain words, for HTML (the caller escapes) and other non-Markdown renderings.
+pub fn why_plain(why: &[Why]) -> String {
+    why_with(why, str::to_string)
+}
+
+fn why_with(why: &[Why], text: impl Fn(&str) -> String) -> String {
     why.iter()
         .map(|w| match w {
             Why::Term {
                 term,
                 field,
                 contribution,
-            } => format!("{} {field} {}", inline(term), signed(*contribution)),
+            } => format!("{} {field} {}", text(term), signed(*contribution)),
             Why::Factor { factor, value } if factor.starts_with("in ") => {
-                format!("{} {}", inline(factor), signed(*value))
+                format!("{} {}", text(factor), signed(*value))
             }
-            Why::Factor { factor, value } => format!("{} ×{}", inline(factor), fmt_score(*value)),
+            Why::Factor { factor, value } => format!("{} ×{}", text(factor), fmt_score(*value)),
         })
         .collect::<Vec<_>>()
         .join(", ")
@@ -310,6 +319,35 @@ fn unescape(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn why_reads_as_words_in_plain_text_and_escaped_in_markdown() {
+        let why = vec![
+            Why::Term {
+                term: "deploy*".into(),
+                field: "title".into(),
+                contribution: 9.0,
+            },
+            Why::Term {
+                term: "crypto".into(),
+                field: "body".into(),
+                contribution: -4.0,
+            },
+            Why::Factor {
+                factor: "recency decay".into(),
+                value: 0.81,
+            },
+        ];
+        assert_eq!(
+            why_plain(&why),
+            "deploy* title +9, crypto body −4, recency decay ×0.81"
+        );
+        assert!(
+            why_line(&why).starts_with("deploy\\* title +9"),
+            "{}",
+            why_line(&why)
+        );
+    }
 
     fn cand(id: i64, section: &str, title: &str) -> Candidate {
         Candidate {

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 
 use crate::candidates::Candidate;
 use crate::model::Activity;
-use crate::output::candidates::{fmt_score, inline, why_line};
+use crate::output::candidates::{fmt_score, inline, why_line, why_plain};
 use crate::text::escape_html as esc;
 
 /// Everything a digest shows.
@@ -152,7 +152,7 @@ pub fn html_body(d: &Digest) -> String {
                 " <span class=\"score\">{} · {} · why: {}</span>",
                 esc(&fmt_score(c.score)),
                 esc(&c.sources.join(", ")),
-                esc(&why_line(&c.why))
+                esc(&why_plain(&c.why))
             );
             let also: Vec<String> = c
                 .also_at

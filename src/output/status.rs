@@ -216,7 +216,7 @@ fn relative(t: DateTime<Utc>, now: DateTime<Utc>) -> String {
         3600..=172_799 => format!("{}h", abs / 3600),
         _ => return t.format("%Y-%m-%d %H:%M").to_string(),
     };
-    if secs < 0 {
+    if secs <= 0 {
         format!("{amount} ago")
     } else {
         format!("in {amount}")

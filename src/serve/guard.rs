@@ -163,7 +163,12 @@ fn authenticate(
     let Some(given) = headers
         .get(header::AUTHORIZATION)
         .and_then(|a| a.to_str().ok())
-        .and_then(|a| a.strip_prefix("Bearer "))
+        // The scheme is case-insensitive (RFC 9110, section 11.1).
+        .and_then(|a| {
+            a.split_once(' ')
+                .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+                .map(|(_, token)| token.trim_start())
+        })
     else {
         return Ok(false);
     };

@@ -145,6 +145,9 @@ pub(crate) struct App {
     sessions: Mutex<sessions::Sessions>,
     /// Recent failed tokens by client address.
     throttle: Mutex<throttle::Throttle>,
+    /// Asks for what SIGHUP does: after the desk appended a feed to feeds.toml, the desk (and
+    /// under `run --serve`, the daemon) read it again, so the feed shows and is polled.
+    reload: tokio::sync::mpsc::Sender<()>,
 }
 
 impl App {
@@ -179,10 +182,12 @@ pub async fn serve(
     config_path: PathBuf,
     store: Store,
     shutdown: CancellationToken,
+    reload: tokio::sync::mpsc::Sender<()>,
 ) -> Result<(), ServeError> {
     let config = configs.borrow().clone();
     let app = Arc::new(App {
         fetcher: Fetcher::new(&config.fetch)?,
+        reload,
         token: config.serve.token.clone(),
         configs,
         config_path,

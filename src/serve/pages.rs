@@ -18,7 +18,7 @@ use sha2::{Digest, Sha256};
 
 use super::guard::{self, SESSION_COOKIE};
 use super::{App, Shared, hex};
-use crate::candidates::{Candidate, Filter, Why};
+use crate::candidates::{Candidate, Filter};
 use crate::desk::{self, DeskError};
 use crate::output;
 
@@ -96,7 +96,7 @@ fn error_page(app: &App, status: StatusCode, message: &str, back: &str) -> Respo
 
 fn desk_error(app: &App, e: DeskError, back: &str) -> Response {
     let status = match &e {
-        DeskError::NoStory(_) => StatusCode::NOT_FOUND,
+        DeskError::NoStory(_) | DeskError::NoFeed(_) => StatusCode::NOT_FOUND,
         DeskError::Invalid(_) | DeskError::Apply { .. } | DeskError::Link { .. } => {
             StatusCode::CONFLICT
         }
@@ -215,33 +215,6 @@ struct PickedView {
     blurb: String,
 }
 
-/// `why` in plain words (the Markdown line escapes for Markdown; here the template escapes).
-fn why_text(why: &[Why]) -> String {
-    let f = output::candidates::fmt_score;
-    why.iter()
-        .map(|w| match w {
-            Why::Term {
-                term,
-                field,
-                contribution,
-            } => format!(
-                "{term} {field} {}{}",
-                sign(*contribution),
-                f(contribution.abs())
-            ),
-            Why::Factor { factor, value } if factor.starts_with("in ") => {
-                format!("{factor} {}{}", sign(*value), f(value.abs()))
-            }
-            Why::Factor { factor, value } => format!("{factor} ×{}", f(*value)),
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-fn sign(x: f64) -> &'static str {
-    if x < 0.0 { "−" } else { "+" }
-}
-
 fn cand_view(c: &Candidate) -> CandView {
     CandView {
         id: c.id,
@@ -252,7 +225,7 @@ fn cand_view(c: &Candidate) -> CandView {
         section: c.section.clone(),
         published: c.published.map(day),
         score: output::candidates::fmt_score(c.score),
-        why: why_text(&c.why),
+        why: output::candidates::why_plain(&c.why),
         excerpt: c.excerpt.clone(),
     }
 }
@@ -294,8 +267,9 @@ pub async fn candidates(State(app): State<Shared>) -> Page {
             }),
         }
     }
-    // Configured sections with nothing to show still show their picks.
-    for name in &app.config().output.sections {
+    // Configured sections with nothing to show still show their picks, in their place.
+    let configured = &app.config().output.sections;
+    for name in configured {
         if !sections.iter().any(|s| s.name.eq_ignore_ascii_case(name)) {
             sections.push(SectionView {
                 name: name.clone(),
@@ -305,6 +279,12 @@ pub async fn candidates(State(app): State<Shared>) -> Page {
             });
         }
     }
+    sections.sort_by_key(|s| {
+        configured
+            .iter()
+            .position(|c| c.eq_ignore_ascii_case(&s.name))
+            .unwrap_or(usize::MAX)
+    });
     for s in &mut sections {
         s.shown = s.items.len();
         s.picked = picked
@@ -567,7 +547,7 @@ pub async fn add_feed(State(app): State<Shared>, axum::Form(f): Form) -> Page {
         .ok_or_else(|| bad(format!("`{raw}` is not an http(s) address")))?;
     let found = crate::discover::discover(&app.fetcher, &url)
         .await
-        .map_err(|e| bad(e.to_string()))?;
+        .map_err(|e| error_page(&app, StatusCode::BAD_GATEWAY, &e.to_string(), "/feeds"))?;
     let text = output::discovery::text(&url, &found);
     if found.found.is_empty() {
         return Ok(render(
@@ -635,9 +615,15 @@ pub async fn add_feed(State(app): State<Shared>, axum::Form(f): Form) -> Page {
     let report = &appended.reports[0];
     let config = app.config_path.display();
     let outcome = match &report.outcome {
-        Outcome::Added { .. } => format!(
-            "{config} updated; `gleaner poll` fetches it now, a running daemon after SIGHUP (systemctl reload gleaner)."
-        ),
+        Outcome::Added { .. } => {
+            // As after SIGHUP: this desk reads the file again (and under `run --serve` the
+            // daemon too, which then polls the new feed). A full queue means a reload is
+            // already on its way.
+            let _ = app.reload.try_send(());
+            format!(
+                "{config} updated and read again: the feed is listed on the feeds page. A daemon running on its own (not `run --serve`) picks it up after SIGHUP (systemctl reload gleaner); `gleaner poll` fetches it now."
+            )
+        }
         Outcome::Duplicate { .. } => format!("{config} not changed: the feed is already there."),
         Outcome::Invalid { .. } => format!("{config} not changed."),
     };
@@ -645,7 +631,7 @@ pub async fn add_feed(State(app): State<Shared>, axum::Form(f): Form) -> Page {
         &app,
         StatusCode::OK,
         "added.html",
-        context! { found => text, report => feeds_file::report_line(report), outcome },
+        context! { found => text, report => feeds_file::report_line(report, false), outcome },
     ))
 }
 
@@ -923,29 +909,5 @@ mod tests {
         }
         let other = conditional("body2".into(), "text/plain", &HeaderMap::new());
         assert_ne!(other.headers()[header::ETAG], etag.as_str());
-    }
-
-    #[test]
-    fn why_reads_as_words() {
-        let why = vec![
-            Why::Term {
-                term: "kubernetes".into(),
-                field: "title".into(),
-                contribution: 9.0,
-            },
-            Why::Term {
-                term: "crypto".into(),
-                field: "body".into(),
-                contribution: -4.0,
-            },
-            Why::Factor {
-                factor: "recency decay".into(),
-                value: 0.81,
-            },
-        ];
-        assert_eq!(
-            why_text(&why),
-            "kubernetes title +9, crypto body −4, recency decay ×0.81"
-        );
     }
 }

@@ -424,10 +424,15 @@ impl Store {
         Ok(row.as_ref().map(pool_row))
     }
 
-    /// Records a decision (replacing an earlier one on the same story).
-    pub async fn decide(&self, d: &DecisionRow, action: &str) -> Result<(), StoreError> {
+    /// Records a decision (replacing an earlier one on the same story), logged at `now`.
+    pub async fn decide(
+        &self,
+        d: &DecisionRow,
+        action: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
-        Self::decide_in(&mut tx, d, action).await?;
+        Self::decide_in(&mut tx, d, action, now).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -442,7 +447,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
         for d in ds {
-            Self::decide_in(&mut tx, d, d.verdict.as_str()).await?;
+            Self::decide_in(&mut tx, d, d.verdict.as_str(), now).await?;
         }
         for id in snoozes {
             Self::snooze_in(&mut tx, *id, until, now).await?;
@@ -455,6 +460,7 @@ impl Store {
         tx: &mut sqlx::SqliteConnection,
         d: &DecisionRow,
         action: &str,
+        now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let also_at = serde_json::to_string(&d.also_at).expect("strings serialize");
         sqlx::query(
@@ -481,7 +487,7 @@ impl Store {
         .bind(&d.section)
         .bind(&d.blurb)
         .bind(&d.reason)
-        .bind(ts(d.decided_at))
+        .bind(ts(now))
         .execute(&mut *tx)
         .await?;
         // A decision ends a snooze: the story is dealt with.

@@ -771,12 +771,12 @@ async fn hostile_text_keeps_the_curated_feed_valid_and_picks_after_the_draft_wai
     assert!(ws.gleaner(&["pick", &ids[1].to_string()]).status.success());
     let out = ws.gleaner(&["publish", "1"]);
     assert!(
-        stdout(&out).contains("published with 1 items"),
+        stdout(&out).contains("published with 1 item;"),
         "{}",
         stdout(&out)
     );
     assert!(
-        stdout(&out).contains("1 picks made after the draft"),
+        stdout(&out).contains("1 pick made after the draft was written waits"),
         "{}",
         stdout(&out)
     );

@@ -33,7 +33,7 @@ impl Desk {
         Desk::start_with(ws, &["serve", "--listen", "127.0.0.1:0"])
     }
 
-    fn start_with(ws: &Workspace, args: &[&str]) -> Desk {
+    pub fn start_with(ws: &Workspace, args: &[&str]) -> Desk {
         let mut child = Command::new(env!("CARGO_BIN_EXE_gleaner"))
             .args(args)
             .current_dir(ws.dir.path())
@@ -361,7 +361,7 @@ async fn the_desk_lists_escaped_candidates_and_picks_only_with_the_csrf_token() 
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    assert!(body(r).await.contains("1 items"));
+    assert!(body(r).await.contains("1 item;"));
     let store = ws.store().await;
     let (issue,): (Option<i64>,) = sqlx::query_as("SELECT issue FROM decisions WHERE story_id = ?")
         .bind(good)

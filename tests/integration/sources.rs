@@ -216,6 +216,8 @@ fn add_finds_a_sites_feed_and_appends_it_to_feeds_toml_keeping_the_file() {
     assert!(text.contains("found 2 feeds"), "{text}");
     assert!(text.contains("1. Ops Notes <"), "{text}");
     assert!(text.contains("2. Ops Notes (Atom) <"), "{text}");
+    assert!(text.contains("would add \"Ops Notes\""), "{text}");
+    assert!(!text.contains("added"), "{text}");
     assert_eq!(read(), original, "a dry run wrote");
 
     let out = ws.gleaner(&["add", &blog, "--section", "Tools"]);

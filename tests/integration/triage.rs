@@ -109,6 +109,12 @@ async fn a_snoozed_story_leaves_the_list_and_comes_back_in_the_window_where_it_e
     assert!(ws.gleaner(&["pick", &good.to_string()]).status.success());
     assert_eq!(scalar(&ws, "SELECT COUNT(*) FROM snoozes").await, 0);
 
+    // A blurb is two or three sentences, not a book.
+    let long = "x".repeat(4001);
+    let out = ws.gleaner(&["pick", &good.to_string(), "--blurb", &long]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("at most 4000"), "{}", stderr(&out));
+
     // Bad uses: a past date, a zero length, an unknown story.
     let out = ws.gleaner(&["snooze", &other.to_string(), "--until", "2001-01-01"]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
@@ -474,7 +480,7 @@ async fn the_feeds_page_pauses_resumes_and_lets_the_editor_choose_a_discovered_f
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), 409);
+    assert_eq!(r.status(), 404);
     let r = http
         .post(desk.url("/feeds/pause"))
         .form_pairs(&[("name", "Dev team"), ("action", "resume")])
@@ -522,7 +528,16 @@ async fn the_feeds_page_pauses_resumes_and_lets_the_editor_choose_a_discovered_f
         shown.contains("Site posts") && shown.contains("Site comments"),
         "{shown}"
     );
-    assert_eq!(shown.matches("name=\"choose\"").count(), 2, "{shown}");
+    // Each add form posts the feed it shows (not "the Nth found", which could change).
+    assert_eq!(shown.matches("class=\"add\"").count(), 2, "{shown}");
+    for path in ["/site/rss.xml", "/site/comments.atom"] {
+        // (minijinja escapes `/` in HTML.)
+        let field = format!(
+            "name=\"url\" value=\"{}\"",
+            server.url(path).replace('/', "&#x2f;")
+        );
+        assert!(shown.contains(&field), "{field} in {shown}");
+    }
     assert!(shown.contains("Nothing added yet"), "{shown}");
     assert_eq!(std::fs::read_to_string(ws.config_path()).unwrap(), original);
 
@@ -547,6 +562,17 @@ async fn the_feeds_page_pauses_resumes_and_lets_the_editor_choose_a_discovered_f
         "{after}"
     );
     assert!(!after.contains(&server.url("/site/rss.xml")), "{after}");
+    // The desk read the file it wrote: the new feed is on the feeds page, without a SIGHUP.
+    let mut listed = false;
+    for _ in 0..50 {
+        let page = body(http.get(desk.url("/feeds")).send().await.unwrap()).await;
+        if page.contains("Site comments") {
+            listed = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(listed, "the added feed is listed on /feeds");
     let r = http
         .post(desk.url("/feeds/add"))
         .form_pairs(&[
@@ -650,4 +676,142 @@ async fn the_rounds_table_keeps_the_last_ten_thousand() {
     last.started_at = round.started_at;
     assert_eq!(last, round);
     store.close().await;
+}
+
+#[tokio::test]
+async fn editing_a_pick_keeps_its_place_and_a_grouped_story_lists_its_group_not_itself() {
+    let server = Server::start();
+    let ws = Workspace::new();
+    let title = "Kubernetes Gateway API reaches general availability today";
+    let text = "<p>The Gateway API for Kubernetes is now generally available, with HTTPRoute, GRPCRoute and the conformance suite stable for every implementation.</p>";
+    let a = server.route(
+        "/a",
+        Route::feed(recent_rss(
+            "A",
+            &[
+                ("1", title, "https://a.example/gw", text),
+                (
+                    "2",
+                    "Kubernetes operators in practice",
+                    "https://a.example/ops",
+                    "<p>Operators.</p>",
+                ),
+            ],
+        )),
+    );
+    let b = server.route(
+        "/b",
+        Route::feed(recent_rss(
+            "B",
+            &[("1", title, "https://b.example/gateway-ga", text)],
+        )),
+    );
+    ws.write_config_text(&format!(
+        "[storage]\npath = \"gleaner.db\"\n[fetch]\nhost_delay = \"0s\"\n[keywords]\nkubernetes = 3\n\
+         [[feeds]]\nname = \"A\"\nurl = \"{a}\"\n[[feeds]]\nname = \"B\"\nurl = \"{b}\"\n"
+    ));
+    assert!(ws.gleaner(&["poll"]).status.success());
+    let out = ws.gleaner(&["candidates", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let group = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["title"] == title)
+        .unwrap_or_else(|| panic!("{v:#}"));
+    assert_eq!(group["also_at"].as_array().unwrap().len(), 1, "{v:#}");
+    let listed = group["url"].as_str().unwrap().to_string();
+    let other_url = group["also_at"][0].as_str().unwrap().to_string();
+    let out = ws.gleaner(&["entries", "--json"]);
+    let entries: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let id_of = |url: &str| {
+        entries
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["url"] == url)
+            .unwrap_or_else(|| panic!("{url} in {entries:#}"))["id"]
+            .as_i64()
+            .unwrap()
+    };
+    // Pick the member that is not the one listed: its "also at" is the listed one's link only.
+    let member = id_of(&other_url);
+    let ops = id_of("https://a.example/ops");
+    assert!(ws.gleaner(&["pick", &member.to_string()]).status.success());
+    let also = scalar_text(
+        &ws,
+        &format!("SELECT also_at FROM decisions WHERE story_id = {member}"),
+    )
+    .await;
+    assert_eq!(
+        serde_json::from_str::<Vec<String>>(&also).unwrap(),
+        vec![listed.clone()]
+    );
+
+    // A second pick, then the first one's blurb is edited: it keeps its place and its time.
+    assert!(ws.gleaner(&["pick", &ops.to_string()]).status.success());
+    let at_sql = format!("SELECT decided_at FROM decisions WHERE story_id = {member}");
+    let before = scalar(&ws, &at_sql).await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let out = ws.gleaner(&["pick", &member.to_string(), "--blurb", "Gateway is GA."]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(scalar(&ws, &at_sql).await, before);
+    let out = ws.gleaner(&["draft"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let draft = std::fs::read_to_string(ws.path("out/issue-1.md")).unwrap();
+    let (gw, op) = (
+        draft.find("Gateway is GA.").unwrap(),
+        draft.find("Kubernetes operators").unwrap(),
+    );
+    assert!(gw < op, "the first pick stays first:\n{draft}");
+    assert_eq!(draft.matches(&other_url).count(), 1, "{draft}");
+    assert_eq!(draft.matches(&listed).count(), 1, "{draft}");
+    // The edit is in the log, at its own time.
+    assert_eq!(
+        scalar(
+            &ws,
+            &format!("SELECT COUNT(DISTINCT at) FROM decision_log WHERE story_id = {member}")
+        )
+        .await,
+        2
+    );
+}
+
+async fn scalar_text(ws: &Workspace, sql: &str) -> String {
+    let store = ws.store().await;
+    let t: String = sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_string()))
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    store.close().await;
+    t
+}
+
+#[tokio::test]
+async fn the_desk_listens_on_localhost_by_name_and_refuses_weeks_off_the_calendar() {
+    let ws = Workspace::new();
+    ws.write_config_text("[storage]\npath = \"gleaner.db\"\n");
+    let desk = Desk::start_with(&ws, &["serve", "--listen", "localhost:0"]);
+    let r = client().get(desk.url("/healthz")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    // Weeks at the edge of the calendar are refused, not a crash (a week later overflowed).
+    for week in ["262143-W01", "-262143-W02", "-5-W01"] {
+        let r = client()
+            .get(desk.url(&format!("/digest?week={week}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 400, "{week}");
+        assert!(body(r).await.contains("is not an ISO week"), "{week}");
+    }
+    let out = ws.gleaner(&["digest", "--week", "262143-W01"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("is not an ISO week"),
+        "{}",
+        stderr(&out)
+    );
+    let out = ws.gleaner(&["serve", "--listen", "example.com:80"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("localhost:8080"), "{}", stderr(&out));
 }
