@@ -144,15 +144,10 @@ pub async fn run(
                     .take(room)
                     .collect();
                 if !due.is_empty() && spell.is_none() {
-                    let round = crate::store::Round {
-                        source: "daemon",
-                        started_at: now,
-                        duration: Duration::ZERO,
-                        feeds: 0,
-                        failed: 0,
-                        new: 0,
-                    };
-                    spell = Some((std::time::Instant::now(), round));
+                    spell = Some((
+                        std::time::Instant::now(),
+                        crate::store::Round::start("daemon", now),
+                    ));
                 }
                 for row in poll::interleave_by_host(due) {
                     busy.insert(row.id);

@@ -575,7 +575,6 @@ pub async fn add_feed(State(app): State<Shared>, axum::Form(f): Form) -> Page {
             context! {
                 found => text,
                 choices => minijinja::value::Serde(&choices),
-                site => url.as_str(),
                 name => f.text("name").unwrap_or_default(),
                 section => f.text("section").unwrap_or_default(),
                 all_sections => &app.config().output.sections,
