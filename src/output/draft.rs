@@ -394,6 +394,18 @@ mod tests {
         insta::assert_snapshot!(md);
     }
 
+    /// A News item titled "T" with this blurb and nothing else.
+    fn blurbed(blurb: &str) -> DraftItem {
+        DraftItem {
+            section: "News".into(),
+            title: "T".into(),
+            blurb: Some(blurb.into()),
+            excerpt: String::new(),
+            url: None,
+            also_at: vec![],
+        }
+    }
+
     #[test]
     fn feed_text_in_the_draft_is_escaped() {
         let item = DraftItem {
@@ -530,14 +542,8 @@ mod tests {
         ] {
             assert_eq!(blurb_html(blurb), shown, "{blurb:?}");
         }
-        let item = DraftItem {
-            section: "News".into(),
-            title: "T".into(),
-            blurb: Some("## Heading\n\n- a\n- b\n\n    code".into()),
-            excerpt: String::new(),
-            url: Some("https://ok.example/".into()),
-            also_at: vec![],
-        };
+        let mut item = blurbed("## Heading\n\n- a\n- b\n\n    code");
+        item.url = Some("https://ok.example/".into());
         let out = html("N", 1, Utc::now(), &["News".into()], &[item]);
         let body = &out[out.find("<h2>").unwrap()..];
         assert_eq!(
@@ -546,28 +552,14 @@ mod tests {
         );
         assert!(!out.contains("<ul") && !out.contains("<li") && !out.contains("<pre"));
         // Markdown syntax alone would leave nothing: the blurb is shown as written.
-        let item = DraftItem {
-            section: "News".into(),
-            title: "T".into(),
-            blurb: Some("---".into()),
-            excerpt: String::new(),
-            url: None,
-            also_at: vec![],
-        };
+        let item = blurbed("---");
         let out = html("N", 1, Utc::now(), &["News".into()], &[item]);
         assert!(out.ends_with("<h2>News</h2>\n<p>---</p>\n"), "{out}");
     }
 
     #[test]
     fn the_markdown_draft_keeps_the_blurb_as_written() {
-        let item = DraftItem {
-            section: "News".into(),
-            title: "T".into(),
-            blurb: Some("**Kubernetes 1.35** is out, see [the notes](https://k8s.io/x)".into()),
-            excerpt: String::new(),
-            url: None,
-            also_at: vec![],
-        };
+        let item = blurbed("**Kubernetes 1.35** is out, see [the notes](https://k8s.io/x)");
         let md = render("N", 1, Utc::now(), &["News".into()], &[item]);
         assert!(
             md.contains("\n**Kubernetes 1.35** is out, see [the notes](https://k8s.io/x)\n"),

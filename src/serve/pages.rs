@@ -890,6 +890,14 @@ mod tests {
     }
 
     #[test]
+    fn the_embedded_templates_parse() {
+        // A syntax error (or a statement a disabled minijinja feature would parse) fails here,
+        // not when `gleaner serve` starts.
+        let env = templates();
+        assert!(env.get_template("candidates.html").is_ok());
+    }
+
+    #[test]
     fn conditional_get_by_strong_etag() {
         let fresh = conditional("body".into(), "text/plain", &HeaderMap::new());
         assert_eq!(fresh.status(), StatusCode::OK);

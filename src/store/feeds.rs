@@ -415,16 +415,19 @@ impl Store {
             };
             let changed = was.is_some() != paused.is_some();
             if changed {
-                let sql = if paused.is_some() {
-                    "UPDATE feeds SET paused_at = ?2 WHERE in_config = 1 AND name = ?1"
-                } else {
-                    "UPDATE feeds SET paused_at = NULL, next_due = NULL WHERE in_config = 1 AND name = ?1 AND ?2 IS NULL"
-                };
-                sqlx::query(sql)
+                let q = match paused {
+                    Some(at) => sqlx::query(
+                        "UPDATE feeds SET paused_at = ?2 WHERE in_config = 1 AND name = ?1",
+                    )
                     .bind(name)
-                    .bind(paused.map(ts))
-                    .execute(&mut *tx)
-                    .await?;
+                    .bind(ts(at)),
+                    None => sqlx::query(
+                        "UPDATE feeds SET paused_at = NULL, next_due = NULL
+                         WHERE in_config = 1 AND name = ?1",
+                    )
+                    .bind(name),
+                };
+                q.execute(&mut *tx).await?;
             }
             out.push(Some(changed));
         }

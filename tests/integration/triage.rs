@@ -21,14 +21,23 @@ fn candidate_ids(ws: &Workspace, extra: &[&str]) -> Vec<i64> {
         .collect()
 }
 
+/// The one number `sql` selects from the workspace's database.
 async fn scalar(ws: &Workspace, sql: &str) -> i64 {
+    value(ws, sql).await
+}
+
+/// The one value `sql` selects from the workspace's database.
+async fn value<T>(ws: &Workspace, sql: &str) -> T
+where
+    T: for<'r> sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite> + Send + Unpin,
+{
     let store = ws.store().await;
-    let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_string()))
+    let v: T = sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_string()))
         .fetch_one(store.pool())
         .await
         .unwrap();
     store.close().await;
-    n
+    v
 }
 
 fn rfc3339(t: chrono::DateTime<chrono::Utc>) -> String {
@@ -246,6 +255,12 @@ async fn the_page_snoozes_wakes_and_undoes_a_reject() {
         "{snoozed}"
     );
     assert!(snoozed.contains("Wake now"), "{snoozed}");
+    assert!(
+        snoozed.contains(&format!(
+            "name=\"csrf\" value=\"{csrf}\"><input type=\"hidden\" name=\"id\" value=\"{good}\">"
+        )),
+        "{snoozed}"
+    );
     // Not among the candidates any more (only in the snoozed list).
     assert_eq!(
         page.matches(&format!("id=\"s{good}\"")).count(),
@@ -302,7 +317,7 @@ async fn the_page_snoozes_wakes_and_undoes_a_reject() {
     );
 }
 
-/// Two feeds, "Ops" and "Dev"; returns their routes' paths.
+/// Two feeds, "Ops" (/ops) and "Dev team" (/dev), polled every hour.
 fn two_feeds(server: &Server, ws: &Workspace) {
     let ops = server.route(
         "/ops",
@@ -738,7 +753,7 @@ async fn editing_a_pick_keeps_its_place_and_a_grouped_story_lists_its_group_not_
     let member = id_of(&other_url);
     let ops = id_of("https://a.example/ops");
     assert!(ws.gleaner(&["pick", &member.to_string()]).status.success());
-    let also = scalar_text(
+    let also = value::<String>(
         &ws,
         &format!("SELECT also_at FROM decisions WHERE story_id = {member}"),
     )
@@ -775,16 +790,6 @@ async fn editing_a_pick_keeps_its_place_and_a_grouped_story_lists_its_group_not_
         .await,
         2
     );
-}
-
-async fn scalar_text(ws: &Workspace, sql: &str) -> String {
-    let store = ws.store().await;
-    let t: String = sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_string()))
-        .fetch_one(store.pool())
-        .await
-        .unwrap();
-    store.close().await;
-    t
 }
 
 #[tokio::test]
