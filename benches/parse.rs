@@ -117,8 +117,8 @@ fn main() {
             let t = Instant::now();
             stories = 0;
             for d in &docs {
-                if let Ok((s, _, _, _)) = gleaner::poll::prepare(d, None, &base, scoring) {
-                    stories += s.len();
+                if let Ok(p) = gleaner::poll::prepare(d, None, &base, scoring) {
+                    stories += p.stories.len();
                 }
             }
             best = best.min(t.elapsed().as_secs_f64());

@@ -67,6 +67,13 @@ pub enum Command {
     Entries(EntriesArgs),
     /// Validate the config and print what gleaner understood, with each feed's next run times.
     Check,
+    /// Read feed documents from files and show what gleaner would store, storing nothing.
+    ///
+    /// For a feed that reads wrong: every entry's title, link, dates, author, excerpt and
+    /// cleaned HTML as gleaner understands them, the repairs the document needed, the
+    /// duplicates dropped, or why it cannot be read. Needs no config or database. `-` reads
+    /// standard input. Exits 1 when a document cannot be read as a feed.
+    Inspect(InspectArgs),
     /// The ranked candidates of the current window, by section, with why each one scored.
     ///
     /// The window runs from the last published issue (or [output] window_days back) to now.
@@ -373,6 +380,29 @@ pub struct EntriesArgs {
     /// At most this many stories.
     #[arg(long, value_name = "N")]
     pub limit: Option<u32>,
+}
+
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// Feed documents (RSS, Atom, RDF, JSON Feed); `-` for standard input.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Print one JSON object per document (JSON Lines): file, title, repairs, duplicates,
+    /// error, and entries with key, title, url, canonical_url, published, updated, author,
+    /// excerpt, content_html.
+    #[arg(long)]
+    pub json: bool,
+    /// Read each document as if it was served with this Content-Type (its charset counts).
+    #[arg(long, value_name = "TYPE")]
+    pub content_type: Option<String>,
+    /// The address the documents were fetched from: relative links resolve against it
+    /// (default: the file's own file:// address, so relative links stay unresolved).
+    #[arg(long, value_name = "URL", value_parser = parse_base)]
+    pub base: Option<url::Url>,
+}
+
+fn parse_base(s: &str) -> Result<url::Url, String> {
+    url::Url::parse(s.trim()).map_err(|e| format!("not an absolute URL: {e}"))
 }
 
 /// `IP:PORT`, or `localhost:PORT` for 127.0.0.1 (no other names: a listening address is

@@ -317,7 +317,11 @@ fn log_report(r: &poll::FeedReport) {
         tracing::warn!(feed = %r.name, "dead: failing for longer than [schedule] dead_after; still retried at the longest backoff — check the URL or remove the feed");
     }
     match &r.result {
-        FeedResult::Failed(_) | FeedResult::Gone => {
+        FeedResult::Failed(_)
+        | FeedResult::Gone
+        | FeedResult::Stored {
+            truncated: Some(_), ..
+        } => {
             tracing::warn!(feed = %r.name, next_due = %next, state = r.state.as_str(), "{line}")
         }
         _ => tracing::info!(feed = %r.name, next_due = %next, "{line}"),

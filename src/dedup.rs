@@ -7,7 +7,7 @@
 //! The content hash covers title, link, summary, content and authors, and not the dates: a
 //! feed that bumps `<updated>` on every request does not make every entry an update.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use sha2::{Digest, Sha256};
 
@@ -74,7 +74,7 @@ fn candidate_keys(raw: &RawEntry, canonical_url: Option<&str>) -> Vec<String> {
             "hash:{}",
             digest([title, date.as_deref().unwrap_or("")])
         ));
-    } else if raw.summary.is_some() || raw.content.is_some() {
+    } else if raw.summary.is_some() || raw.content.is_some() || !raw.authors.is_empty() {
         keys.push(format!("hash:{}", content_hash(raw)));
     }
     keys
@@ -88,9 +88,12 @@ fn bounded(prefix: &str, value: &str) -> String {
     }
 }
 
-/// Pairs each entry with its key and hash. Entries that repeat an earlier entry exactly are
-/// dropped; entries that reuse a key with other content get their next-best key; entries with
-/// nothing to identify them are dropped. Returns the stories and how many were dropped.
+/// Pairs each entry with its key and hash. Of the entries that share an id (an RSS `guid`,
+/// an Atom `id`), only the latest version is kept: the one updated last, else the last in the
+/// document (calendars and aggregators list an item's old version beside the rescheduled
+/// one). Entries that repeat an earlier entry exactly are dropped; entries that reuse a key
+/// with other content get their next-best key; entries with nothing to identify them are
+/// dropped. Returns the stories and how many were dropped.
 pub fn identify(raws: &[RawEntry], cleaned: Vec<CleanEntry>) -> (Vec<Story>, usize) {
     let (stories, dropped) = identify_indexed(raws, cleaned);
     (stories.into_iter().map(|(_, s)| s).collect(), dropped)
@@ -101,11 +104,18 @@ pub fn identify_indexed(
     raws: &[RawEntry],
     cleaned: Vec<CleanEntry>,
 ) -> (Vec<(usize, Story)>, usize) {
+    let latest = latest_by_id(raws);
     let mut seen_keys = HashSet::new();
     let mut seen_exact = HashSet::new();
     let mut stories = Vec::with_capacity(raws.len());
     let mut dropped = 0;
     for (i, (raw, entry)) in raws.iter().zip(cleaned).enumerate() {
+        if let Some(id) = raw.id.as_deref()
+            && latest.get(id).is_some_and(|&winner| winner != i)
+        {
+            dropped += 1;
+            continue;
+        }
         let hash = content_hash(raw);
         let keys = candidate_keys(raw, entry.canonical_url.as_deref());
         if keys
@@ -134,6 +144,31 @@ pub fn identify_indexed(
     (stories, dropped)
 }
 
+/// For each id given to more than one entry, the index of the entry that wins: the latest
+/// `updated` (else `published`), then the last position. Ids given once are not listed.
+fn latest_by_id(raws: &[RawEntry]) -> HashMap<&str, usize> {
+    let mut first: HashMap<&str, usize> = HashMap::with_capacity(raws.len());
+    let mut latest: HashMap<&str, usize> = HashMap::new();
+    let version = |i: usize| (raws[i].updated.or(raws[i].published), i);
+    for (i, raw) in raws.iter().enumerate() {
+        let Some(id) = raw.id.as_deref() else {
+            continue;
+        };
+        match first.get(id) {
+            None => {
+                first.insert(id, i);
+            }
+            Some(&earlier) => {
+                let best = latest.entry(id).or_insert(earlier);
+                if version(i) >= version(*best) {
+                    *best = i;
+                }
+            }
+        }
+    }
+    latest
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -142,10 +177,7 @@ mod tests {
     fn entry(id: Option<&str>, title: &str, link: Option<&str>) -> RawEntry {
         RawEntry {
             id: id.map(str::to_string),
-            title: Some(RawText {
-                text: title.into(),
-                kind: TextKind::Plain,
-            }),
+            title: Some(RawText::new(title, TextKind::Plain)),
             link: link.map(str::to_string),
             ..Default::default()
         }
@@ -194,20 +226,61 @@ mod tests {
     }
 
     #[test]
-    fn repeated_and_colliding_entries() {
+    fn one_id_one_story_the_latest_version_wins() {
         let same = entry(Some("dup"), "A", Some("https://x.example/a"));
         let other = entry(Some("dup"), "B", Some("https://x.example/b"));
+        // By position: the last version of the item is the one kept.
         let (s, dropped) = identify(
-            &[same.clone(), same, other],
+            &[same.clone(), same.clone(), other.clone()],
             vec![
                 clean(Some("https://x.example/a")),
                 clean(Some("https://x.example/a")),
                 clean(Some("https://x.example/b")),
             ],
         );
-        assert_eq!(dropped, 1);
-        assert_eq!(s.len(), 2);
-        assert_eq!(s[1].key, "url:https://x.example/b");
+        assert_eq!(dropped, 2);
+        assert_eq!(s.len(), 1);
+        assert_eq!(s[0].key, "id:dup");
+        assert_eq!(
+            s[0].entry.canonical_url.as_deref(),
+            Some("https://x.example/b")
+        );
+        // By `updated` first: an older version listed later loses.
+        let t = |d: u32| {
+            chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 12, d, 0, 0, 0).unwrap()
+        };
+        let mut newer = same.clone();
+        newer.updated = Some(t(3));
+        let mut older = other.clone();
+        older.updated = Some(t(1));
+        let (s, dropped) = identify(
+            &[newer, older],
+            vec![
+                clean(Some("https://x.example/a")),
+                clean(Some("https://x.example/b")),
+            ],
+        );
+        assert_eq!((s.len(), dropped), (1, 1));
+        assert_eq!(
+            s[0].entry.canonical_url.as_deref(),
+            Some("https://x.example/a")
+        );
+    }
+
+    #[test]
+    fn entries_that_share_only_a_link_keep_their_next_best_key() {
+        let a = entry(None, "A", Some("https://x.example/a"));
+        let b = entry(None, "B", Some("https://x.example/a"));
+        let (s, dropped) = identify(
+            &[a, b],
+            vec![
+                clean(Some("https://x.example/a")),
+                clean(Some("https://x.example/a")),
+            ],
+        );
+        assert_eq!(dropped, 0);
+        assert_eq!(s[0].key, "url:https://x.example/a");
+        assert!(s[1].key.starts_with("hash:"), "{}", s[1].key);
     }
 
     #[test]

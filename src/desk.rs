@@ -606,15 +606,13 @@ pub async fn pick_link(
         .filter(|u| matches!(u.scheme(), "http" | "https"))
         .unwrap_or_else(|| parsed.clone());
     let raw = crate::model::RawEntry {
-        title: meta.title.map(|t| crate::model::RawText {
-            text: t,
-            kind: crate::model::TextKind::Plain,
-        }),
+        title: meta
+            .title
+            .map(|t| crate::model::RawText::new(t, crate::model::TextKind::Plain)),
         link: Some(link.to_string()),
-        summary: meta.description.map(|d| crate::model::RawText {
-            text: d,
-            kind: crate::model::TextKind::Plain,
-        }),
+        summary: meta
+            .description
+            .map(|d| crate::model::RawText::new(d, crate::model::TextKind::Plain)),
         published: meta
             .published
             .as_deref()

@@ -222,6 +222,64 @@ fn import_opml(config_path: &std::path::Path, args: &cli::ImportOpmlArgs) -> Res
     Ok(())
 }
 
+/// `gleaner inspect FILE…`: parse → clean → dedup each document as a poll would, and print
+/// what would be stored. Nothing is opened but the files.
+fn inspect(args: &cli::InspectArgs) -> Result<(), Failure> {
+    use output::inspect::Inspected;
+    use std::io::Read;
+    let mut unreadable = 0;
+    let mut out = std::io::stdout().lock();
+    for path in &args.files {
+        let name = path.display().to_string();
+        let bytes = if name == "-" {
+            let mut buf = Vec::new();
+            std::io::stdin()
+                .read_to_end(&mut buf)
+                .map(|_| buf)
+                .map_err(|e| (EXIT_FAILURE, format!("cannot read standard input: {e}")))?
+        } else {
+            std::fs::read(path).map_err(|e| (EXIT_FAILURE, format!("cannot read {name}: {e}")))?
+        };
+        let base = match &args.base {
+            Some(b) => b.clone(),
+            None => std::path::absolute(path)
+                .ok()
+                .and_then(|p| url::Url::from_file_path(p).ok())
+                .unwrap_or_else(|| url::Url::parse("file:///").expect("a valid URL")),
+        };
+        let text = match poll::prepare(&bytes, args.content_type.as_deref(), &base, None) {
+            Ok(prepared) => render_inspected(&Inspected::read(&name, &prepared), args.json),
+            Err(e) => {
+                unreadable += 1;
+                let error = e.to_string();
+                render_inspected(&Inspected::failed(&name, &error), args.json)
+            }
+        };
+        // A closed pipe (`| head`) is not an error worth reporting.
+        if out.write_all(text.as_bytes()).is_err() {
+            return Ok(());
+        }
+    }
+    match unreadable {
+        0 => Ok(()),
+        n => Err((
+            EXIT_FAILURE,
+            format!(
+                "{n} of {} documents could not be read as a feed",
+                args.files.len()
+            ),
+        )),
+    }
+}
+
+fn render_inspected(doc: &output::inspect::Inspected, json: bool) -> String {
+    if json {
+        output::inspect::json_line(doc)
+    } else {
+        output::inspect::text(doc)
+    }
+}
+
 /// Writes a line to stdout. A closed pipe (`gleaner poll | head`) must not abort a poll half
 /// way, so write errors are ignored: the database, not the terminal, is the record.
 fn say(line: &str) {
@@ -286,6 +344,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             );
             Ok(())
         }
+        Command::Inspect(args) => inspect(args),
         Command::Run(args) => {
             let (mut config, db) = load_config(&cli)?;
             config.storage.path = db.clone();

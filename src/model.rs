@@ -92,6 +92,20 @@ pub enum TextKind {
 pub struct RawText {
     pub text: String,
     pub kind: TextKind,
+    /// The `xml:base` in effect on the element it came from, when the document set one:
+    /// relative URLs in its HTML resolve against it.
+    pub base: Option<String>,
+}
+
+impl RawText {
+    /// Text with no `xml:base` of its own.
+    pub fn new(text: impl Into<String>, kind: TextKind) -> Self {
+        RawText {
+            text: text.into(),
+            kind,
+            base: None,
+        }
+    }
 }
 
 /// What the parser found in a feed document, before any cleaning.
@@ -104,8 +118,11 @@ pub struct ParsedFeed {
     /// RSS `<ttl>` in minutes.
     pub ttl: Option<u32>,
     pub entries: Vec<RawEntry>,
-    /// Repairs that were needed before feed-rs accepted the document.
+    /// Repairs the document needed (`charset`, `markup`, `json` …).
     pub repairs: Vec<&'static str>,
+    /// The document was cut off: what it says about where (`truncated after N entries: …`).
+    /// The entries are those that were complete before the cut.
+    pub truncated: Option<String>,
 }
 
 /// One entry as the document gave it. Links are absolute where the document allowed it.
@@ -176,6 +193,10 @@ pub enum Outcome {
         validators: Validators,
         body_hash: String,
         feed: FeedMeta,
+        /// The body was cut off (`truncated after N entries: …`): the stories are its
+        /// complete entries. They are stored, but the feed is marked failing, and the body's
+        /// validators and hash are not kept, so the next poll reads a whole body again.
+        truncated: Option<String>,
     },
     /// A body arrived but was byte-for-byte the last one parsed.
     SameBody {

@@ -64,9 +64,12 @@ pub enum FeedResult {
     /// A body was parsed and stored.
     Stored {
         counts: StoreCounts,
-        /// Entries dropped as exact repeats or unidentifiable.
+        /// Entries dropped as repeats or unidentifiable.
         dropped: usize,
         repairs: Vec<&'static str>,
+        /// The body was cut off: its complete entries were stored, and the feed counts as
+        /// failing until a whole body arrives (`truncated after N entries: …`).
+        truncated: Option<String>,
     },
     /// The body was identical to the last one parsed.
     SameBody,
@@ -82,6 +85,18 @@ pub enum FeedResult {
 }
 
 impl FeedResult {
+    /// Whether the feed failed this round (a cut-off body did, though its entries were kept).
+    pub fn failed(&self) -> bool {
+        matches!(
+            self,
+            FeedResult::Failed(_)
+                | FeedResult::Stored {
+                    truncated: Some(_),
+                    ..
+                }
+        )
+    }
+
     /// New stories stored.
     pub fn new_stories(&self) -> usize {
         match self {
@@ -142,7 +157,7 @@ impl crate::store::Round {
             return;
         }
         self.feeds += 1;
-        self.failed += usize::from(matches!(result, FeedResult::Failed(_)));
+        self.failed += usize::from(result.failed());
         self.new += result.new_stories();
     }
 }
@@ -407,15 +422,19 @@ pub async fn settle_batch(
 fn report(row: FeedRow, fetch: Fetch, plan: Plan, counts: StoreCounts) -> FeedReport {
     let Fetch { record, extra } = fetch;
     let result = match (record.outcome, extra) {
-        (Outcome::Parsed { .. }, Extra::Parsed { dropped, repairs }) => FeedResult::Stored {
-            counts,
-            dropped,
-            repairs,
-        },
-        (Outcome::Parsed { .. }, Extra::None) => FeedResult::Stored {
+        (Outcome::Parsed { truncated, .. }, Extra::Parsed { dropped, repairs }) => {
+            FeedResult::Stored {
+                counts,
+                dropped,
+                repairs,
+                truncated,
+            }
+        }
+        (Outcome::Parsed { truncated, .. }, Extra::None) => FeedResult::Stored {
             counts,
             dropped: 0,
             repairs: Vec::new(),
+            truncated,
         },
         (Outcome::SameBody { .. }, _) => FeedResult::SameBody,
         (Outcome::NotModified, _) => FeedResult::NotModified,
@@ -449,6 +468,12 @@ fn plan_for(
     rng: &mut fastrand::Rng,
 ) -> Plan {
     let event = match &record.outcome {
+        // A cut-off body is a failure of the feed's (its complete entries were kept).
+        Outcome::Parsed {
+            truncated: Some(_), ..
+        } => Event::Failure {
+            failures: u32::try_from(row.consecutive_failures + 1).unwrap_or(u32::MAX),
+        },
         Outcome::Parsed { .. } | Outcome::SameBody { .. } | Outcome::NotModified => Event::Success,
         Outcome::Gone => Event::Gone,
         Outcome::RetryLater { until } => Event::RateLimited {
@@ -565,8 +590,13 @@ pub async fn poll_once(
             let settled = settle_batch(config, &schedules, store, batch, now, &mut rng).await?;
             tracing::debug!(feeds = n, elapsed = ?t0.elapsed(), "wrote a batch");
             for report in settled {
-                if let FeedResult::Failed(error) = &report.result {
-                    tracing::info!(feed = %report.name, url = %report.url, "{error}");
+                match &report.result {
+                    FeedResult::Failed(error)
+                    | FeedResult::Stored {
+                        truncated: Some(error),
+                        ..
+                    } => tracing::info!(feed = %report.name, url = %report.url, "{error}"),
+                    _ => {}
                 }
                 on_feed(&report);
                 reports.push(report);
@@ -670,7 +700,14 @@ async fn process_body(
         Err(e) => Err(e),
     };
     match joined {
-        Ok((body_hash, Ok((stories, mut feed, dropped, repairs)))) => {
+        Ok((body_hash, Ok(prepared))) => {
+            let Prepared {
+                stories,
+                mut feed,
+                dropped,
+                repairs,
+                truncated,
+            } = prepared;
             feed.max_age_seconds = max_age_seconds;
             feed.expires_at = expires_at;
             (
@@ -679,6 +716,7 @@ async fn process_body(
                     validators,
                     body_hash,
                     feed,
+                    truncated,
                 },
                 Extra::Parsed { dropped, repairs },
             )
@@ -716,7 +754,20 @@ fn lower_priority() {
     });
 }
 
-type Prepared = (Vec<Story>, FeedMeta, usize, Vec<&'static str>);
+/// One body after parse → clean → dedup (→ score).
+#[derive(Debug)]
+pub struct Prepared {
+    pub stories: Vec<Story>,
+    pub feed: FeedMeta,
+    /// Entries dropped: repeats of an earlier entry (the same id, or the same entry exactly),
+    /// or entries with nothing to show.
+    pub dropped: usize,
+    /// Repairs the document needed.
+    pub repairs: Vec<&'static str>,
+    /// The document was cut off (`truncated after N entries: …`): the stories are the entries
+    /// that were complete.
+    pub truncated: Option<String>,
+}
 
 /// parse → clean → dedup (→ score, given a scorer and the feed's name) for one body.
 pub fn prepare(
@@ -767,7 +818,13 @@ pub fn prepare(
         max_age_seconds: None,
         expires_at: None,
     };
-    Ok((stories, feed, dropped, parsed.repairs))
+    Ok(Prepared {
+        stories,
+        feed,
+        dropped,
+        repairs: parsed.repairs,
+        truncated: parsed.truncated,
+    })
 }
 
 /// The host a feed is fetched from.

@@ -166,10 +166,7 @@ mod tests {
     }
 
     fn text(kind: TextKind, s: &str) -> Option<RawText> {
-        Some(RawText {
-            text: s.into(),
-            kind,
-        })
+        Some(RawText::new(s, kind))
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! `gleaner entries`: stored stories as JSON or as a readable list.
 
+use super::one_line;
 use std::fmt::Write;
 
 use crate::model::StoryView;
@@ -28,13 +29,6 @@ pub fn text(stories: &[StoryView]) -> String {
         out.push_str("no stories\n");
     }
     out
-}
-
-/// Control characters in titles must not reach a terminal.
-fn one_line(s: &str) -> String {
-    s.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
 }
 
 #[cfg(test)]

@@ -11,9 +11,17 @@ pub mod discovery;
 pub mod draft;
 pub mod entries;
 pub mod explain;
+pub mod inspect;
 pub mod metrics;
 pub mod round;
 pub mod status;
 mod write;
 
 pub use write::atomic_write;
+
+/// Control characters (and line breaks) in feed text must not reach a terminal.
+pub(crate) fn one_line(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}

@@ -11,6 +11,7 @@ pub fn feed_line(r: &FeedReport) -> String {
             counts,
             dropped,
             repairs,
+            truncated,
         } => {
             let mut s = if counts.new == 0 && counts.updated == 0 {
                 "unchanged".to_string()
@@ -36,6 +37,9 @@ pub fn feed_line(r: &FeedReport) -> String {
             }
             if !repairs.is_empty() {
                 let _ = write!(s, " (repaired: {})", repairs.join(", "));
+            }
+            if let Some(why) = truncated {
+                let _ = write!(s, "; error: {why}");
             }
             s
         }
@@ -73,10 +77,14 @@ pub fn summary(round: &RoundReport) -> String {
         (0, 0, 0, 0, 0, 0);
     for f in &round.feeds {
         match &f.result {
-            FeedResult::Stored { counts, .. } => {
+            FeedResult::Stored {
+                counts, truncated, ..
+            } => {
                 new += counts.new;
                 updated += counts.updated;
-                if counts.new == 0 && counts.updated == 0 {
+                if truncated.is_some() {
+                    failed += 1;
+                } else if counts.new == 0 && counts.updated == 0 {
                     unchanged += 1;
                 }
             }
@@ -130,11 +138,25 @@ mod tests {
                 unchanged: 3,
             },
             dropped: 0,
-            repairs: vec!["structure"],
+            repairs: vec!["markup"],
+            truncated: None,
         });
         assert_eq!(
             feed_line(&stored),
-            "High Scalability: new 12, updated 1, 2 already known from other feeds (repaired: structure)"
+            "High Scalability: new 12, updated 1, 2 already known from other feeds (repaired: markup)"
+        );
+        let cut = report(FeedResult::Stored {
+            counts: StoreCounts {
+                new: 2,
+                ..Default::default()
+            },
+            dropped: 0,
+            repairs: vec![],
+            truncated: Some("truncated after 2 entries: the document ends inside <item>".into()),
+        });
+        assert_eq!(
+            feed_line(&cut),
+            "High Scalability: new 2; error: truncated after 2 entries: the document ends inside <item>"
         );
         assert_eq!(
             feed_line(&report(FeedResult::NotModified)),
@@ -162,6 +184,7 @@ mod tests {
                     },
                     dropped: 0,
                     repairs: vec![],
+                    truncated: None,
                 }),
                 report(FeedResult::NotModified),
                 report(FeedResult::Failed("x".into())),

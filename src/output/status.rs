@@ -6,6 +6,7 @@
 //! `dead_after`; still retried weekly), `gone` (410: not polled any more), `paused` (the
 //! editor paused it: `gleaner pause`; not polled until `gleaner resume`).
 
+use super::one_line;
 use std::fmt::Write;
 
 use chrono::{DateTime, Utc};
@@ -221,12 +222,6 @@ fn relative(t: DateTime<Utc>, now: DateTime<Utc>) -> String {
     } else {
         format!("in {amount}")
     }
-}
-
-fn one_line(s: &str) -> String {
-    s.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
 }
 
 #[cfg(test)]

@@ -547,6 +547,13 @@ impl Store {
             let status = item.rec.status.map(i64::from);
             let (error, kind) = match &item.rec.outcome {
                 Outcome::Gone => (Some("gone"), None),
+                Outcome::Parsed {
+                    truncated: Some(error),
+                    ..
+                } => (
+                    Some(error.as_str()),
+                    Some(crate::model::ErrorKind::Parse.as_str()),
+                ),
                 Outcome::Failed { error, kind } => (Some(error.as_str()), Some(kind.as_str())),
                 _ => (None, None),
             };
@@ -624,6 +631,16 @@ fn feed_update(item: &FetchWrite<'_>) -> serde_json::Value {
     };
     match &rec.outcome {
         Outcome::Parsed {
+            truncated: Some(error),
+            ..
+        } => {
+            // Its complete entries are stored (by the caller); the feed is failing, and keeps
+            // the last whole body's validators and hash so that the next poll reads it anew.
+            set("success", false.into());
+            set("error", error.clone().into());
+            set("failure", 1.into());
+        }
+        Outcome::Parsed {
             validators,
             body_hash,
             feed: meta,
@@ -683,6 +700,9 @@ fn feed_update(item: &FetchWrite<'_>) -> serde_json::Value {
 
 fn outcome_name(o: &Outcome, counts: &StoreCounts) -> &'static str {
     match o {
+        Outcome::Parsed {
+            truncated: Some(_), ..
+        } => "error",
         Outcome::Parsed { .. } if counts.new > 0 => "new",
         Outcome::Parsed { .. } if counts.updated > 0 => "updated",
         Outcome::Parsed { .. } | Outcome::SameBody { .. } => "unchanged",

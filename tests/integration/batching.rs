@@ -126,6 +126,7 @@ fn parsed(stories: Vec<Story>, site: Option<String>) -> FetchRecord {
                 site_url: site,
                 ..FeedMeta::default()
             },
+            truncated: None,
         },
     }
 }

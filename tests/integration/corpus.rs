@@ -77,7 +77,8 @@ fn every_corpus_feed_parses_or_fails_clearly_and_stores_no_executable_markup() {
         let result = std::panic::catch_unwind(|| prepare(&bytes, None, &base, None));
         match result {
             Err(_) => panics.push(path.display().to_string()),
-            Ok(Ok((items, _, _, repairs))) => {
+            Ok(Ok(prepared)) => {
+                let (items, repairs) = (prepared.stories, prepared.repairs);
                 ok += 1;
                 report.push_str(&format!(
                     "OK\t{}\t{} stories\t{repairs:?}\n",

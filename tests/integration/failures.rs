@@ -59,7 +59,7 @@ async fn every_failure_is_a_clear_per_feed_error_and_good_feeds_are_stored() {
     let broken = server.route(
         "/broken",
         Route::feed(
-            "<rss version=\"2.0\"><channel><title>x</title><item><title>unclosed</item></channel>",
+            "<rss version=\"2.0\"><channel><title>x</title><item><title>cut off before any entry",
         ),
     );
     let e500 = server.route("/500", Route::status(500, "boom"));
