@@ -6,7 +6,7 @@
 //! feeds.toml ─ config ─▶ poll (orchestrator)
 //!                         │  for every feed, concurrently (global + per-host limits):
 //!                         │    fetch    one conditional GET, limits, redirects → Fetched
-//!                         │    parse    bytes → charset → feed-rs (repair and retry) → ParsedFeed
+//!                         │    parse    bytes → charset → XML reader (feed-rs for JSON Feed) → ParsedFeed
 //!                         │    clean    sanitize HTML, plain-text titles/excerpts, canonical URLs
 //!                         │    dedup    identity keys and content hashes
 //!                         ▼  serially, one transaction per feed:

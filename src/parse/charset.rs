@@ -1,15 +1,17 @@
 //! Raw feed bytes → UTF-8 text, whatever the document's charset.
 //!
-//! feed-rs decodes with the charset named in the XML prolog and fails on a single invalid byte.
-//! Real feeds lie about their charset in both directions, so gleaner decides here and hands
-//! feed-rs UTF-8 with the prolog rewritten to say so. The order, as Miniflux and browsers do:
+//! XML parsers decode with the charset named in the prolog and fail on a single invalid byte.
+//! Real feeds lie about their charset in both directions, so gleaner decides here and hands the
+//! readers UTF-8 with the prolog rewritten to say so. The order, as Miniflux and browsers do:
 //!
 //! 1. a byte-order mark (UTF-8, UTF-16LE/BE) wins;
 //! 2. UTF-16 without a BOM is recognised from the `<?` pattern;
 //! 3. valid UTF-8 is UTF-8, whatever the labels say (latin-1 text is almost never valid UTF-8);
 //! 4. otherwise the charset declared in the XML prolog, then the HTTP `Content-Type` charset;
-//! 5. otherwise: UTF-8 with the broken bytes replaced if the text has real multi-byte UTF-8
-//!    sequences (one stray byte in a UTF-8 feed), else windows-1252 (undeclared latin-1).
+//! 5. otherwise: UTF-8 if the text has real multi-byte UTF-8 sequences, each byte that is not
+//!    UTF-8 read as Windows-1252 (a `don\x92t` or `caf\xe9` pasted into a UTF-8 feed, as
+//!    feedparser repairs it; the five bytes Windows-1252 leaves undefined become U+FFFD), else
+//!    windows-1252 throughout (undeclared latin-1).
 //!
 //! Characters XML 1.0 forbids (C0 controls other than tab, CR, LF) are removed.
 
@@ -34,8 +36,7 @@ pub fn decode<'b>(bytes: &'b [u8], http_charset: Option<&str>) -> Decoded<'b> {
         _ => {
             let (encoding, body, repaired) = choose(bytes, http_charset);
             if encoding == UTF_8 {
-                let text = String::from_utf8_lossy(body);
-                let lossy = matches!(text, Cow::Owned(_));
+                let (text, lossy) = utf8_with_windows_1252(body);
                 (text, encoding, repaired || lossy)
             } else {
                 let (text, had_errors) = encoding.decode_without_bom_handling(body);
@@ -199,6 +200,26 @@ fn names_foreign_encoding(decl: &str) -> bool {
     }
 }
 
+/// UTF-8, with every byte that is not part of a UTF-8 sequence read as Windows-1252; and
+/// whether there was such a byte.
+fn utf8_with_windows_1252(bytes: &[u8]) -> (Cow<'_, str>, bool) {
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        return (Cow::Borrowed(text), false);
+    }
+    let mut out = String::with_capacity(bytes.len() + 16);
+    for chunk in bytes.utf8_chunks() {
+        out.push_str(chunk.valid());
+        for &b in chunk.invalid() {
+            let c = match b {
+                0x80..=0x9f => html5ever::data::C1_REPLACEMENTS[usize::from(b - 0x80)],
+                _ => Some(char::from(b)),
+            };
+            out.push(c.unwrap_or('\u{fffd}'));
+        }
+    }
+    (Cow::Owned(out), true)
+}
+
 fn has_multibyte_utf8(bytes: &[u8]) -> bool {
     let mut rest = bytes;
     loop {
@@ -265,9 +286,9 @@ mod tests {
     }
 
     #[test]
-    fn one_stray_byte_in_utf8_is_replaced_not_fatal() {
-        let d = decode(b"<rss>caf\xc3\xa9 and \xff</rss>", None);
-        assert_eq!(d.text, "<rss>café and \u{fffd}</rss>");
+    fn stray_bytes_in_utf8_are_read_as_windows_1252_not_fatal() {
+        let d = decode(b"<rss>caf\xc3\xa9, don\x92t, \xff and \x81</rss>", None);
+        assert_eq!(d.text, "<rss>café, don\u{2019}t, \u{ff} and \u{fffd}</rss>");
         assert!(d.repaired);
     }
 

@@ -223,3 +223,101 @@ fn status_lists_configured_feeds_before_any_poll_without_writing_them() {
     let text = stdout(&ws.gleaner(&["status"]));
     assert!(text.contains("Never polled  new"), "{text}");
 }
+
+#[test]
+fn inspect_shows_what_a_poll_would_store_and_stores_nothing() {
+    let ws = Workspace::new();
+    let feed = rss(
+        "Blog",
+        &[
+            (
+                "g1",
+                "First &amp; best",
+                "/posts/1",
+                "<p>Hello <b>there</b></p>",
+            ),
+            (
+                "g1",
+                "First &amp; best, corrected",
+                "/posts/1",
+                "<p>Hello</p>",
+            ),
+        ],
+    );
+    std::fs::write(ws.path("feed.xml"), &feed).unwrap();
+    std::fs::write(
+        ws.path("page.html"),
+        "<!DOCTYPE html><html><body>no</body></html>",
+    )
+    .unwrap();
+
+    let out = ws.gleaner(&[
+        "inspect",
+        "--base",
+        "https://blog.example/feed.xml",
+        "feed.xml",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("feed: Blog"), "{text}");
+    assert!(
+        text.contains("1 entry (1 repeated or empty entry dropped)"),
+        "{text}"
+    );
+    assert!(text.contains("[1] First & best, corrected"), "{text}");
+    assert!(
+        text.contains("url:       https://blog.example/posts/1"),
+        "{text}"
+    );
+    // Nothing was opened or written: no config, no database.
+    assert!(!ws.db_path().exists());
+
+    // JSON, one object per document; a page that is not a feed is an error, exit 1.
+    let out = ws.gleaner(&["inspect", "--json", "feed.xml", "page.html"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("1 of 2 documents could not be read as a feed"));
+    let docs: Vec<serde_json::Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(docs.len(), 2);
+    assert_eq!(docs[0]["duplicates"], 1);
+    let e = &docs[0]["entries"][0];
+    assert_eq!(e["key"], "id:g1");
+    assert_eq!(e["title"], "First & best, corrected");
+    assert_eq!(e["content_html"], "<p>Hello</p>");
+    assert_eq!(e["published"], "2014-04-07T09:00:00Z");
+    assert!(docs[1]["entries"].as_array().unwrap().is_empty());
+    assert!(
+        docs[1]["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("not a feed: the server sent an HTML page"),
+        "{}",
+        docs[1]
+    );
+    // Standard input, and a file that does not exist.
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_gleaner"))
+        .args(["inspect", "--json", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(feed.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    assert!(stdout(&out).contains("\"key\":\"id:g1\""));
+    let out = ws.gleaner(&["inspect", "missing.xml"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("cannot read missing.xml"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -16,6 +16,7 @@ mod failures;
 mod hostile;
 mod ingest;
 mod opml;
+mod reading;
 mod serve;
 mod sources;
 mod triage;
