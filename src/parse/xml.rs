@@ -31,7 +31,9 @@
 //!   that were complete, and says so in [`ParsedFeed::truncated`].
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::rc::Rc;
+use std::sync::LazyLock;
 
 use quick_xml::NsReader;
 use quick_xml::events::{BytesStart, Event};
@@ -206,6 +208,12 @@ enum Role {
     Skip,
 }
 
+/// How far down the open elements an end tag searches for its match (besides the field's, the
+/// entry's and the outermost [`OUTER`]).
+const MAX_IMPLIED_ENDS: usize = 256;
+/// The outermost elements (`rss`, `channel` …) an end tag may always close.
+const OUTER: usize = 4;
+
 struct Frame {
     /// The name as written, to match its end tag.
     qname: Box<str>,
@@ -216,7 +224,7 @@ struct Frame {
 
 /// A field element being read: its text, and its markup once it has child elements.
 struct Capture {
-    field: Capture2,
+    field: Target,
     depth: usize,
     text: String,
     /// Set at the first child element: the inner markup, text escaped.
@@ -241,7 +249,7 @@ struct Capture {
 
 /// Where a capture goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Capture2 {
+enum Target {
     Entry(Field),
     FeedTitle,
     FeedLink,
@@ -269,6 +277,8 @@ struct Value {
 
 #[derive(Default)]
 struct EntryBuild {
+    /// Depth of the entry's element (1 is the root).
+    depth: usize,
     fields: Vec<(Field, Value)>,
     /// Atom links: rel, resolved href, type.
     links: Vec<(String, String, Option<String>)>,
@@ -478,6 +488,7 @@ impl Reader<'_> {
                 if local == "entry" {
                     role = Role::Entry;
                     self.entry = Some(EntryBuild {
+                        depth,
                         base: base.clone(),
                         ..Default::default()
                     });
@@ -512,6 +523,7 @@ impl Reader<'_> {
                         attr(e, name).and_then(|v| resolve(v.trim(), base.as_deref(), self.doc_url))
                     };
                     self.entry = Some(EntryBuild {
+                        depth,
                         about: about.flatten(),
                         cdf_href: resolve_attr("href"),
                         cdf_lastmod: attr(e, "lastmod"),
@@ -538,15 +550,15 @@ impl Reader<'_> {
         base: Option<Rc<Url>>,
     ) {
         let target = match (ns, local) {
-            (Ns::Rss | Ns::Rss1 | Ns::Atom | Ns::Atom03, "title") => Capture2::FeedTitle,
-            (Ns::Rss | Ns::Rss1, "link") => Capture2::FeedLink,
+            (Ns::Rss | Ns::Rss1 | Ns::Atom | Ns::Atom03, "title") => Target::FeedTitle,
+            (Ns::Rss | Ns::Rss1, "link") => Target::FeedLink,
             (Ns::Atom | Ns::Atom03, "link") => {
                 if let Some(l) = atom_link(e, base.as_deref(), self.doc_url) {
                     self.feed.atom_links.push(l);
                 }
                 return;
             }
-            (Ns::Rss, "ttl") => Capture2::FeedTtl,
+            (Ns::Rss, "ttl") => Target::FeedTtl,
             _ => return,
         };
         self.capture = Some(Capture::new(target, depth, e, base));
@@ -579,8 +591,25 @@ impl Reader<'_> {
 
     fn end(&mut self, name: &str) {
         // The innermost open element with this name closes, with what is open inside it; an
-        // end tag that matches nothing open is dropped.
-        let Some(at) = self.stack.iter().rposition(|f| &*f.qname == name) else {
+        // end tag that matches nothing open is dropped. Only the innermost elements, the
+        // field's, the entry's and the outermost few are searched, so that a hostile document
+        // (50,000 opened, 50,000 stray end tags) costs linear time.
+        let len = self.stack.len();
+        let floor = len.saturating_sub(MAX_IMPLIED_ENDS);
+        let is = |i: usize| &*self.stack[i].qname == name;
+        let Some(at) = (floor..len)
+            .rev()
+            .find(|&i| is(i))
+            .or_else(|| {
+                let field = self.capture.as_ref().map(|c| c.depth - 1);
+                let entry = self.entry.as_ref().map(|e| e.depth - 1);
+                [field, entry]
+                    .into_iter()
+                    .flatten()
+                    .find(|&i| i < floor && is(i))
+            })
+            .or_else(|| (0..floor.min(OUTER)).rev().find(|&i| is(i)))
+        else {
             return;
         };
         while self.stack.len() > at {
@@ -618,18 +647,18 @@ impl Reader<'_> {
         let target = c.field;
         let value = c.finish(self.utf8_source);
         match target {
-            Capture2::FeedTitle => {
+            Target::FeedTitle => {
                 if self.feed.title.is_none() {
                     self.feed.title = Some(value.text.text);
                 }
             }
-            Capture2::FeedLink => {
+            Target::FeedLink => {
                 if self.feed.link.is_none() {
                     self.feed.link = resolve(value.raw.trim(), value.base.as_deref(), self.doc_url);
                 }
             }
-            Capture2::FeedTtl => self.feed.ttl = value.raw.trim().parse().ok(),
-            Capture2::Entry(field) => {
+            Target::FeedTtl => self.feed.ttl = value.raw.trim().parse().ok(),
+            Target::Entry(field) => {
                 if let Some(entry) = self.entry.as_mut() {
                     match field {
                         Field::AuthorName | Field::AuthorEmail => {
@@ -802,19 +831,19 @@ fn entry_child(
         },
         _ => return Role::Other,
     };
-    *capture = Some(Capture::new(Capture2::Entry(field), depth, e, base));
+    *capture = Some(Capture::new(Target::Entry(field), depth, e, base));
     Role::Other
 }
 
 impl Capture {
-    fn new(field: Capture2, depth: usize, e: &BytesStart, base: Option<Rc<Url>>) -> Capture {
+    fn new(field: Target, depth: usize, e: &BytesStart, base: Option<Rc<Url>>) -> Capture {
         let lower = |s: Option<String>| s.map(|v| v.trim().to_ascii_lowercase());
         let attrs = TextAttrs {
             ty: lower(attr(e, "type")),
             mode: lower(attr(e, "mode")),
         };
         let html_source = match field {
-            Capture2::Entry(f) => match text_rule(f) {
+            Target::Entry(f) => match text_rule(f) {
                 Rule::Html => true,
                 Rule::Atom | Rule::Media => {
                     matches!(attrs.ty.as_deref(), Some("html" | "text/html"))
@@ -912,7 +941,7 @@ impl Capture {
     /// The field's value, read by its element's rules.
     fn finish(self, utf8_source: bool) -> Value {
         let repair = |s: String| mojibake::repair(s, utf8_source);
-        let Capture2::Entry(field) = self.field else {
+        let Target::Entry(field) = self.field else {
             // Feed-level fields: the text, with markup read as text.
             let text = repair(self.text);
             return Value {
@@ -1167,35 +1196,25 @@ fn resolve_reference(name: &str) -> Option<Cow<'static, str>> {
     named_entity(name).map(Cow::Borrowed)
 }
 
-/// The XML and HTML named entities (`amp`, `eacute`, `nbsp` …).
+/// The XML and HTML named entities (`amp`, `eacute`, `nbsp` …), by name without `&` and `;`.
 fn named_entity(name: &str) -> Option<&'static str> {
     if let Some(s) = quick_xml::escape::resolve_predefined_entity(name) {
         return Some(s);
     }
-    let key = format!("{name};");
-    let &(a, b) = html5ever::data::NAMED_ENTITIES.get(key.as_str())?;
-    if a == 0 {
-        return None;
-    }
-    Some(entity_str(a, b))
-}
-
-/// The text of an entity's code points, interned for the life of the process (there are
-/// about 2,200 HTML entities, so the table stays small).
-fn entity_str(a: u32, b: u32) -> &'static str {
-    use std::collections::HashMap;
-    use std::sync::{LazyLock, Mutex};
-    static TABLE: LazyLock<Mutex<HashMap<(u32, u32), &'static str>>> =
-        LazyLock::new(|| Mutex::new(HashMap::new()));
-    let mut table = TABLE.lock().unwrap_or_else(|p| p.into_inner());
-    table.entry((a, b)).or_insert_with(|| {
-        let mut s = String::new();
-        s.extend(char::from_u32(a));
-        if b != 0 {
-            s.extend(char::from_u32(b));
-        }
-        Box::leak(s.into_boxed_str())
-    })
+    /// HTML's table (from html5ever, which keys it with the `;` and also lists prefixes),
+    /// built once.
+    static HTML: LazyLock<HashMap<&'static str, String>> = LazyLock::new(|| {
+        html5ever::data::NAMED_ENTITIES
+            .entries()
+            .filter_map(|(key, &(a, b))| {
+                let name = key.strip_suffix(';')?;
+                let mut text: String = char::from_u32(a).filter(|_| a != 0)?.into();
+                text.extend(char::from_u32(b).filter(|_| b != 0));
+                Some((name, text))
+            })
+            .collect()
+    });
+    HTML.get(name).map(String::as_str)
 }
 
 /// A person's name from an author text: `email (Name)`, `Name (email)`, `Name <email>` give
@@ -1464,6 +1483,20 @@ mod tests {
         assert_eq!(f.entries.len(), 2);
         assert_eq!(text(&f.entries[0].title).0, "a");
         assert_eq!(text(&f.entries[1].summary).0, "x<p>y</p>");
+    }
+
+    #[test]
+    fn thousands_of_unclosed_or_stray_tags_cost_nothing_and_lose_nothing() {
+        let opened = "<span>".repeat(20_000);
+        let stray = "</b>".repeat(20_000);
+        let doc = format!(
+            "<rss><channel><item><title>a</title><description>x{opened}y{stray}</description></item><item><title>b</title></item></channel></rss>"
+        );
+        let f = read_ok(&doc);
+        assert_eq!(f.entries.len(), 2);
+        assert_eq!(text(&f.entries[1].title).0, "b");
+        assert!(text(&f.entries[0].summary).0.starts_with("x<span><span>"));
+        assert_eq!(f.truncated, None);
     }
 
     #[test]

@@ -9,6 +9,7 @@ mod browser;
 mod cli;
 mod corpus;
 mod daemon;
+mod dates;
 mod desk_keys;
 mod durability;
 mod editorial;

@@ -764,6 +764,9 @@ async fn editing_a_pick_keeps_its_place_and_a_grouped_story_lists_its_group_not_
     );
 
     // A second pick, then the first one's blurb is edited: it keeps its place and its time.
+    // (Picks are ordered by their time in seconds, then by story id: the second pick waits for
+    // the next second, or which comes first would depend on which feed was stored first.)
+    tokio::time::sleep(Duration::from_millis(1100)).await;
     assert!(ws.gleaner(&["pick", &ops.to_string()]).status.success());
     let at_sql = format!("SELECT decided_at FROM decisions WHERE story_id = {member}");
     let before = scalar(&ws, &at_sql).await;
