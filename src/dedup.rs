@@ -89,11 +89,11 @@ fn bounded(prefix: &str, value: &str) -> String {
 }
 
 /// Pairs each entry with its key and hash. Of the entries that share an id (an RSS `guid`,
-/// an Atom `id`), only the latest version is kept: the one updated last, else the last in the
-/// document (calendars and aggregators list an item's old version beside the rescheduled
-/// one). Entries that repeat an earlier entry exactly are dropped; entries that reuse a key
-/// with other content get their next-best key; entries with nothing to identify them are
-/// dropped. Returns the stories and how many were dropped.
+/// an Atom `id`) and a page, only the latest version is kept: the one updated last, else the
+/// last in the document (calendars and aggregators list an item's old version beside the
+/// rescheduled one; see [`superseded_versions`]). Entries that repeat an earlier entry exactly
+/// are dropped; entries that reuse a key with other content get their next-best key; entries
+/// with nothing to identify them are dropped. Returns the stories and how many were dropped.
 pub fn identify(raws: &[RawEntry], cleaned: Vec<CleanEntry>) -> (Vec<Story>, usize) {
     let (stories, dropped) = identify_indexed(raws, cleaned);
     (stories.into_iter().map(|(_, s)| s).collect(), dropped)
@@ -104,15 +104,13 @@ pub fn identify_indexed(
     raws: &[RawEntry],
     cleaned: Vec<CleanEntry>,
 ) -> (Vec<(usize, Story)>, usize) {
-    let latest = latest_by_id(raws);
+    let superseded = superseded_versions(raws, &cleaned);
     let mut seen_keys = HashSet::new();
     let mut seen_exact = HashSet::new();
     let mut stories = Vec::with_capacity(raws.len());
     let mut dropped = 0;
     for (i, (raw, entry)) in raws.iter().zip(cleaned).enumerate() {
-        if let Some(id) = raw.id.as_deref()
-            && latest.get(id).is_some_and(|&winner| winner != i)
-        {
+        if superseded.contains(&i) {
             dropped += 1;
             continue;
         }
@@ -144,29 +142,33 @@ pub fn identify_indexed(
     (stories, dropped)
 }
 
-/// For each id given to more than one entry, the index of the entry that wins: the latest
-/// `updated` (else `published`), then the last position. Ids given once are not listed.
-fn latest_by_id(raws: &[RawEntry]) -> HashMap<&str, usize> {
-    let mut first: HashMap<&str, usize> = HashMap::with_capacity(raws.len());
-    let mut latest: HashMap<&str, usize> = HashMap::new();
-    let version = |i: usize| (raws[i].updated.or(raws[i].published), i);
+/// The entries that are older versions of another entry of the same document: same id and
+/// the same page (canonical link, or none). Of each such set the one updated last (else
+/// published last), else the last in the document, is kept.
+///
+/// An id does not make versions of entries whose links differ: feeds that put one id on every
+/// item (a template bug Miniflux also meets, fluentboards.com's) list different stories, and
+/// they keep their own keys as before. Nor does an id that every entry of a document shares
+/// (three or more): it identifies nothing.
+fn superseded_versions(raws: &[RawEntry], cleaned: &[CleanEntry]) -> HashSet<usize> {
+    let mut groups: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
     for (i, raw) in raws.iter().enumerate() {
-        let Some(id) = raw.id.as_deref() else {
-            continue;
-        };
-        match first.get(id) {
-            None => {
-                first.insert(id, i);
-            }
-            Some(&earlier) => {
-                let best = latest.entry(id).or_insert(earlier);
-                if version(i) >= version(*best) {
-                    *best = i;
-                }
-            }
+        if let Some(id) = raw.id.as_deref() {
+            let page = cleaned[i].canonical_url.as_deref().unwrap_or("");
+            groups.entry((id, page)).or_default().push(i);
         }
     }
-    latest
+    let everyone = raws.len() >= 3;
+    let version = |i: usize| (raws[i].updated.or(raws[i].published), i);
+    let mut superseded = HashSet::new();
+    for members in groups.values().filter(|m| m.len() > 1) {
+        if everyone && members.len() == raws.len() {
+            continue;
+        }
+        let latest = members.iter().copied().max_by_key(|&i| version(i));
+        superseded.extend(members.iter().copied().filter(|&i| Some(i) != latest));
+    }
+    superseded
 }
 
 #[cfg(test)]
@@ -227,44 +229,60 @@ mod tests {
 
     #[test]
     fn one_id_one_story_the_latest_version_wins() {
-        let same = entry(Some("dup"), "A", Some("https://x.example/a"));
-        let other = entry(Some("dup"), "B", Some("https://x.example/b"));
-        // By position: the last version of the item is the one kept.
-        let (s, dropped) = identify(
-            &[same.clone(), same.clone(), other.clone()],
+        let page = Some("https://x.example/event");
+        let mut old = entry(Some("ev-1"), "Event (7 May)", page);
+        let mut new = entry(Some("ev-1"), "Event (moved to 14 May)", page);
+        let other = entry(Some("ev-2"), "Another event", Some("https://x.example/ev2"));
+        let cleaned = || {
             vec![
-                clean(Some("https://x.example/a")),
-                clean(Some("https://x.example/a")),
-                clean(Some("https://x.example/b")),
-            ],
-        );
-        assert_eq!(dropped, 2);
-        assert_eq!(s.len(), 1);
-        assert_eq!(s[0].key, "id:dup");
-        assert_eq!(
-            s[0].entry.canonical_url.as_deref(),
-            Some("https://x.example/b")
-        );
-        // By `updated` first: an older version listed later loses.
+                clean(page),
+                clean(page),
+                clean(Some("https://x.example/ev2")),
+            ]
+        };
+        // By position: the later version of the item is the one kept.
+        let (s, dropped) = identify(&[old.clone(), new.clone(), other.clone()], cleaned());
+        assert_eq!((s.len(), dropped), (2, 1));
+        assert_eq!(s[0].key, "id:ev-1");
+        assert_eq!(s[0].content_hash, content_hash(&new));
+        // By `updated` first: the updated version wins wherever it stands.
         let t = |d: u32| {
             chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 12, d, 0, 0, 0).unwrap()
         };
-        let mut newer = same.clone();
-        newer.updated = Some(t(3));
-        let mut older = other.clone();
-        older.updated = Some(t(1));
+        new.updated = Some(t(3));
+        old.updated = Some(t(1));
+        let (s, dropped) = identify(&[new.clone(), old.clone(), other.clone()], cleaned());
+        assert_eq!((s.len(), dropped), (2, 1));
+        assert_eq!(s[0].content_hash, content_hash(&new));
+        // Without links too.
+        let (a, b) = (entry(Some("x"), "A", None), entry(Some("x"), "B", None));
         let (s, dropped) = identify(
-            &[newer, older],
-            vec![
-                clean(Some("https://x.example/a")),
-                clean(Some("https://x.example/b")),
-            ],
+            &[a, b.clone(), other],
+            vec![clean(None), clean(None), clean(None)],
         );
-        assert_eq!((s.len(), dropped), (1, 1));
-        assert_eq!(
-            s[0].entry.canonical_url.as_deref(),
-            Some("https://x.example/a")
-        );
+        assert_eq!((s.len(), dropped), (2, 1));
+        assert_eq!(s[0].content_hash, content_hash(&b));
+    }
+
+    #[test]
+    fn an_id_on_different_pages_or_on_every_entry_identifies_nothing() {
+        // One id pasted on every item of a template, each with its own page: three stories.
+        let items =
+            ["a", "b", "c"].map(|p| entry(Some("dup"), p, Some(&format!("https://x.example/{p}"))));
+        let cleaned = || {
+            items
+                .iter()
+                .map(|e| clean(e.link.as_deref()))
+                .collect::<Vec<_>>()
+        };
+        let (s, dropped) = identify(&items, cleaned());
+        assert_eq!((s.len(), dropped), (3, 0));
+        assert_eq!(s[0].key, "id:dup");
+        assert_eq!(s[1].key, "url:https://x.example/b");
+        // The same id and no page on every entry (html5sec's hostile feed): each its own story.
+        let items = ["a", "b", "c"].map(|t| entry(Some("dup"), t, None));
+        let (s, dropped) = identify(&items, vec![clean(None), clean(None), clean(None)]);
+        assert_eq!((s.len(), dropped), (3, 0));
     }
 
     #[test]

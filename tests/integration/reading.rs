@@ -178,10 +178,10 @@ fn windows_1252_bytes_and_double_encoded_utf8_are_repaired() {
 }
 
 #[test]
-fn one_guid_is_one_story_and_the_later_updated_version_wins() {
+fn one_guid_on_one_page_is_one_story_and_the_later_updated_version_wins() {
     let (ws, _server, report, entries) = poll_fixtures(&[("events", "duplicate-guid.xml")]);
     assert!(
-        report.contains("events: new 4, 2 repeated or empty entries skipped"),
+        report.contains("events: new 6, 2 repeated or empty entries skipped"),
         "{report}"
     );
     let titles: Vec<&str> = entries.iter().map(|e| text(e, "title")).collect();
@@ -203,11 +203,17 @@ fn one_guid_is_one_story_and_the_later_updated_version_wins() {
         titles.contains(&"Two talks, one page: second"),
         "{titles:?}"
     );
-    assert_eq!(entries.len(), 4);
+    // One guid on two different pages (a template bug) is not one story.
+    assert!(titles.contains(&"A job ad"), "{titles:?}");
+    assert!(
+        titles.contains(&"Another job ad, same guid, its own page"),
+        "{titles:?}"
+    );
+    assert_eq!(entries.len(), 6);
     // Polling the same document again stores nothing twice.
     let again = ws.gleaner(&["poll", "--force"]);
     assert!(again.status.success());
-    assert_eq!(self::entries(&ws).len(), 4);
+    assert_eq!(self::entries(&ws).len(), 6);
 }
 
 #[test]
