@@ -10,7 +10,8 @@
 //! - Namespaces are resolved; the usual prefixes (`dc:`, `content:`, `itunes:`, `media:` …)
 //!   count even when the document forgot to declare them, and RSS 2.0 inside a default
 //!   namespace is RSS. Element names compare without case, as feedparser's do.
-//! - Each entry field has a list of sources and the first one present wins ([`Field`]): the
+//! - Each entry field has a list of sources and the first one present wins ([`Field`]; a
+//!   source given twice counts by its last, as in feedparser): the
 //!   title from `title`, then `dc:title`, then `media:title`; the summary from `description`
 //!   or Atom `summary`, then `dc:description`, `itunes:summary`, `media:description`; the body
 //!   from `content:encoded` or Atom `content`, then XHTML `body`, `body`, `fullitem`; the date
@@ -268,9 +269,8 @@ struct TextAttrs {
 /// A finished field value.
 #[derive(Debug, Clone)]
 struct Value {
+    /// For ids, links, dates and names ([`Rule::Text`]) the plain text as written.
     text: RawText,
-    /// The plain text as written (for dates, links, ids).
-    raw: String,
     /// The `xml:base` in effect on the element.
     base: Option<Rc<Url>>,
 }
@@ -654,15 +654,16 @@ impl Reader<'_> {
             }
             Target::FeedLink => {
                 if self.feed.link.is_none() {
-                    self.feed.link = resolve(value.raw.trim(), value.base.as_deref(), self.doc_url);
+                    self.feed.link =
+                        resolve(value.text.text.trim(), value.base.as_deref(), self.doc_url);
                 }
             }
-            Target::FeedTtl => self.feed.ttl = value.raw.trim().parse().ok(),
+            Target::FeedTtl => self.feed.ttl = value.text.text.trim().parse().ok(),
             Target::Entry(field) => {
                 if let Some(entry) = self.entry.as_mut() {
                     match field {
                         Field::AuthorName | Field::AuthorEmail => {
-                            let v = value.raw.trim().to_string();
+                            let v = value.text.text.trim().to_string();
                             if let Some(last) = entry.atom_authors.last_mut() {
                                 let slot = if field == Field::AuthorName {
                                     &mut last.0
@@ -684,18 +685,22 @@ impl Reader<'_> {
     fn finish_entry(&self, e: EntryBuild) -> RawEntry {
         let id = [Field::Guid, Field::AtomId]
             .iter()
-            .find_map(|f| e.all(*f).map(|v| v.raw.trim()).rfind(|s| !s.is_empty()))
+            .find_map(|f| {
+                e.all(*f)
+                    .map(|v| v.text.text.trim())
+                    .rfind(|s| !s.is_empty())
+            })
             .map(str::to_string)
             .or_else(|| e.about.clone());
         let link = pick_link(&e.links)
             .or_else(|| {
                 e.all(Field::Link)
-                    .find_map(|v| resolve(v.raw.trim(), v.base.as_deref(), self.doc_url))
+                    .find_map(|v| resolve(v.text.text.trim(), v.base.as_deref(), self.doc_url))
             })
             .or_else(|| {
                 // A guid that is a URL is the permalink when there is no link.
                 e.all(Field::Guid).find_map(|v| {
-                    Url::parse(v.raw.trim())
+                    Url::parse(v.text.text.trim())
                         .ok()
                         .filter(|u| matches!(u.scheme(), "http" | "https"))
                         .map(String::from)
@@ -705,9 +710,11 @@ impl Reader<'_> {
             .or_else(|| e.cdf_href.clone());
         let date = |sources: &[Field]| {
             // A field given twice: the later one, as feedparser reads it.
-            sources
-                .iter()
-                .find_map(|f| e.all(*f).rev().find_map(|v| date::parse(v.raw.trim())))
+            sources.iter().find_map(|f| {
+                e.all(*f)
+                    .rev()
+                    .find_map(|v| date::parse(v.text.text.trim()))
+            })
         };
         let mut authors: Vec<String> = e
             .atom_authors
@@ -849,7 +856,7 @@ impl Capture {
                     matches!(attrs.ty.as_deref(), Some("html" | "text/html"))
                         || attrs.mode.as_deref() == Some("escaped")
                 }
-                Rule::Plain => false,
+                Rule::Plain | Rule::Text => false,
             },
             _ => false,
         };
@@ -945,7 +952,6 @@ impl Capture {
             // Feed-level fields: the text, with markup read as text.
             let text = repair(self.text);
             return Value {
-                raw: text.clone(),
                 text: RawText {
                     text,
                     kind: TextKind::Plain,
@@ -955,8 +961,8 @@ impl Capture {
             };
         };
         let base = self.base.clone();
-        let raw = self.text.clone();
         let (text, kind) = match text_rule(field) {
+            Rule::Text => (self.text, TextKind::Plain),
             Rule::Atom => self.atom_text(),
             Rule::Plain => match self.markup {
                 Some(m) => (m, TextKind::Html),
@@ -981,7 +987,6 @@ impl Capture {
                 kind,
                 base: base.as_deref().map(Url::to_string),
             },
-            raw,
             base,
         }
     }
@@ -1047,6 +1052,8 @@ impl Capture {
 }
 
 enum Rule {
+    /// Ids, links, dates, names: the text, any markup in it dropped.
+    Text,
     /// Atom text construct: `type` and `mode` decide.
     Atom,
     /// Plain text, unless markup was written straight into it.
@@ -1068,7 +1075,23 @@ fn text_rule(field: Field) -> Rule {
         | Field::Body
         | Field::Fullitem => Rule::Html,
         Field::MediaTitle | Field::MediaDescription => Rule::Media,
-        _ => Rule::Plain,
+        Field::DcTitle | Field::ItunesSummary => Rule::Plain,
+        Field::Link
+        | Field::Guid
+        | Field::AtomId
+        | Field::PubDate
+        | Field::Published
+        | Field::DcDate
+        | Field::DcTermsIssued
+        | Field::DcTermsCreated
+        | Field::Updated
+        | Field::DcTermsModified
+        | Field::Author
+        | Field::AuthorName
+        | Field::AuthorEmail
+        | Field::DcCreator
+        | Field::DcAuthor
+        | Field::ItunesAuthor => Rule::Text,
     }
 }
 
