@@ -95,20 +95,79 @@ fn non_empty(t: &Option<RawText>) -> Option<&RawText> {
 /// `&` in it: a 15 MiB node of `&amp;` cost minutes of a core; 256 KiB costs at most ~0.06 s).
 pub const MAX_HTML_BYTES: usize = 256 * 1024;
 
+/// How deep an HTML body may nest elements and still be read as HTML: html5ever checks the
+/// open elements at every tag, so a body of 50,000 nested `<div>`s cost 4 s of a core (found
+/// by fuzzing, issue 14). No article nests anywhere near this; a body that does is read as
+/// its text.
+pub const MAX_HTML_DEPTH: usize = 256;
+
 fn to_safe_html(t: &RawText, base: &Url) -> String {
     match t.kind {
-        TextKind::Html => html::sanitize(within_limit(&t.text), Some(base)),
-        TextKind::Plain => {
-            let paragraphs: Vec<String> = t
-                .text
-                .split("\n\n")
-                .map(str::trim)
-                .filter(|p| !p.is_empty())
-                .map(|p| format!("<p>{}</p>", html::escape(p).replace('\n', "<br>")))
-                .collect();
-            paragraphs.concat()
+        TextKind::Html => {
+            let html = within_limit(&t.text);
+            if nests_deeper_than(html, MAX_HTML_DEPTH) {
+                return paragraphs(&html::text_of(html));
+            }
+            html::sanitize(html, Some(base))
+        }
+        TextKind::Plain => paragraphs(&t.text),
+    }
+}
+
+/// Plain text as HTML paragraphs (blank lines apart), escaped, line breaks kept.
+fn paragraphs(text: &str) -> String {
+    text.split("\n\n")
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| format!("<p>{}</p>", html::escape(p).replace('\n', "<br>")))
+        .collect()
+}
+
+/// Whether the elements of `html` nest deeper than `limit`, by a scan of its tags: void
+/// elements and those whose end tag HTML lets authors leave out (`p`, `li`, `td` …) do not
+/// count, so only a pathological body exceeds any reasonable limit.
+fn nests_deeper_than(html: &str, limit: usize) -> bool {
+    const NOT_NESTING: &[&str] = &[
+        "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param",
+        "source", "track", "wbr", "p", "li", "dt", "dd", "tr", "td", "th", "option", "tbody",
+        "thead", "tfoot", "colgroup", "rb", "rt", "rp", "optgroup",
+    ];
+    let bytes = html.as_bytes();
+    let mut depth = 0usize;
+    for at in memchr::memchr_iter(b'<', bytes) {
+        let rest = &bytes[at + 1..];
+        let (closing, name_at) = match rest.first() {
+            Some(b'/') => (true, 1),
+            Some(c) if c.is_ascii_alphabetic() => (false, 0),
+            _ => continue,
+        };
+        let name_len = rest[name_at..]
+            .iter()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .count();
+        let name = &rest[name_at..name_at + name_len];
+        if NOT_NESTING
+            .iter()
+            .any(|n| name.eq_ignore_ascii_case(n.as_bytes()))
+        {
+            continue;
+        }
+        if closing {
+            depth = depth.saturating_sub(1);
+        } else {
+            let self_closed = rest[name_len..]
+                .iter()
+                .position(|&c| c == b'>')
+                .is_some_and(|end| end > 0 && rest[name_len + end - 1] == b'/');
+            if !self_closed {
+                depth += 1;
+                if depth > limit {
+                    return true;
+                }
+            }
         }
     }
+    false
 }
 
 /// The first [`MAX_HTML_BYTES`] of an HTML body, cut before the last tag that starts in them
@@ -303,6 +362,27 @@ mod tests {
             &cut[cut.len() - 20..]
         );
         assert_eq!(within_limit("<p>short</p>"), "<p>short</p>");
+    }
+
+    #[test]
+    fn bodies_nested_beyond_reason_are_read_as_text() {
+        let deep = format!("{}deep text", "<div>".repeat(MAX_HTML_DEPTH + 1));
+        let raw = RawEntry {
+            content: text(TextKind::Html, &deep),
+            ..Default::default()
+        };
+        assert_eq!(clean_entry(&raw, &feed()).content_html, "<p>deep text</p>");
+        // Unclosed paragraphs and list items, void and self-closed elements do not nest.
+        let flat = format!(
+            "{}<div><b>kept</b></div>",
+            "<p>para<br><img src=a.png/><li>item<span/>".repeat(2 * MAX_HTML_DEPTH)
+        );
+        assert!(!nests_deeper_than(&flat, MAX_HTML_DEPTH));
+        assert!(nests_deeper_than(&"<span>".repeat(300), MAX_HTML_DEPTH));
+        assert!(!nests_deeper_than(
+            &"<span></span>".repeat(300),
+            MAX_HTML_DEPTH
+        ));
     }
 
     #[test]
