@@ -301,13 +301,17 @@ def html_text(s: str) -> str:
     return re.sub(r"\s+", " ", html.unescape(text)).strip()
 
 
-class HtmlValue(str):
-    """gleaner's sanitized HTML, equal to an expected HTML string when the markup is equal."""
+class Compared(str):
+    """A value gleaner read, compared with an expected one by what it means (`same`), not by
+    how it is spelled; equal spelling is always equal."""
+
+    def same(self, other: str) -> bool:
+        return False
 
     def __eq__(self, other):
         if not isinstance(other, str):
             return NotImplemented
-        return str.__eq__(self, other) or canon_html(self) == canon_html(other)
+        return str.__eq__(self, other) or self.same(other)
 
     def __ne__(self, other):
         r = self.__eq__(other)
@@ -315,35 +319,32 @@ class HtmlValue(str):
 
     __hash__ = str.__hash__
 
+
+class HtmlValue(Compared):
+    """gleaner's sanitized HTML, equal to an expected HTML string when the markup is equal."""
+
+    def same(self, other):
+        return canon_html(self) == canon_html(other)
+
     def __contains__(self, other):
         return str.__contains__(self, other) or canon_html(other) in canon_html(self)
 
 
-class TextValue(str):
+class TextValue(Compared):
     """gleaner's plain text (a title, an excerpt). `as_html`: feedparser keeps this value as
     HTML, so an expected value is compared by its text. `prefix`: gleaner cut it short."""
 
     as_html = False
     prefix = False
 
-    def __eq__(self, other):
-        if not isinstance(other, str):
-            return NotImplemented
+    def same(self, other):
         mine = str(self)
-        if mine == other:
-            return True
         theirs = html_text(other) if self.as_html else re.sub(r"\s+", " ", other).strip()
         if mine == theirs:
             return True
         if self.prefix and mine.endswith("…"):
             return theirs.startswith(mine[:-1].rstrip())
         return False
-
-    def __ne__(self, other):
-        r = self.__eq__(other)
-        return r if r is NotImplemented else not r
-
-    __hash__ = str.__hash__
 
 
 def make_text(s: str, as_html: bool, prefix: bool = False) -> TextValue:
@@ -360,59 +361,35 @@ def canon_url(u: str) -> str:
     )
 
 
-class UrlValue(str):
+class UrlValue(Compared):
     """gleaner's link, equal to a URL that names the same address (scheme and host in any
     case, the path with or without escapes)."""
 
-    def __eq__(self, other):
-        if not isinstance(other, str):
-            return NotImplemented
-        return str.__eq__(self, other) or canon_url(self) == canon_url(other)
-
-    def __ne__(self, other):
-        r = self.__eq__(other)
-        return r if r is NotImplemented else not r
-
-    __hash__ = str.__hash__
+    def same(self, other):
+        return canon_url(self) == canon_url(other)
 
 
-class DateValue(str):
+class DateValue(Compared):
     """An instant (RFC 3339 from gleaner), equal to a date string feedparser reads as the same
     instant."""
 
-    def __eq__(self, other):
-        if not isinstance(other, str):
-            return NotImplemented
+    def same(self, other):
         import feedparser.datetimes
 
         theirs = feedparser.datetimes._parse_date(other)
         mine = feedparser.datetimes._parse_date(str(self))
         return theirs is not None and mine is not None and tuple(theirs)[:6] == tuple(mine)[:6]
 
-    def __ne__(self, other):
-        r = self.__eq__(other)
-        return r if r is NotImplemented else not r
 
-    __hash__ = str.__hash__
-
-
-class AuthorValue(str):
+class AuthorValue(Compared):
     """gleaner's author (a name), equal to feedparser's author string when that string is
     this name with an address."""
 
     fp_name = None
 
-    def __eq__(self, other):
-        if not isinstance(other, str):
-            return NotImplemented
+    def same(self, other):
         mine = str(self)
-        return mine == other or (self.fp_name is not None and mine == self.fp_name and other != mine and mine in other)
-
-    def __ne__(self, other):
-        r = self.__eq__(other)
-        return r if r is NotImplemented else not r
-
-    __hash__ = str.__hash__
+        return self.fp_name is not None and mine == self.fp_name and mine in other
 
 
 def struct_time(rfc3339: str | None):

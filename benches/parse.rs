@@ -66,39 +66,28 @@ fn main() {
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("feeds.toml")).unwrap();
     let config = gleaner::config::Config::parse(&shipped, Path::new("/")).unwrap();
     let scorer = gleaner::score::Scorer::new(&config);
-    // The reference: feed-rs alone. The host here is shared, so absolute MB/s drift by a third between minutes; the
-    // ratio of gleaner's figure to this one, taken in the same minute, does not.
-    // The reference's panics are caught; their messages would drown the figures (gleaner's own
-    // stages below run with the default hook again).
+    let mb = bytes as f64 / 1e6;
+    // The reference: feed-rs alone. The host here is shared, so absolute MB/s drift by a third
+    // between minutes; the ratio of gleaner's figure to this one, taken in the same minute,
+    // does not. The reference's panics are caught; their messages would drown the figures
+    // (gleaner's own stages below run with the default hook again).
     let default_hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(|_| {}));
-    let mut best = f64::MAX;
-    for _ in 0..rounds {
-        let t = Instant::now();
-        let mut parsed = 0usize;
-        for d in &docs {
-            parsed += feed_rs(&base, d).map_or(0, |f| f.entries.len());
-        }
-        std::hint::black_box(parsed);
-        best = best.min(t.elapsed().as_secs_f64());
-    }
-    let reference = bytes as f64 / 1e6 / best;
+    let (best, _) = best_of(rounds, || {
+        docs.iter()
+            .map(|d| feed_rs(&base, d).map_or(0, |f| f.entries.len()))
+            .sum()
+    });
+    let reference = mb / best;
     println!(
-        "feed-rs alone: {} files, {:.1} MB; best of {rounds}: {:.3} s = {reference:.1} MB/s (one thread)",
+        "feed-rs alone: {} files, {mb:.1} MB; best of {rounds}: {best:.3} s = {reference:.1} MB/s (one thread)",
         docs.len(),
-        bytes as f64 / 1e6,
-        best,
     );
     // The ceiling for any pipeline built on these two crates: feed-rs, then gleaner's ammonia
     // policy over each entry's body (content, else summary), nothing else.
-    let mut best = f64::MAX;
-    for _ in 0..rounds {
-        let t = Instant::now();
+    let (best, _) = best_of(rounds, || {
         let mut out = 0usize;
-        for d in &docs {
-            let Some(feed) = feed_rs(&base, d) else {
-                continue;
-            };
+        for feed in docs.iter().filter_map(|d| feed_rs(&base, d)) {
             for e in &feed.entries {
                 let body = e
                     .content
@@ -110,60 +99,55 @@ fn main() {
                 }
             }
         }
-        std::hint::black_box(out);
-        best = best.min(t.elapsed().as_secs_f64());
-    }
+        out
+    });
     println!(
-        "feed-rs + ammonia: best of {rounds}: {:.3} s = {:.1} MB/s (one thread); {:.2} of feed-rs alone",
-        best,
-        bytes as f64 / 1e6 / best,
-        bytes as f64 / 1e6 / best / reference
+        "feed-rs + ammonia: best of {rounds}: {best:.3} s = {:.1} MB/s (one thread); {:.2} of feed-rs alone",
+        mb / best,
+        mb / best / reference
     );
     std::panic::set_hook(default_hook);
     // gleaner's reading alone (charset, then its XML reader or feed-rs for JSON Feed), the
     // stage that replaced feed-rs for XML (issue 14).
-    let mut best = f64::MAX;
-    let mut entries = 0;
-    for _ in 0..rounds {
-        let t = Instant::now();
-        entries = 0;
-        for d in &docs {
-            if let Ok(f) = gleaner::parse::parse(d, None, &base) {
-                entries += f.entries.len();
-            }
-        }
-        best = best.min(t.elapsed().as_secs_f64());
-    }
+    let (best, entries) = best_of(rounds, || {
+        docs.iter()
+            .filter_map(|d| gleaner::parse::parse(d, None, &base).ok())
+            .map(|f| f.entries.len())
+            .sum()
+    });
     println!(
-        "parse (charset + reader): {entries} entries; best of {rounds}: {:.3} s = {:.1} MB/s (one thread); {:.2} of feed-rs alone",
-        best,
-        bytes as f64 / 1e6 / best,
-        bytes as f64 / 1e6 / best / reference
+        "parse (charset + reader): {entries} entries; best of {rounds}: {best:.3} s = {:.1} MB/s (one thread); {:.2} of feed-rs alone",
+        mb / best,
+        mb / best / reference
     );
     for (label, scoring) in [
         ("parse+clean", None),
         ("parse+clean+score", Some((&scorer, "bench"))),
     ] {
-        let mut best = f64::MAX;
-        let mut stories = 0;
-        for _ in 0..rounds {
-            let t = Instant::now();
-            stories = 0;
-            for d in &docs {
-                if let Ok(p) = gleaner::poll::prepare(d, None, &base, scoring) {
-                    stories += p.stories.len();
-                }
-            }
-            best = best.min(t.elapsed().as_secs_f64());
-        }
+        let (best, stories) = best_of(rounds, || {
+            docs.iter()
+                .filter_map(|d| gleaner::poll::prepare(d, None, &base, scoring).ok())
+                .map(|p| p.stories.len())
+                .sum()
+        });
         println!(
-            "{label}: {} files, {:.1} MB, {stories} stories; best of {rounds}: {:.3} s = {:.1} MB/s, {:.0} stories/s (one thread); {:.2} of feed-rs alone",
+            "{label}: {} files, {mb:.1} MB, {stories} stories; best of {rounds}: {best:.3} s = {:.1} MB/s, {:.0} stories/s (one thread); {:.2} of feed-rs alone",
             docs.len(),
-            bytes as f64 / 1e6,
-            best,
-            bytes as f64 / 1e6 / best,
+            mb / best,
             stories as f64 / best,
-            bytes as f64 / 1e6 / best / reference
+            mb / best / reference
         );
     }
+}
+
+/// The best time of `rounds` runs of `work`, and what its last run counted.
+fn best_of(rounds: usize, mut work: impl FnMut() -> usize) -> (f64, usize) {
+    let mut best = f64::MAX;
+    let mut counted = 0;
+    for _ in 0..rounds {
+        let t = Instant::now();
+        counted = std::hint::black_box(work());
+        best = best.min(t.elapsed().as_secs_f64());
+    }
+    (best, counted)
 }
