@@ -1,8 +1,8 @@
 //! Identity within a feed, and change detection.
 //!
 //! An entry's key is, in order of preference: the document's own id (`id:`), its canonical
-//! link (`url:`), or a hash of title + date (`hash:`). feed-rs's generated ids are never used
-//! (see `parse`). Identity *across* feeds is the canonical URL, resolved by the store.
+//! link (`url:`), or a hash of title + date (`hash:`). Generated ids (feed-rs makes them for
+//! JSON Feed) are never used (see `parse`). Identity *across* feeds is the canonical URL, resolved by the store.
 //!
 //! The content hash covers title, link, summary, content and authors, and not the dates: a
 //! feed that bumps `<updated>` on every request does not make every entry an update.

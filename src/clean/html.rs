@@ -274,7 +274,8 @@ fn fast_text(html: &str) -> Option<String> {
 }
 
 /// Plain text from text that is meant to be plain but may carry HTML entity references
-/// (feed-rs leaves `&eacute;` and friends literal): references decode, nothing else changes.
+/// (a feed that escapes twice leaves `&eacute;` and friends literal): references decode,
+/// nothing else changes.
 pub fn plain_text(text: &str) -> String {
     if !text.contains(['&', '\0']) {
         // No reference to decode: what the tokenizer would give, without it.

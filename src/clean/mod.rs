@@ -76,7 +76,7 @@ pub fn clean_entry_with_text(raw: &RawEntry, feed_url: &Url) -> (CleanEntry, Str
         canonical_url,
         author,
         published: raw.published.or(raw.updated),
-        // RSS has one date; feed-rs reports it as both. "Updated" means changed afterwards.
+        // "Updated" means changed afterwards: one date given as both is not an update.
         updated: raw
             .updated
             .filter(|u| raw.published.is_some_and(|p| p != *u)),

@@ -132,10 +132,11 @@ fn rewrite_declared_encoding(text: &str) -> Option<String> {
 
 /// Removes every XML declaration that still names an encoding other than UTF-8: one inside the
 /// document (two feeds glued together, a declaration pasted into an item), or a leading one too
-/// odd for [`rewrite_declared_encoding`]. The text is UTF-8 by now, and feed-rs hands each
-/// declared encoding to quick-xml, which panics when the encoding changes after the first 64
-/// bytes (quick-xml 0.42 `DecodingReader::set_encoding`; found by fuzzing, issue 6). CDATA
-/// sections and comments are left alone: a declaration there is text.
+/// odd for [`rewrite_declared_encoding`]. The text is UTF-8 by now, and a declaration that says
+/// otherwise lies; under feed-rs, which handed each declared encoding to quick-xml, one made
+/// quick-xml panic when the encoding changed after the first 64 bytes (quick-xml 0.42
+/// `DecodingReader::set_encoding`; found by fuzzing, issue 6). CDATA sections and comments are
+/// left alone: a declaration there is text.
 fn drop_foreign_declarations(text: &str) -> Option<String> {
     // The common case, one leading UTF-8 declaration and no other, costs one substring search.
     let lead = text.len() - text.trim_start().len();
