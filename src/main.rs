@@ -21,8 +21,43 @@ const EXIT_FAILURE: u8 = 1;
 const EXIT_CONFIG: u8 = 2;
 const EXIT_DATABASE: u8 = 3;
 
+/// `GLEANER_NOW`, read once: the time one-shot commands take as now.
+static FIXED_NOW: std::sync::OnceLock<Option<chrono::DateTime<chrono::Utc>>> =
+    std::sync::OnceLock::new();
+
+/// "Now" for a one-shot command: the clock, or `GLEANER_NOW` (RFC 3339) when it is set, so that
+/// a past week can be replayed exactly, decisions included (the relevance benchmark does). The
+/// daemon and the desk always run on the clock.
+fn now() -> chrono::DateTime<chrono::Utc> {
+    FIXED_NOW
+        .get()
+        .copied()
+        .flatten()
+        .unwrap_or_else(chrono::Utc::now)
+}
+
+/// Reads `GLEANER_NOW`; a value that is not an RFC 3339 time is an error.
+fn fixed_now() -> Result<Option<chrono::DateTime<chrono::Utc>>, String> {
+    match std::env::var("GLEANER_NOW") {
+        Err(_) => Ok(None),
+        Ok(v) if v.trim().is_empty() => Ok(None),
+        Ok(v) => chrono::DateTime::parse_from_rfc3339(v.trim())
+            .map(|t| Some(t.with_timezone(&chrono::Utc)))
+            .map_err(|e| format!("GLEANER_NOW={v:?} is not an RFC 3339 time ({e})")),
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    match fixed_now() {
+        Ok(t) => {
+            let _ = FIXED_NOW.set(t);
+        }
+        Err(e) => {
+            eprintln!("gleaner: {e}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    }
     // The daemon reports what it does; one-shot commands print results and log only problems.
     let default_level = if matches!(cli.command, Command::Run(_) | Command::Serve(_)) {
         "info"
@@ -337,7 +372,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
     match &cli.command {
         Command::Check => {
             let (config, db) = load_config(&cli)?;
-            let now = chrono::Utc::now();
+            let now = now();
             say(
                 output::check::render(&config, &cli.config.display().to_string(), &db, now)
                     .trim_end(),
@@ -439,7 +474,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 .feed_status()
                 .await
                 .map_err(|e| (EXIT_DATABASE, e.to_string()))?;
-            let now = chrono::Utc::now();
+            let now = now();
             let rows = match &config {
                 Some((config, _)) => output::status::with_unseen(rows, config, now),
                 None => rows,
@@ -497,7 +532,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 bar.enable_steady_tick(std::time::Duration::from_millis(120));
                 bar
             });
-            let now = chrono::Utc::now();
+            let now = now();
             let round = poll::poll_once(&config, &store, &fetcher, now, &opts, |report| {
                 let line = output::round::feed_line(report);
                 match &bar {
@@ -525,7 +560,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 store.close().await;
                 return Ok(());
             }
-            match gleaner::desk::refresh(&config, &store, chrono::Utc::now()).await {
+            match gleaner::desk::refresh(&config, &store, now).await {
                 Ok(r) => {
                     say(&format!(
                         "candidates and curated feed written to {}",
@@ -546,7 +581,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Candidates(args) => {
             let (config, db) = load_config(&cli)?;
             let store = open_store(&db).await?;
-            let now = chrono::Utc::now();
+            let now = now();
             let as_of = args.as_of.unwrap_or(now);
             let filter = gleaner::candidates::Filter {
                 section: args.section.clone(),
@@ -614,7 +649,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 ));
             };
             let store = open_store(&db).await?;
-            let now = chrono::Utc::now();
+            let now = now();
             let (section, blurb) = (args.section.clone(), args.blurb.clone());
             let row = match id {
                 Some(id) => gleaner::desk::pick(&config, &store, id, section, blurb, now).await,
@@ -635,15 +670,9 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Reject(args) => {
             let (config, db) = load_config(&cli)?;
             let store = open_store(&db).await?;
-            let row = gleaner::desk::reject(
-                &config,
-                &store,
-                args.id,
-                args.reason.clone(),
-                chrono::Utc::now(),
-            )
-            .await
-            .map_err(desk_failure)?;
+            let row = gleaner::desk::reject(&config, &store, args.id, args.reason.clone(), now())
+                .await
+                .map_err(desk_failure)?;
             say(&format!("rejected #{} {}", row.story.id, row.story.title));
             store.close().await;
             Ok(())
@@ -651,7 +680,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Unpick(args) => {
             let (config, db) = load_config(&cli)?;
             let store = open_store(&db).await?;
-            gleaner::desk::unpick(&config, &store, args.id, chrono::Utc::now())
+            gleaner::desk::unpick(&config, &store, args.id, now())
                 .await
                 .map_err(desk_failure)?;
             say(&format!("#{} is a candidate again", args.id));
@@ -661,7 +690,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Snooze(args) => {
             let (config, db) = load_config(&cli)?;
             let store = open_store(&db).await?;
-            let now = chrono::Utc::now();
+            let now = now();
             let until = match args.until {
                 Some(u) => u,
                 None => chrono::Duration::from_std(args.for_)
@@ -696,7 +725,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Unsnooze(args) => {
             let (config, db) = load_config(&cli)?;
             let store = open_store(&db).await?;
-            gleaner::desk::unsnooze(&config, &store, args.id, chrono::Utc::now())
+            gleaner::desk::unsnooze(&config, &store, args.id, now())
                 .await
                 .map_err(desk_failure)?;
             say(&format!("#{} is awake: a candidate again", args.id));
@@ -707,10 +736,9 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             let pause = matches!(cli.command, Command::Pause(_));
             let (config, db) = load_config(&cli)?;
             let store = open_store(&db).await?;
-            let changed =
-                gleaner::desk::pause_feeds(&config, &store, &args.names, pause, chrono::Utc::now())
-                    .await
-                    .map_err(desk_failure)?;
+            let changed = gleaner::desk::pause_feeds(&config, &store, &args.names, pause, now())
+                .await
+                .map_err(desk_failure)?;
             for (name, changed) in args.names.iter().zip(changed) {
                 say(&match (pause, changed) {
                     (true, true) => format!("paused {name}"),
@@ -726,7 +754,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Apply(args) => {
             let (config, db) = load_config(&cli)?;
             let store = open_store(&db).await?;
-            let a = gleaner::desk::apply(&config, &store, &args.file, chrono::Utc::now())
+            let a = gleaner::desk::apply(&config, &store, &args.file, now())
                 .await
                 .map_err(desk_failure)?;
             say(&format!(
@@ -739,14 +767,10 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Explain(args) => {
             let (config, db) = load_config(&cli)?;
             let store = open_store(&db).await?;
-            let text = gleaner::desk::explain(
-                &config,
-                &store,
-                args.id,
-                args.as_of.unwrap_or_else(chrono::Utc::now),
-            )
-            .await
-            .map_err(desk_failure)?;
+            let text =
+                gleaner::desk::explain(&config, &store, args.id, args.as_of.unwrap_or_else(now))
+                    .await
+                    .map_err(desk_failure)?;
             say(text.trim_end());
             store.close().await;
             Ok(())
@@ -754,7 +778,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Rescore => {
             let (config, db) = load_config(&cli)?;
             let store = open_store(&db).await?;
-            let now = chrono::Utc::now();
+            let now = now();
             let n = gleaner::desk::rescore(&config, &store, true, now)
                 .await
                 .map_err(desk_failure)?;
@@ -768,7 +792,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Draft(args) => {
             let (config, db) = load_config(&cli)?;
             let store = open_store(&db).await?;
-            let d = gleaner::desk::draft(&config, &store, args.issue, chrono::Utc::now())
+            let d = gleaner::desk::draft(&config, &store, args.issue, now())
                 .await
                 .map_err(desk_failure)?;
             say(&format!("issue {} drafted: {}", d.number, d.path.display()));
@@ -778,7 +802,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Publish(args) => {
             let (config, db) = load_config(&cli)?;
             let store = open_store(&db).await?;
-            let p = gleaner::desk::publish(&config, &store, args.number, chrono::Utc::now())
+            let p = gleaner::desk::publish(&config, &store, args.number, now())
                 .await
                 .map_err(desk_failure)?;
             say(&format!(
@@ -811,7 +835,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             let week = args
                 .week
                 .clone()
-                .unwrap_or_else(|| gleaner::desk::week_of(chrono::Utc::now()));
+                .unwrap_or_else(|| gleaner::desk::week_of(now()));
             let format = match args.format {
                 cli::DigestFormatArg::Md => gleaner::desk::DigestFormat::Markdown,
                 cli::DigestFormatArg::Html => gleaner::desk::DigestFormat::Html,
@@ -834,7 +858,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                     &config.feeds,
                     &config.output.sections,
                     &format!("feeds read for {}", config.output.title),
-                    chrono::Utc::now(),
+                    now(),
                 );
                 match &args.output {
                     Some(path) => {

@@ -321,3 +321,67 @@ fn inspect_shows_what_a_poll_would_store_and_stores_nothing() {
         stderr(&out)
     );
 }
+
+#[test]
+fn gleaner_now_replays_a_past_week_decisions_included() {
+    let server = Server::start();
+    let ws = Workspace::new();
+    let feed = rss(
+        "Blog",
+        &[
+            (
+                "g1",
+                "Kubernetes at scale",
+                "https://blog.example/1",
+                "<p>kubernetes</p>",
+            ),
+            (
+                "g2",
+                "Terraform tips",
+                "https://blog.example/2",
+                "<p>terraform</p>",
+            ),
+        ],
+    );
+    let url = server.route("/feed", Route::feed(feed));
+    ws.write_config("", &[("Blog", &url)]);
+    // The stories are dated 2014-04-07: a week replayed "on its last evening".
+    let at = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_gleaner"))
+            .args(args)
+            .current_dir(ws.dir.path())
+            .env("RUST_LOG", "off")
+            .env("GLEANER_NOW", "2014-04-08T18:00:00Z")
+            .output()
+            .unwrap()
+    };
+    assert!(at(&["poll"]).status.success());
+    let list = |o: std::process::Output| -> Vec<serde_json::Value> {
+        serde_json::from_slice::<serde_json::Value>(&o.stdout)
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .clone()
+    };
+    let before = list(at(&["candidates", "--json"]));
+    assert_eq!(before.len(), 2, "{before:?}");
+    let id = before[0]["id"].as_i64().unwrap().to_string();
+    assert!(at(&["pick", &id]).status.success());
+    // The pick was made "then", so the same replayed evening no longer lists it.
+    let after = list(at(&["candidates", "--json"]));
+    assert_eq!(after.len(), 1, "{after:?}");
+    assert_ne!(after[0]["id"].as_i64().unwrap().to_string(), id);
+    // Not a time: a clear error, exit 2.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_gleaner"))
+        .args(["candidates"])
+        .current_dir(ws.dir.path())
+        .env("GLEANER_NOW", "last tuesday")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("GLEANER_NOW=\"last tuesday\" is not an RFC 3339 time"),
+        "{}",
+        stderr(&out)
+    );
+}
