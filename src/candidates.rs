@@ -1,6 +1,14 @@
 //! The candidate list, assembled from the stories of a window. Pure: the caller loads the pool
 //! (stories with their base scores and decisions) and the ledger, and passes `as_of`, which is
-//! the only "now" used (for decay and for how long a used Events/Jobs link may repeat).
+//! the only "now" used (for how long a used Events/Jobs link may repeat), the window's start
+//! and the model learned from the editor's decisions (`learn`), if any.
+//!
+//! A story's score is `(base + learned) × decay`: its keyword score, plus what the editor's
+//! decisions say of stories like it (bounded, times `[learning] weight`), times a decay that
+//! is 1 for every story dated inside the window — a weekly editor reads the whole week, so a
+//! Tuesday post is not worth less than a Sunday one — and halves every `half_life` that a
+//! story is older than the window's start (one the feeds brought late, or back from a snooze
+//! that ended before the window: a snooze that ends inside it counts from its end).
 //!
 //! 1. Drop vetoed and unscored stories.
 //! 2. Group near-duplicates (`neardup`); a group with a pending decision (picked for the next
@@ -19,6 +27,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::config::Config;
+use crate::learn::{self, Learned, Model};
 use crate::model::{PoolRow, WindowRow};
 use crate::neardup;
 use crate::score::{self, Explanation};
@@ -66,8 +75,8 @@ pub struct Filter {
     pub limit: Option<usize>,
 }
 
-/// The `why` list of an explanation at a given decay.
-pub fn why(e: &Explanation, decay: f64) -> Vec<Why> {
+/// The `why` list of an explanation, what was learned, and the decay.
+pub fn why(e: &Explanation, learned: &Learned, decay: f64) -> Vec<Why> {
     let mut out: Vec<Why> = e
         .terms
         .iter()
@@ -95,11 +104,36 @@ pub fn why(e: &Explanation, decay: f64) -> Vec<Why> {
             value: e.multi_source_bonus,
         });
     }
+    if learned.value != 0.0 {
+        out.push(Why::Factor {
+            factor: "learned from your decisions".into(),
+            value: learned.value,
+        });
+        for (feature, w) in learned.top.iter().take(3) {
+            out.push(Why::Factor {
+                factor: format!("learned: {}", learn::describe(feature)),
+                value: *w,
+            });
+        }
+    }
     out.push(Why::Factor {
         factor: "recency decay".into(),
         value: score::round(decay),
     });
     out
+}
+
+/// What the model says of a window row, scaled by `[learning] weight` (nothing without a
+/// model).
+pub fn learned(row: &WindowRow, model: Option<&Model>, weight: f64) -> Learned {
+    let Some(m) = model else {
+        return Learned::default();
+    };
+    let l = m.score(&row.features, &row.section);
+    Learned {
+        value: score::round(l.value * weight),
+        top: l.top,
+    }
 }
 
 /// What a story's recency decay counts from at `now` (Unix seconds): its date, or — when it
@@ -128,6 +162,8 @@ pub struct Group {
     pub section: String,
     pub score: f64,
     pub decay: f64,
+    /// What the model learned from the editor's decisions says of the candidate.
+    pub learned: Learned,
 }
 
 /// The text of a story, read for the listed candidates alone.
@@ -161,9 +197,12 @@ pub fn rank(
     window: &[WindowRow],
     config: &Config,
     as_of: DateTime<Utc>,
+    window_start: DateTime<Utc>,
+    model: Option<&Model>,
     filter: &Filter,
 ) -> Vec<Group> {
     let half_life = config.scoring.half_life;
+    let weight = config.learning.weight;
     let repeat = i64::from(config.output.repeat_days) * 86_400;
     let now = as_of.timestamp();
     // A used link stays out, except that Events and Jobs links may repeat for a while.
@@ -186,10 +225,17 @@ pub fn rank(
         members.entry(*g).or_default().push(live[k]);
     }
 
-    let scored = |r: &WindowRow| {
+    // Learned once per row (the best of a group is chosen on the full score).
+    let learned: HashMap<usize, Learned> = live
+        .iter()
+        .map(|&i| (i, self::learned(&window[i], model, weight)))
+        .collect();
+    let scored = |i: usize| {
+        let r = &window[i];
         let from = aged_from(r.date, r.snooze, now);
-        let decay = score::decay(secs_to_time(from), as_of, half_life);
-        (score::round(r.base.unwrap_or(0.0) * decay), decay)
+        let decay = score::decay(secs_to_time(from), window_start, half_life);
+        let l = learned.get(&i).map_or(0.0, |l| l.value);
+        (score::round((r.base.unwrap_or(0.0) + l) * decay), decay)
     };
     let mut out = Vec::new();
     for idx in members.values() {
@@ -201,19 +247,20 @@ pub fn rank(
         let best = *idx
             .iter()
             .max_by(|&&a, &&b| {
-                scored(&window[a])
+                scored(a)
                     .0
-                    .total_cmp(&scored(&window[b]).0)
+                    .total_cmp(&scored(b).0)
                     .then_with(|| window[b].id.cmp(&window[a].id))
             })
             .expect("groups are not empty");
-        let (score, decay) = scored(&window[best]);
+        let (score, decay) = scored(best);
         out.push(Group {
             best,
             others: idx.iter().copied().filter(|&i| i != best).collect(),
             section: window[best].section.to_string(),
             score,
             decay,
+            learned: learned.get(&best).cloned().unwrap_or_default(),
         });
     }
 
@@ -294,11 +341,156 @@ pub fn assemble(
                 score: g.score,
                 why: explanation
                     .as_ref()
-                    .map(|e| why(e, g.decay))
+                    .map(|e| why(e, &g.learned, g.decay))
                     .unwrap_or_default(),
                 excerpt: best.excerpt.clone(),
                 also_ids,
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::LearningExample;
+
+    fn config() -> Config {
+        Config::parse("[scoring]\nhalf_life = \"3d\"\n", std::path::Path::new(".")).unwrap()
+    }
+
+    fn t(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    fn row(id: i64, date: &str, base: f64, features: &str) -> WindowRow {
+        WindowRow {
+            id,
+            date: t(date).timestamp(),
+            base: Some(base),
+            vetoed: false,
+            print: neardup::fingerprint(
+                [
+                    "Kafka consumer lag",
+                    "Zero downtime Postgres",
+                    "Cooking with cast iron",
+                ][(id as usize - 1) % 3],
+                "",
+                Some(&format!("https://x.example/{id}")),
+                Some((id as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15)),
+            ),
+            section: "News".into(),
+            decided: None,
+            used: None,
+            snooze: None,
+            features: features.into(),
+        }
+    }
+
+    const START: &str = "2026-11-23T00:00:00Z";
+    const END: &str = "2026-11-29T18:00:00Z";
+
+    #[test]
+    fn inside_the_window_a_story_does_not_decay_before_it_it_does() {
+        let window = [
+            row(1, "2026-11-24T09:00:00Z", 4.0, ""), // Tuesday
+            row(2, "2026-11-29T09:00:00Z", 3.0, ""), // Sunday
+            row(3, "2026-11-20T00:00:00Z", 4.0, ""), // three days before the window
+        ];
+        let groups = rank(
+            &window,
+            &config(),
+            t(END),
+            t(START),
+            None,
+            &Filter::default(),
+        );
+        let score = |id: i64| {
+            groups
+                .iter()
+                .find(|g| window[g.best].id == id)
+                .unwrap()
+                .score
+        };
+        // Tuesday's better story stays ahead of Sunday's.
+        assert_eq!((score(1), score(2)), (4.0, 3.0));
+        // One half-life older than the window: half.
+        assert_eq!(score(3), 2.0);
+        assert_eq!(groups[0].decay, 1.0);
+    }
+
+    #[test]
+    fn what_was_learned_is_added_bounded_and_explained() {
+        let vendor = "feed:acme_cloud w:webinar w:devops";
+        let blog = "feed:ops_blog w:postmortem w:outage";
+        let window = [
+            row(1, "2026-11-24T09:00:00Z", 6.0, vendor),
+            row(2, "2026-11-25T09:00:00Z", 2.0, blog),
+        ];
+        let c = config();
+        let without = rank(&window, &c, t(END), t(START), None, &Filter::default());
+        assert_eq!(window[without[0].best].id, 1);
+        let examples: Vec<LearningExample> = (0..4)
+            .flat_map(|_| {
+                [(blog, true), (vendor, false)].map(|(f, positive)| LearningExample {
+                    features: f.into(),
+                    section: "News".into(),
+                    positive,
+                    weight: 1.0,
+                })
+            })
+            .collect();
+        let model = Model::train(&examples, []).unwrap();
+        let with = rank(
+            &window,
+            &c,
+            t(END),
+            t(START),
+            Some(&model),
+            &Filter::default(),
+        );
+        assert_eq!(window[with[0].best].id, 2, "{with:?}");
+        for g in &with {
+            assert!(g.learned.value.abs() <= learn::BOUND);
+            assert_eq!(
+                g.score,
+                score::round(window[g.best].base.unwrap() + g.learned.value)
+            );
+        }
+        let e = Explanation {
+            terms: vec![],
+            keyword_score: 2.0,
+            feed: None,
+            feed_weight: 1.0,
+            host: None,
+            host_weight: 1.0,
+            sources: 1,
+            multi_source_bonus: 0.0,
+            base: 2.0,
+            vetoed_by: None,
+        };
+        let w = why(&e, &with[0].learned, 1.0);
+        assert!(
+            w.iter().any(|x| matches!(x, Why::Factor { factor, value } if factor == "learned from your decisions" && *value == with[0].learned.value)),
+            "{w:?}"
+        );
+        assert!(
+            w.iter().any(
+                |x| matches!(x, Why::Factor { factor, .. } if factor.starts_with("learned: "))
+            ),
+            "{w:?}"
+        );
+        // `[learning] weight = 0` is the same as no model.
+        let mut off = config();
+        off.learning.weight = 0.0;
+        let zero = rank(
+            &window,
+            &off,
+            t(END),
+            t(START),
+            Some(&model),
+            &Filter::default(),
+        );
+        assert_eq!(window[zero[0].best].id, 1);
+    }
 }

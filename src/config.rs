@@ -26,6 +26,8 @@ pub struct Config {
     pub daemon: DaemonSettings,
     /// `[keywords]` and `[scoring]`.
     pub scoring: ScoringSettings,
+    /// `[learning]`: the ranking learned from the editor's decisions and past issues.
+    pub learning: LearningSettings,
     /// `[output]`: where and how the editorial outputs are written.
     pub output: OutputSettings,
     /// `[serve]`: the web desk (`gleaner serve`).
@@ -81,6 +83,25 @@ impl Config {
     /// The schedule a feed follows: its own, else the default.
     pub fn schedule_of<'a>(&'a self, feed: &'a FeedConfig) -> &'a Schedule {
         feed.schedule.as_ref().unwrap_or(&self.schedule.default)
+    }
+}
+
+/// `[learning]`: how much the ranking learned from the editor's picks, rejects and past issues
+/// counts (see `learn`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LearningSettings {
+    /// Off: the ranking is the keyword score alone.
+    pub enabled: bool,
+    /// Multiplies the learned contribution (at most ±8 at 1.0).
+    pub weight: f64,
+}
+
+impl Default for LearningSettings {
+    fn default() -> Self {
+        LearningSettings {
+            enabled: true,
+            weight: 1.0,
+        }
     }
 }
 
@@ -328,9 +349,10 @@ pub enum LoadError {
 }
 
 const TOP_KEYS: &[&str] = &[
-    "storage", "fetch", "schedule", "daemon", "keywords", "scoring", "output", "github", "serve",
-    "feeds",
+    "storage", "fetch", "schedule", "daemon", "keywords", "scoring", "learning", "output",
+    "github", "serve", "feeds",
 ];
+const LEARNING_KEYS: &[&str] = &["enabled", "weight"];
 const SERVE_KEYS: &[&str] = &["token", "session_idle", "session_max"];
 /// The shortest `[serve] token` accepted: it is the only thing between the network and the
 /// editor's desk when `gleaner serve` listens beyond loopback.
@@ -394,6 +416,7 @@ struct RawDoc {
     daemon: Option<Spanned<toml::Table>>,
     keywords: Option<Spanned<toml::Table>>,
     scoring: Option<Spanned<toml::Table>>,
+    learning: Option<Spanned<toml::Table>>,
     output: Option<Spanned<toml::Table>>,
     github: Option<Spanned<toml::Table>>,
     serve: Option<Spanned<toml::Table>>,
@@ -458,6 +481,7 @@ impl Config {
         let schedule = v.schedule(raw.schedule.as_ref());
         let daemon = v.daemon(raw.daemon.as_ref());
         let scoring = v.scoring(raw.keywords.as_ref(), raw.scoring.as_ref());
+        let learning = v.learning(raw.learning.as_ref());
         let output = v.output(raw.output.as_ref(), base_dir);
         let github = v.github(raw.github.as_ref());
         let serve = v.serve(raw.serve.as_ref());
@@ -475,6 +499,7 @@ impl Config {
                 schedule,
                 daemon,
                 scoring,
+                learning,
                 output,
                 serve,
                 feeds,
@@ -495,6 +520,12 @@ struct Validator<'a> {
 #[derive(Deserialize)]
 struct RawGithub {
     base: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct RawLearning {
+    enabled: Option<bool>,
+    weight: Option<f64>,
 }
 
 #[derive(Deserialize)]
@@ -1069,6 +1100,28 @@ impl Validator<'_> {
                 Ok(g) => out.grace = g,
                 Err(m) => self.push(table.span().start, "[daemon]", Some("grace"), m),
             }
+        }
+        out
+    }
+
+    fn learning(&mut self, raw: Option<&Spanned<toml::Table>>) -> LearningSettings {
+        let mut out = LearningSettings::default();
+        let Some(table) = raw else { return out };
+        let Some(l) = self.section::<RawLearning>(table, LEARNING_KEYS, "[learning]") else {
+            return out;
+        };
+        if let Some(e) = l.enabled {
+            out.enabled = e;
+        }
+        match l.weight {
+            Some(w) if !w.is_finite() || w < 0.0 => self.push(
+                table.span().start,
+                "[learning]",
+                Some("weight"),
+                format!("is {w}: use 0 or more (0 is the same as enabled = false)"),
+            ),
+            Some(w) => out.weight = w,
+            None => {}
         }
         out
     }

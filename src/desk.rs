@@ -122,6 +122,7 @@ fn score_one(scorer: &Scorer, i: &crate::model::ScoreInput) -> ScoreRow {
             url: i.url.as_deref(),
         },
         &i.excerpt,
+        i.author.as_deref(),
     )
 }
 
@@ -144,6 +145,33 @@ pub async fn window_start(
     })
 }
 
+/// Stories dated before a window that nobody picked, read as weak negatives (see `learn`).
+const BACKGROUND: usize = 2_000;
+
+/// The model learned from the decisions taken and the past issues imported by `as_of` (`None`
+/// when `[learning]` is off or there is nothing to learn from yet).
+pub async fn learned_model(
+    config: &Config,
+    store: &Store,
+    as_of: DateTime<Utc>,
+    window_start: DateTime<Utc>,
+) -> Result<Option<crate::learn::Model>, DeskError> {
+    if !config.learning.enabled || config.learning.weight == 0.0 {
+        return Ok(None);
+    }
+    let examples = store
+        .learning_examples(as_of, window_start, BACKGROUND, crate::learn::WEAK)
+        .await?;
+    Ok(crate::learn::Model::train(
+        &examples,
+        config
+            .scoring
+            .keywords
+            .iter()
+            .map(|(k, w)| (k.as_str(), *w)),
+    ))
+}
+
 /// The ranked candidates of the window ending at `as_of` (stale scores are refreshed first,
 /// stamped `now`). With `as_of` in the past the list is what it was then: stories first seen
 /// later, decisions taken later and links used later are left out.
@@ -161,9 +189,10 @@ pub async fn candidates(
     let start = window_start(config, store, as_of, since).await?;
     let late = chrono::Duration::days(i64::from(config.output.window_days));
     let window = store.window(start, as_of, start - late, true).await?;
+    let model = learned_model(config, store, as_of, start).await?;
     let t_pool = t.elapsed();
     // Rank on the window's ranking data; read the text of the listed stories only.
-    let groups = candidates::rank(&window, config, as_of, filter);
+    let groups = candidates::rank(&window, config, as_of, start, model.as_ref(), filter);
     let t_rank = t.elapsed();
     let details = store
         .story_details(&candidates::needed(&window, &groups))
@@ -938,7 +967,15 @@ pub async fn digest_of(
         .iter()
         .filter(|r| r.base.is_some() && !r.vetoed)
         .count();
-    let groups = candidates::rank(&window, config, until, &Filter::default());
+    let model = learned_model(config, store, until, since).await?;
+    let groups = candidates::rank(
+        &window,
+        config,
+        until,
+        since,
+        model.as_ref(),
+        &Filter::default(),
+    );
     let details = store
         .story_details(&candidates::needed(&window, &groups))
         .await?;
@@ -996,20 +1033,36 @@ pub async fn explain(
     let from = candidates::aged_from(date, snooze, as_of.timestamp());
     let from_t = DateTime::from_timestamp(from, 0).unwrap_or(as_of);
     let woke = (from != date).then_some(from_t);
-    let decay = score::decay(from_t, as_of, config.scoring.half_life);
+    let start = window_start(config, store, as_of, None).await?;
+    let decay = score::decay(from_t, start, config.scoring.half_life);
     let section = crate::sections::suggest(
         row.feed_section.as_deref(),
         row.story.url.as_deref(),
         &row.story.title,
     );
+    let model = learned_model(config, store, as_of, start).await?;
+    let learned = model.as_ref().map(|m| {
+        let l = m.score(&row.features, &section);
+        (
+            crate::learn::Learned {
+                value: score::round(l.value * config.learning.weight),
+                top: l.top,
+            },
+            (m.positives, m.negatives),
+        )
+    });
     Ok(output::explain::render(
         &row,
         e.as_ref(),
-        decay,
-        woke,
-        &section,
-        config.scoring.half_life,
-        as_of,
+        &output::explain::Context {
+            decay,
+            woke,
+            window_start: start,
+            section: &section,
+            half_life: config.scoring.half_life,
+            learned: learned.as_ref().map(|(l, n)| (l, *n)),
+            learning_weight: config.learning.weight,
+        },
     ))
 }
 

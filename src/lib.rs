@@ -39,6 +39,7 @@ pub mod dedup;
 
 pub mod store;
 
+pub mod learn;
 pub mod neardup;
 pub mod score;
 pub mod sections;

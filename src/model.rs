@@ -335,6 +335,7 @@ pub struct ScoreInput {
     pub excerpt: String,
     /// Feed names, first one first.
     pub sources: Vec<String>,
+    pub author: Option<String>,
     /// The rescore request's `seq`, when the story was queued.
     pub queued: Option<i64>,
 }
@@ -355,6 +356,8 @@ pub struct ScoreRow {
     pub print: Vec<u8>,
     /// The section its link and title suggest (`sections::suggest` without a feed section).
     pub section: String,
+    /// What the learned ranking reads of it (`learn::features`).
+    pub features: String,
 }
 
 /// A story of a candidate window as ranking sees it: numbers and its stored fingerprint, no
@@ -377,6 +380,21 @@ pub struct WindowRow {
     pub used: Option<(i64, bool)>,
     /// The editor's snooze: until when, and when it was set (Unix seconds).
     pub snooze: Option<(i64, i64)>,
+    /// What the learned ranking reads of it (`learn::features`; empty until scored).
+    pub features: Box<str>,
+}
+
+/// One example the learned ranking learns from (`learn`): a decided story, an item of an
+/// imported past issue, or a story merely shown.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LearningExample {
+    /// Space-separated features (`learn::features`).
+    pub features: String,
+    /// The section it was (or would be) in.
+    pub section: String,
+    pub positive: bool,
+    /// 1 for a decision or a past issue's item, less for a story merely shown.
+    pub weight: f64,
 }
 
 /// The editor's decision on a story.
@@ -419,6 +437,8 @@ pub struct PoolRow {
     pub simhash: u64,
     pub body_len: i64,
     pub explanation: Option<String>,
+    /// What the learned ranking reads of it (`learn::features`).
+    pub features: String,
     /// The section configured on the feed that owns the story.
     pub feed_section: Option<String>,
     pub decision: Option<DecisionRow>,

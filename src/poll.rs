@@ -801,6 +801,7 @@ pub fn prepare(
                             url: s.entry.url.as_deref(),
                         },
                         &s.entry.excerpt,
+                        s.entry.author.as_deref(),
                     ));
                     s
                 })

@@ -31,7 +31,7 @@ use crate::config::Config;
 
 /// The version of the text features stored with every score (normalization, SimHash). It is
 /// part of [`Scorer::version`], so changing how they are computed rescored every story once.
-pub const TEXT_VERSION: &str = "text-2";
+pub const TEXT_VERSION: &str = "text-3";
 
 /// Longest body text scored, in bytes: a 1 MB post cannot cost more than this.
 pub const MAX_BODY: usize = 64 * 1024;
@@ -383,7 +383,8 @@ impl Scorer {
     }
 
     /// A story's stored score: keyword matches over its title and body text (its excerpt
-    /// when the body has none), SimHash and length of that text. `body_text` is the plain text
+    /// when the body has none), SimHash and length of that text, and the features the learned
+    /// ranking reads (`learn::features`). `body_text` is the plain text
     /// of the sanitized body (`clean::html::text_of_sanitized`). The same function scores at
     /// ingest and when rescoring, so both give the same row.
     pub fn score_row(
@@ -391,6 +392,7 @@ impl Scorer {
         story_id: i64,
         story: &StoryText,
         excerpt: &str,
+        author: Option<&str>,
     ) -> crate::model::ScoreRow {
         let body = if story.body.is_empty() {
             excerpt
@@ -415,6 +417,13 @@ impl Scorer {
             print: crate::neardup::fingerprint_url(story.title, parsed.as_ref(), simhash, body_len)
                 .encode(),
             section: crate::sections::suggest_url(None, parsed.as_ref(), story.title),
+            features: crate::learn::features(&crate::learn::Source {
+                title: story.title,
+                text: body,
+                feeds: story.sources,
+                host: parsed.as_ref().and_then(|u| u.host_str()),
+                author,
+            }),
         }
     }
 

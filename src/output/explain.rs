@@ -4,21 +4,31 @@ use std::fmt::Write;
 
 use chrono::{DateTime, Utc};
 
+use crate::learn::{Learned, describe};
 use crate::model::PoolRow;
 use crate::output::candidates::fmt_score;
 use crate::score::Explanation;
 
-/// Renders the explanation of one story's score at `as_of`. `woke`: when the story came back
-/// from a snooze (it ages from then, not from its date).
-pub fn render(
-    row: &PoolRow,
-    e: Option<&Explanation>,
-    decay: f64,
-    woke: Option<DateTime<Utc>>,
-    section: &str,
-    half_life: std::time::Duration,
-    as_of: DateTime<Utc>,
-) -> String {
+/// What besides the stored score the explanation shows: the window and the decay, and what
+/// was learned.
+#[derive(Debug, Clone)]
+pub struct Context<'a> {
+    pub decay: f64,
+    /// When the story came back from a snooze (it ages from then, not from its date).
+    pub woke: Option<DateTime<Utc>>,
+    /// The candidate window's start: stories dated from it on do not decay.
+    pub window_start: DateTime<Utc>,
+    pub section: &'a str,
+    pub half_life: std::time::Duration,
+    /// What the learned model says of the story (scaled by the weight), and how many positive
+    /// and negative examples it learned from; `None` when nothing was learned (yet).
+    pub learned: Option<(&'a Learned, (usize, usize))>,
+    pub learning_weight: f64,
+}
+
+/// Renders the explanation of one story's score.
+pub fn render(row: &PoolRow, e: Option<&Explanation>, cx: &Context) -> String {
+    let (decay, woke, section, half_life) = (cx.decay, cx.woke, cx.section, cx.half_life);
     let s = &row.story;
     let mut out = String::new();
     let one = |t: &str| {
@@ -92,21 +102,53 @@ pub fn render(
         e.sources
     );
     let _ = writeln!(out, "  = base {:.3}", e.base);
+    let learned = match cx.learned {
+        Some((l, (pos, neg))) => {
+            let _ = writeln!(
+                out,
+                "  {} {:.3} learned from your decisions (weight {}; from {pos} positive and {neg} negative examples{})",
+                if l.value < 0.0 { "-" } else { "+" },
+                l.value.abs(),
+                fmt_score(cx.learning_weight),
+                if l.top.is_empty() {
+                    ": nothing it knows is in this story"
+                } else {
+                    ""
+                }
+            );
+            for (f, w) in &l.top {
+                let _ = writeln!(out, "      {w:>+7.3}  {}", one(&describe(f)));
+            }
+            l.value
+        }
+        None => {
+            out.push_str("  + 0 learned (no decisions or past issues to learn from yet)\n");
+            0.0
+        }
+    };
     let date = s.published.unwrap_or(s.first_seen);
     let (from, what) = match woke {
         Some(w) => (w, "back from a snooze"),
         None => (date, "dated"),
     };
-    let age_h = (as_of - from).num_minutes().max(0) as f64 / 60.0;
+    let before_h = (cx.window_start - from).num_minutes().max(0) as f64 / 60.0;
+    let when = if before_h == 0.0 {
+        "inside the window, which starts".to_string()
+    } else {
+        format!("{before_h:.1} h before the window, which starts")
+    };
     let _ = writeln!(
         out,
-        "  × recency decay {decay:.3} ({what} {}, {:.1} h before {}, half-life {})",
+        "  × recency decay {decay:.3} ({what} {}, {when} {}; half-life {})",
         from.format("%Y-%m-%d %H:%M"),
-        age_h,
-        as_of.format("%Y-%m-%d %H:%M UTC"),
+        cx.window_start.format("%Y-%m-%d %H:%M UTC"),
         humantime::format_duration(half_life)
     );
-    let _ = writeln!(out, "  = score {:.3}", crate::score::round(e.base * decay));
+    let _ = writeln!(
+        out,
+        "  = score {:.3}",
+        crate::score::round((e.base + learned) * decay)
+    );
     if let Some(v) = &e.vetoed_by {
         let _ = writeln!(out, "\nvetoed by `{}`: hidden from the candidates", one(v));
     }

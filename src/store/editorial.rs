@@ -74,7 +74,8 @@ const WINDOW_ROW: &str = "json_array(COALESCE(s.published, s.first_seen), s.id, 
           FROM ledger l
           WHERE ?8 AND l.canonical_url = s.canonical_url AND l.used_at <= ?2
           ORDER BY l.used_at DESC, l.issue DESC LIMIT 1)),
-    json((SELECT json_array(z.until, z.at) FROM snoozes z WHERE ?8 AND z.story_id = s.id)))";
+    json((SELECT json_array(z.until, z.at) FROM snoozes z WHERE ?8 AND z.story_id = s.id)),
+    sc.features)";
 
 /// One [`WINDOW_ROW`].
 #[derive(serde::Deserialize)]
@@ -91,6 +92,7 @@ struct WindowJson(
     bool,
     Option<(i64, bool)>,
     Option<(i64, i64)>,
+    Option<String>,
 );
 
 /// A story set aside by the editor (snoozed or rejected), as the desk lists it.
@@ -139,6 +141,7 @@ impl WindowJson {
             published,
             used,
             snooze,
+            features,
         ) = self;
         let simhash = simhash.unwrap_or(0) as u64;
         let body_len = body_len.unwrap_or(0).max(0) as usize;
@@ -167,6 +170,7 @@ impl WindowJson {
             decided: decided_at.map(|t| (t, published)),
             used,
             snooze,
+            features: features.unwrap_or_default().into(),
         }
     }
 }
@@ -188,7 +192,8 @@ impl Store {
             COALESCE((SELECT b.html FROM story_html b WHERE b.story_id = s.id), ''), s.excerpt, q.seq,
             json((SELECT json_group_array(name) FROM (
                 SELECT f.name FROM story_sources ss JOIN feeds f ON f.id = ss.feed_id
-                WHERE ss.story_id = s.id GROUP BY f.id ORDER BY MIN(ss.first_seen), f.name))))";
+                WHERE ss.story_id = s.id GROUP BY f.id ORDER BY MIN(ss.first_seen), f.name))),
+            s.author)";
         // Driven by the queue and the version index: the work follows what is stale, not the
         // size of the database. (Every story without a score is queued: ingest scores or
         // queues each new story, and migration 0003 queued what was unscored before.)
@@ -227,20 +232,24 @@ impl Store {
             String,
             Option<i64>,
             Vec<String>,
+            Option<String>,
         );
         let rows: Vec<Input> =
             serde_json::from_str(json.as_deref().unwrap_or("[]")).map_err(decode_err)?;
         let mut out: Vec<ScoreInput> = rows
             .into_iter()
             .map(
-                |(story_id, title, url, content_html, excerpt, queued, sources)| ScoreInput {
-                    story_id,
-                    title,
-                    url,
-                    content_html,
-                    excerpt,
-                    sources,
-                    queued,
+                |(story_id, title, url, content_html, excerpt, queued, sources, author)| {
+                    ScoreInput {
+                        story_id,
+                        title,
+                        url,
+                        content_html,
+                        excerpt,
+                        sources,
+                        author,
+                        queued,
+                    }
                 },
             )
             .collect();
@@ -370,6 +379,56 @@ impl Store {
         Ok(out)
     }
 
+    /// What the learned ranking learns from at `as_of`: every decision taken by then (a pick
+    /// is a positive example, a reject a negative one), every item of a past issue imported by
+    /// then (positive), and, as weak negatives (`weak`), up to `background` of the stories
+    /// dated in the four weeks before `window_start` that nobody picked. Each with its stored
+    /// features and its section's.
+    pub async fn learning_examples(
+        &self,
+        as_of: DateTime<Utc>,
+        window_start: DateTime<Utc>,
+        background: usize,
+        weak: f64,
+    ) -> Result<Vec<crate::model::LearningExample>, StoreError> {
+        let rows: Vec<(String, Option<String>, i64)> = sqlx::query_as(
+            "SELECT sc.features, COALESCE(d.section, f.section, sc.section),
+                 CASE d.decision WHEN 'pick' THEN 1 ELSE 0 END
+             FROM decisions d JOIN scores sc ON sc.story_id = d.story_id
+             JOIN stories s ON s.id = d.story_id LEFT JOIN feeds f ON f.id = s.feed_id
+             WHERE d.decided_at <= ?1
+             UNION ALL
+             SELECT features, section, 1 FROM catalogue WHERE imported_at <= ?1
+             UNION ALL
+             SELECT * FROM (
+                 SELECT sc.features, COALESCE(f.section, sc.section), -1
+                 FROM stories s INDEXED BY stories_date
+                 JOIN scores sc ON sc.story_id = s.id
+                 LEFT JOIN feeds f ON f.id = s.feed_id
+                 WHERE COALESCE(s.published, s.first_seen) >= ?2
+                   AND COALESCE(s.published, s.first_seen) < ?3 AND s.first_seen <= ?1
+                   AND sc.vetoed_by IS NULL
+                   AND NOT EXISTS (SELECT 1 FROM decisions d WHERE d.story_id = s.id)
+                 ORDER BY COALESCE(s.published, s.first_seen) DESC, s.id DESC
+                 LIMIT ?4)",
+        )
+        .bind(ts(as_of))
+        .bind(ts(window_start - chrono::Duration::days(28)))
+        .bind(ts(window_start))
+        .bind(background as i64)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(features, section, kind)| crate::model::LearningExample {
+                features,
+                section: section.unwrap_or_default(),
+                positive: kind == 1,
+                weight: if kind == -1 { weak } else { 1.0 },
+            })
+            .collect())
+    }
+
     /// Sources, excerpt and score explanation of the given stories.
     pub async fn story_details(
         &self,
@@ -410,7 +469,7 @@ impl Store {
     /// One story with its score and decision.
     pub async fn pool_row(&self, story_id: i64) -> Result<Option<PoolRow>, StoreError> {
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {STORY_LIGHT_COLUMNS}, sc.base, sc.vetoed_by, sc.simhash, sc.body_len, sc.explanation,
+            "SELECT {STORY_LIGHT_COLUMNS}, sc.base, sc.vetoed_by, sc.simhash, sc.body_len, sc.explanation, sc.features,
                  f.section AS feed_section, {DECISION_COLUMNS}
              FROM stories s
              LEFT JOIN scores sc ON sc.story_id = s.id
@@ -875,7 +934,7 @@ pub(super) async fn insert_scores(
     for chunk in super::chunks(rows) {
         let mut q: sqlx::QueryBuilder<sqlx::Sqlite> = sqlx::QueryBuilder::new(
             "INSERT INTO scores (story_id, version, sources, base, vetoed_by, simhash, body_len,
-                 explanation, scored_at, print, section) ",
+                 explanation, scored_at, print, section, features) ",
         );
         q.push_values(chunk, |mut b, r| {
             b.push_bind(r.story_id)
@@ -888,7 +947,8 @@ pub(super) async fn insert_scores(
                 .push_bind(r.explanation.as_str())
                 .push_bind(ts(now))
                 .push_bind(r.print.as_slice())
-                .push_bind(r.section.as_str());
+                .push_bind(r.section.as_str())
+                .push_bind(r.features.as_str());
         });
         q.push(
             " ON CONFLICT (story_id) DO UPDATE SET version = excluded.version,
@@ -896,7 +956,7 @@ pub(super) async fn insert_scores(
                  vetoed_by = excluded.vetoed_by, simhash = excluded.simhash,
                  body_len = excluded.body_len, explanation = excluded.explanation,
                  scored_at = excluded.scored_at, print = excluded.print,
-                 section = excluded.section",
+                 section = excluded.section, features = excluded.features",
         );
         q.build().execute(&mut *tx).await?;
     }
@@ -942,6 +1002,7 @@ fn pool_row(r: &SqliteRow) -> PoolRow {
         simhash: r.get::<Option<i64>, _>("simhash").unwrap_or(0) as u64,
         body_len: r.get::<Option<i64>, _>("body_len").unwrap_or(0),
         explanation: r.get("explanation"),
+        features: r.get::<Option<String>, _>("features").unwrap_or_default(),
         feed_section: r.get("feed_section"),
         decision: decision_row(r),
     }

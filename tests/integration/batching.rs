@@ -64,6 +64,7 @@ fn story(key: &str, url: &str, title: &str, body: &str, scored: bool) -> Story {
             explanation: "{}".into(),
             print: Vec::new(),
             section: "News".into(),
+            features: String::new(),
         }),
     }
 }
