@@ -129,7 +129,7 @@ pub fn learned(row: &WindowRow, model: Option<&Model>, weight: f64) -> Learned {
     let Some(m) = model else {
         return Learned::default();
     };
-    let l = m.score(&row.features, &row.section);
+    let l = m.score(&row.features, &row.section, row.base.unwrap_or(0.0));
     Learned {
         value: score::round(l.value * weight),
         top: l.top,
@@ -432,15 +432,18 @@ mod tests {
         assert_eq!(window[without[0].best].id, 1);
         let examples: Vec<LearningExample> = (0..4)
             .flat_map(|_| {
-                [(blog, true), (vendor, false)].map(|(f, positive)| LearningExample {
-                    features: f.into(),
-                    section: "News".into(),
-                    positive,
-                    weight: 1.0,
+                [(blog, true, 2.0), (vendor, false, 6.0)].map(|(f, positive, base)| {
+                    LearningExample {
+                        features: f.into(),
+                        section: "News".into(),
+                        positive,
+                        weight: 1.0,
+                        base,
+                    }
                 })
             })
             .collect();
-        let model = Model::train(&examples, []).unwrap();
+        let model = Model::train(&examples).unwrap();
         let with = rank(
             &window,
             &c,

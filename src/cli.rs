@@ -125,10 +125,12 @@ pub enum Command {
     Publish(PublishArgs),
     /// The week's top candidates per section, with counts of what was read.
     Digest(DigestArgs),
-    /// Add feeds to the config from another reader's subscription list (OPML).
+    /// Import feeds from another reader (OPML), or the newsletter's past issues.
     ///
-    /// New feeds are appended at the end of feeds.toml; its comments and layout stay as they
-    /// are. Feeds already in the file are skipped and reported, not duplicated.
+    /// `import opml FILE` appends new feeds at the end of feeds.toml; its comments and layout
+    /// stay as they are, feeds already in the file are skipped and reported. `import issues
+    /// FILE...` reads past issues: their links are never suggested again and their items teach
+    /// the ranking what the editor picks.
     Import(ImportArgs),
     /// Write the configured feeds in a format other readers import (OPML).
     Export(ExportArgs),
@@ -176,6 +178,28 @@ pub enum ImportFormat {
     /// invalid), 1 when it cannot be read or is not well-formed OPML (feeds.toml unchanged),
     /// 2 when feeds.toml itself has problems.
     Opml(ImportOpmlArgs),
+    /// Read past issues of the newsletter: their links are never suggested again, and their
+    /// items teach the ranking what the editor picks.
+    ///
+    /// Takes the Markdown `gleaner draft` writes (a `# … issue N` title, a date line, `##`
+    /// section headings, each item a blurb paragraph and its link) and most Markdown archives,
+    /// or the HTML of a sent issue or an archive page (`<h2>` sections, each paragraph or list
+    /// item with a link an item). Every link goes into the ledger of used links; every item,
+    /// its blurb, link and section, becomes an example the ranking learns from ([learning]).
+    /// The issue number comes from the title, else the file name (issue-12.md); the date from
+    /// the file, else its modification time. Importing the same files again changes nothing.
+    /// Prints one line per file and what was new.
+    Issues(ImportIssuesArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ImportIssuesArgs {
+    /// Past issues: Markdown or HTML files.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Show what would be added without changing the database.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Args)]
@@ -211,7 +235,8 @@ pub struct ExportOpmlArgs {
 
 #[derive(Debug, Args)]
 pub struct CandidatesArgs {
-    /// Print JSON: id, title, url, also_at, sources, section, published, score, why, excerpt.
+    /// Print JSON, ranked by score (highest first) across sections: id, title, url, also_at,
+    /// sources, section, published, score, why, excerpt.
     #[arg(long)]
     pub json: bool,
     /// Start the window here instead of at the last published issue (YYYY-MM-DD or RFC 3339).

@@ -145,8 +145,14 @@ pub async fn window_start(
     })
 }
 
-/// Stories dated before a window that nobody picked, read as weak negatives (see `learn`).
-const BACKGROUND: usize = 2_000;
+/// At most how many of the latest decisions, past issues' items and stories before the window
+/// that nobody picked (weak negatives) the model learns from: years of decisions, and what
+/// training costs, stay bounded (BENCHMARKS.md).
+const LEARNING_LIMITS: crate::store::LearningLimits = crate::store::LearningLimits {
+    decisions: 5_000,
+    catalogue: 5_000,
+    background: 2_000,
+};
 
 /// The model learned from the decisions taken and the past issues imported by `as_of` (`None`
 /// when `[learning]` is off or there is nothing to learn from yet).
@@ -159,17 +165,45 @@ pub async fn learned_model(
     if !config.learning.enabled || config.learning.weight == 0.0 {
         return Ok(None);
     }
-    let examples = store
-        .learning_examples(as_of, window_start, BACKGROUND, crate::learn::WEAK)
+    let rows = store
+        .learning_examples(as_of, window_start, LEARNING_LIMITS, crate::learn::WEAK)
         .await?;
-    Ok(crate::learn::Model::train(
-        &examples,
-        config
-            .scoring
-            .keywords
-            .iter()
-            .map(|(k, w)| (k.as_str(), *w)),
-    ))
+    // A past issue's item whose story is not stored: its keyword score is its blurb's, and
+    // the feeds whose stories live at its host are its feeds (so that it is described as
+    // those feeds' stories are).
+    let scorer = Scorer::new(config);
+    let mut hosts: Vec<String> = rows
+        .iter()
+        .filter_map(|(_, b)| b.as_ref())
+        .filter_map(|(_, u)| url::Url::parse(u).ok()?.host_str().map(str::to_string))
+        .collect();
+    hosts.sort();
+    hosts.dedup();
+    let feeds_at = store.feeds_at_hosts(&hosts).await?;
+    let examples: Vec<crate::model::LearningExample> = rows
+        .into_iter()
+        .map(|(mut e, blurb)| {
+            if let Some((blurb, url)) = blurb {
+                e.base = scorer
+                    .score(&StoryText {
+                        title: "",
+                        body: &blurb,
+                        sources: &[],
+                        url: Some(&url),
+                    })
+                    .base;
+                let host = url::Url::parse(&url)
+                    .ok()
+                    .and_then(|u| u.host_str().map(str::to_string));
+                for feed in host.and_then(|h| feeds_at.get(&h)).into_iter().flatten() {
+                    e.features.push(' ');
+                    e.features.push_str(&crate::learn::feed_feature(feed));
+                }
+            }
+            e
+        })
+        .collect();
+    Ok(crate::learn::Model::train(&examples))
 }
 
 /// The ranked candidates of the window ending at `as_of` (stale scores are refreshed first,
@@ -1042,7 +1076,7 @@ pub async fn explain(
     );
     let model = learned_model(config, store, as_of, start).await?;
     let learned = model.as_ref().map(|m| {
-        let l = m.score(&row.features, &section);
+        let l = m.score(&row.features, &section, e.as_ref().map_or(0.0, |e| e.base));
         (
             crate::learn::Learned {
                 value: score::round(l.value * config.learning.weight),
@@ -1099,4 +1133,123 @@ mod tests {
         let first = parse_week("0000-W01").unwrap();
         assert!(week_of(first - chrono::Duration::days(7)).starts_with('-'));
     }
+}
+
+/// One file `gleaner import issues` read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportedFile {
+    pub path: PathBuf,
+    /// The issue and its date; `Err` says why the file gave nothing.
+    pub issue: Result<(i64, DateTime<Utc>), String>,
+    /// Items with an http(s) link and a blurb, by section (`None`: before any heading).
+    pub sections: Vec<(Option<String>, usize)>,
+}
+
+/// What `gleaner import issues` found and stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportReport {
+    pub files: Vec<ImportedFile>,
+    /// Items read, over every file.
+    pub items: usize,
+    /// Distinct links read.
+    pub links: usize,
+    pub added: crate::store::CatalogueCounts,
+    pub dry_run: bool,
+}
+
+/// `gleaner import issues FILE…`: reads past issues (the Markdown `draft` writes, or a sent
+/// issue's or an archive page's HTML), puts every link in the ledger (never suggested again)
+/// and every item in the catalogue the ranking learns from. Idempotent. A file without an issue
+/// number is reported and skipped; one without a date takes its modification time.
+pub async fn import_issues(
+    store: &Store,
+    files: &[PathBuf],
+    dry_run: bool,
+    now: DateTime<Utc>,
+) -> Result<ImportReport, DeskError> {
+    let mut report_files = Vec::new();
+    let mut issues: Vec<(i64, DateTime<Utc>)> = Vec::new();
+    let mut items: Vec<crate::store::CatalogueItem> = Vec::new();
+    let mut read_files = Vec::new();
+    for path in files {
+        let bytes = std::fs::read(path).map_err(|source| DeskError::Read {
+            path: path.clone(),
+            source,
+        })?;
+        let name = path
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+        read_files.push(crate::past_issues::read(
+            &String::from_utf8_lossy(&bytes),
+            &name,
+        ));
+    }
+    for (path, read) in files.iter().zip(read_files) {
+        let Some(number) = read.number else {
+            report_files.push(ImportedFile {
+                path: path.clone(),
+                issue: Err(
+                    "no issue number (give it a `# … issue N` title, or name the file issue-N)"
+                        .into(),
+                ),
+                sections: Vec::new(),
+            });
+            continue;
+        };
+        let date = read.date.unwrap_or_else(|| {
+            std::fs::metadata(path)
+                .and_then(|m| m.modified())
+                .map(DateTime::<Utc>::from)
+                .unwrap_or(now)
+        });
+        let mut sections: Vec<(Option<String>, usize)> = Vec::new();
+        for item in &read.items {
+            let Some(canonical) = url::Url::parse(&item.url)
+                .ok()
+                .and_then(clean::canonical::canonicalize_url)
+            else {
+                continue;
+            };
+            match sections.iter_mut().find(|(s, _)| *s == item.section) {
+                Some((_, n)) => *n += 1,
+                None => sections.push((item.section.clone(), 1)),
+            }
+            let host = url::Url::parse(&item.url)
+                .ok()
+                .and_then(|u| u.host_str().map(str::to_string));
+            items.push(crate::store::CatalogueItem {
+                issue: number,
+                section: item.section.clone(),
+                url: item.url.clone(),
+                canonical_url: canonical,
+                blurb: item.blurb.clone(),
+                features: crate::learn::features(&crate::learn::Source {
+                    text: &item.blurb,
+                    host: host.as_deref(),
+                    ..Default::default()
+                }),
+            });
+        }
+        issues.push((number, date));
+        report_files.push(ImportedFile {
+            path: path.clone(),
+            issue: Ok((number, date)),
+            sections,
+        });
+    }
+    let links = items
+        .iter()
+        .map(|i| i.canonical_url.as_str())
+        .collect::<std::collections::HashSet<_>>()
+        .len();
+    let added = store
+        .import_catalogue(&issues, &items, now, dry_run)
+        .await?;
+    Ok(ImportReport {
+        files: report_files,
+        items: items.len(),
+        links,
+        added,
+        dry_run,
+    })
 }

@@ -5,42 +5,57 @@
 //! its title and of the start of its text (`w:`), the two-word phrases of its title (`p:`), the
 //! feeds that carried it (`feed:`), its host (`host:`), its author (`by:`) and, added when
 //! ranking, its section (`s:`). An item of a past issue is described the same way from its
-//! blurb, link and section.
+//! blurb, link and section (and, by the desk, from its story when it is stored, or the feeds
+//! at its host).
 //!
-//! **Model.** Naive Bayes over feature presence, in log-odds: for each feature seen in the
-//! examples, `w = ln((P_f + α) / (P + 2α)) − ln((N_f + α) / (N + 2α))`, where `P_f`/`N_f` are the
-//! (weighted) positive and negative examples that have it and `P`/`N` all of them. Positives
-//! are the editor's picks (published or not) and the items of imported past issues; negatives
-//! the rejects, plus, as weak negatives, a sample of what the feeds brought before the window
-//! that nobody picked (so that picks alone, without a single reject, still tell the usual
-//! stream from what the editor takes). The keyword profile seeds the positive side: a
-//! keyword counts as `weight × SEED` positive examples for its word or phrase.
+//! **Examples.** Positives: the editor's picks (published or not) and the items of imported
+//! past issues. Negatives: the rejects, and, weighing [`WEAK`], up to a few thousand stories of
+//! the four weeks before the window that nobody picked (so that picks alone, without a single
+//! reject, still tell the usual stream from what the editor takes).
 //!
-//! Why naive Bayes: it learns from a handful of decisions (a logistic regression needs many
-//! more to beat its regularization), trains in one pass with no iteration or learning rate,
-//! is deterministic, and every weight is a plain log-odds a person can read in `explain`.
+//! **Model.** A logistic regression that starts from the keyword profile: the log-odds of a
+//! pick are `k × keyword score + Σ w_f x_f + b`, with `k` starting at [`SCALE`] and pulled back
+//! towards it, and the feature weights `w_f` pulled towards 0 (L2). So with few decisions the
+//! ranking is the keyword score, and each decision moves it only as far as the evidence goes;
+//! the model learns both which features the editor favours or avoids and how far the keyword
+//! score itself can be trusted (keyword-stuffed vendor posts teach it that). A story's vector:
+//! its words and phrases share one unit of length (a long text does not weigh more), its
+//! sources and section count 1 each. Trained by full-batch gradient descent with per-feature
+//! step sizes (AdaGrad) for a fixed number of rounds over the examples in a fixed order: the
+//! same decisions always give the same ranking.
 //!
-//! **Contribution.** A story's learned value is the sum of the weights of its features,
-//! divided by the square root of how many of them the model knows (a long text must not win
-//! by length alone), then bounded smoothly: `weight × BOUND × tanh(sum / BOUND)`. It is added
-//! to the keyword score. No examples, no model: nothing changes.
+//! Why a logistic regression rather than naive Bayes: the same words are in a story's title and
+//! text, its feed and host go together, and keyword-stuffed posts are rejected *because* of
+//! the words the profile counts; naive Bayes counts correlated features over and over and
+//! cannot learn that the keyword score overrates some stories, a regression weighs each feature
+//! given the others and the keyword score. Naive Bayes variants were tried first on the
+//! relevance benchmark's development weeks (BENCHMARKS.md) and found fewer picks.
+//!
+//! **Contribution.** In keyword-score points: `(k − SCALE) × keyword score + Σ w_f x_f`, divided
+//! by `SCALE`, bounded smoothly by `BOUND × tanh(value / BOUND)`, times `[learning] weight`;
+//! added to the keyword score. The parts (the features that moved the story most, and
+//! "keywords" for the trust in the profile) are what `why` and `explain` show. No examples, no
+//! model: nothing changes.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use crate::model::LearningExample;
 use crate::score;
 
-/// How far the learned value can move a story, before `[learning] weight` (keyword scores
-/// of real stories run from 0 to about 20).
-pub const BOUND: f64 = 8.0;
-/// Additive smoothing of the counts.
-const ALPHA: f64 = 1.0;
-/// How many positive examples one unit of keyword weight is worth.
-const SEED: f64 = 0.5;
+/// How far the learned value can move a story, in keyword-score points, before `[learning]
+/// weight` (keyword scores of real stories run from 0 to about 40).
+pub const BOUND: f64 = 40.0;
+/// Log-odds of a pick per keyword-score point, where the model starts.
+const SCALE: f64 = 0.2;
+/// L2 pull of each feature weight towards 0 (per example).
+const LAMBDA: f64 = 0.003;
+/// L2 pull of the keyword-score weight towards [`SCALE`].
+const LAMBDA_KEYWORDS: f64 = 0.01;
+/// Step size and rounds of the gradient descent.
+const STEP: f64 = 0.5;
+const ROUNDS: usize = 500;
 /// What a story that was merely shown, and not picked, weighs as a negative example.
 pub const WEAK: f64 = 0.25;
-/// Features seen in fewer (weighted) examples are ignored: one decision is not a rule.
-const MIN_SUPPORT: f64 = 1.5;
 /// Words of a story's text read for features (its title is read whole).
 const TEXT_CHARS: usize = 1_500;
 /// Features kept per story.
@@ -81,7 +96,7 @@ pub fn features(s: &Source) -> String {
         out.push(format!("w:{w}"));
     }
     for f in s.feeds {
-        out.push(format!("feed:{}", token(f)));
+        out.push(feed_feature(f));
     }
     if let Some(h) = s.host.filter(|h| !h.is_empty()) {
         out.push(format!(
@@ -108,6 +123,11 @@ pub fn features(s: &Source) -> String {
     out.join(" ")
 }
 
+/// The feature of a feed, by its name.
+pub fn feed_feature(name: &str) -> String {
+    format!("feed:{}", token(name))
+}
+
 /// The section feature (the section a story ends up in is decided when ranking).
 fn section_feature(section: &str) -> String {
     format!("s:{}", token(section))
@@ -129,10 +149,16 @@ fn token(name: &str) -> String {
     score::normalize(name).trim().replace(' ', "_")
 }
 
+/// The part of a learned value that is the model's trust in the keyword score.
+pub const KEYWORDS: &str = "keywords";
+
 /// The learned weights.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Model {
+    /// Per feature, in log-odds per unit of the story's (normalized) feature vector.
     weights: HashMap<String, f64>,
+    /// The weight learned for the keyword score (it starts at `scale`).
+    keyword: f64,
     /// How many examples (of each kind) it learned from, for `explain`.
     pub positives: usize,
     pub negatives: usize,
@@ -141,117 +167,173 @@ pub struct Model {
 /// What the model says of one story.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Learned {
-    /// Bounded, before `[learning] weight`.
+    /// Bounded, before `[learning] weight`, in keyword-score points.
     pub value: f64,
-    /// The features that moved it most, with their weights, strongest first (at most 5).
+    /// The features that moved it most, with what each added (in points), strongest first
+    /// (at most 5).
     pub top: Vec<(String, f64)>,
 }
 
+/// The value of each feature in a story's vector: its words and phrases share one unit of
+/// length (a long text does not weigh more); its sources and section count 1 each.
+fn values(fs: &[&str]) -> Vec<f64> {
+    let is_text = |f: &str| f.starts_with("w:") || f.starts_with("p:");
+    let text = fs.iter().filter(|f| is_text(f)).count().max(1) as f64;
+    fs.iter()
+        .map(|f| if is_text(f) { 1.0 / text.sqrt() } else { 1.0 })
+        .collect()
+}
+
+/// The features of an example or story with its section's, sorted and unique.
+fn with_section<'a>(features: &'a str, section: &'a str) -> Vec<&'a str> {
+    let mut fs: Vec<&str> = features
+        .split(' ')
+        .filter(|f| !f.is_empty())
+        .chain((!section.is_empty()).then_some(section))
+        .collect();
+    fs.sort_unstable();
+    fs.dedup();
+    fs
+}
+
+fn sigmoid(z: f64) -> f64 {
+    1.0 / (1.0 + (-z).exp())
+}
+
 impl Model {
-    /// Learns from `examples`, seeded by the keyword profile (`(term, weight)`). `None` when
-    /// there is no decision and no past issue to learn from: the ranking is then the keyword
-    /// score alone.
-    pub fn train<'a>(
-        examples: &[LearningExample],
-        keywords: impl IntoIterator<Item = (&'a str, f64)>,
-    ) -> Option<Model> {
+    /// Learns from `examples` (see the module's doc). `None` when there is no decision and no
+    /// past issue to learn from: the ranking is then the keyword score alone.
+    pub fn train(examples: &[LearningExample]) -> Option<Model> {
         let strong = examples.iter().filter(|e| e.weight >= 1.0).count();
         if strong == 0 {
             return None;
         }
-        let (mut p, mut n) = (0.0, 0.0);
-        // BTreeMap: the sums are the same whatever order the examples came in.
+        // A fixed order, whatever order the examples came in: sums of floats depend on it.
+        let mut examples: Vec<&LearningExample> = examples.iter().collect();
+        examples.sort_by(|a, b| {
+            (&a.features, &a.section, a.positive)
+                .cmp(&(&b.features, &b.section, b.positive))
+                .then(a.weight.total_cmp(&b.weight))
+                .then(a.base.total_cmp(&b.base))
+        });
         let sections: Vec<String> = examples
             .iter()
-            .map(|e| section_feature(&e.section))
-            .collect();
-        let mut counts: BTreeMap<&str, (f64, f64)> = BTreeMap::new();
-        for (e, section) in examples.iter().zip(&sections) {
-            if e.positive {
-                p += e.weight;
-            } else {
-                n += e.weight;
-            }
-            let section = (!e.section.is_empty()).then_some(section.as_str());
-            for f in e
-                .features
-                .split(' ')
-                .filter(|f| !f.is_empty())
-                .chain(section)
-            {
-                let c = counts.entry(f).or_default();
-                if e.positive {
-                    c.0 += e.weight;
+            .map(|e| {
+                if e.section.is_empty() {
+                    String::new()
                 } else {
-                    c.1 += e.weight;
+                    section_feature(&e.section)
                 }
-            }
-        }
-        let seeds: Vec<(String, f64)> = keywords
-            .into_iter()
-            .filter(|(_, w)| *w > 0.0)
-            .filter_map(|(term, w)| {
-                let ws = words(term.trim_end_matches('*'));
-                let feature = match ws.as_slice() {
-                    [one] => format!("w:{one}"),
-                    [a, b] => format!("p:{a}_{b}"),
-                    _ => return None,
-                };
-                Some((feature, w * SEED))
             })
             .collect();
-        let mut seeded: BTreeMap<&str, f64> = BTreeMap::new();
-        for (f, s) in &seeds {
-            *seeded.entry(f.as_str()).or_default() += s;
-        }
-        let mut weights = HashMap::new();
-        for (&f, &(pf, nf)) in &counts {
-            let pf = pf + seeded.get(f).copied().unwrap_or(0.0);
-            if pf + nf < MIN_SUPPORT {
-                continue;
+        let lists: Vec<Vec<&str>> = examples
+            .iter()
+            .zip(&sections)
+            .map(|(e, s)| with_section(&e.features, s))
+            .collect();
+        let mut names: Vec<&str> = lists.iter().flatten().copied().collect();
+        names.sort_unstable();
+        names.dedup();
+        let index: HashMap<&str, usize> = names.iter().enumerate().map(|(i, n)| (*n, i)).collect();
+        let rows: Vec<Vec<(usize, f64)>> = lists
+            .iter()
+            .map(|fs| {
+                fs.iter()
+                    .zip(values(fs))
+                    .map(|(f, x)| (index[f], x))
+                    .collect()
+            })
+            .collect();
+
+        let total: f64 = examples.iter().map(|e| e.weight).sum();
+        // The keyword-score weight's gradient is taken per point of the largest score, so that
+        // its step is on the same footing as the others'.
+        let top = examples.iter().map(|e| e.base.abs()).fold(1.0, f64::max);
+        let (mut w, mut g2, mut grad) = (
+            vec![0.0f64; names.len()],
+            vec![0.0f64; names.len()],
+            vec![0.0f64; names.len()],
+        );
+        let (mut bias, mut bias_g2) = (0.0f64, 0.0f64);
+        let (mut k, mut k_g2) = (SCALE, 0.0f64);
+        for _ in 0..ROUNDS {
+            grad.iter_mut().for_each(|g| *g = 0.0);
+            let (mut g_bias, mut g_k) = (0.0, 0.0);
+            for (e, xs) in examples.iter().zip(&rows) {
+                let z = k * e.base + bias + xs.iter().map(|&(i, x)| w[i] * x).sum::<f64>();
+                let err = (sigmoid(z) - if e.positive { 1.0 } else { 0.0 }) * e.weight;
+                g_bias += err;
+                g_k += err * e.base / top;
+                for &(i, x) in xs {
+                    grad[i] += err * x;
+                }
             }
-            let w =
-                ((pf + ALPHA) / (p + 2.0 * ALPHA)).ln() - ((nf + ALPHA) / (n + 2.0 * ALPHA)).ln();
-            if w.abs() >= 0.05 {
-                weights.insert(f.to_string(), w);
+            for i in 0..w.len() {
+                let g = grad[i] / total + LAMBDA * w[i];
+                g2[i] += g * g;
+                w[i] -= STEP * g / (g2[i].sqrt() + 1e-9);
             }
+            let g = g_bias / total;
+            bias_g2 += g * g;
+            bias -= STEP * g / (bias_g2.sqrt() + 1e-9);
+            let g = g_k / total + LAMBDA_KEYWORDS * (k - SCALE) * top;
+            k_g2 += g * g;
+            k -= STEP * SCALE * g / (k_g2.sqrt() + 1e-9);
         }
+        let weights = names
+            .iter()
+            .zip(&w)
+            .filter(|(_, w)| w.abs() >= 1e-4)
+            .map(|(n, w)| (n.to_string(), *w))
+            .collect();
         let positives = examples
             .iter()
             .filter(|e| e.positive && e.weight >= 1.0)
             .count();
         Some(Model {
             weights,
+            keyword: k,
             positives,
             negatives: strong - positives,
         })
     }
 
     /// What the model says of a story with these (stored, space-separated) features in this
-    /// section.
-    pub fn score(&self, features: &str, section: &str) -> Learned {
+    /// section and with this keyword score: in keyword-score points, bounded.
+    pub fn score(&self, features: &str, section: &str, base: f64) -> Learned {
         let section = section_feature(section);
-        let mut hits: Vec<(&str, f64)> = features
-            .split(' ')
-            .chain(std::iter::once(section.as_str()))
-            .filter_map(|f| self.weights.get_key_value(f).map(|(k, &w)| (k.as_str(), w)))
+        let all = with_section(features, &section);
+        let mut parts: Vec<(&str, f64)> = all
+            .iter()
+            .zip(values(&all))
+            .filter_map(|(f, x)| {
+                let (k, w) = self.weights.get_key_value(*f)?;
+                Some((k.as_str(), w * x / SCALE))
+            })
             .collect();
-        if hits.is_empty() {
+        let trust = (self.keyword - SCALE) * base / SCALE;
+        if trust.abs() >= 0.005 {
+            parts.push((KEYWORDS, trust));
+        }
+        if parts.is_empty() {
             return Learned::default();
         }
-        hits.sort_by(|a, b| a.0.cmp(b.0));
-        hits.dedup_by(|a, b| a.0 == b.0);
-        let sum: f64 = hits.iter().map(|(_, w)| w).sum::<f64>() / (hits.len() as f64).sqrt();
+        let sum: f64 = parts.iter().map(|(_, p)| p).sum();
         let value = BOUND * (sum / BOUND).tanh();
-        hits.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()).then_with(|| a.0.cmp(b.0)));
+        parts.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()).then_with(|| a.0.cmp(b.0)));
         Learned {
             value: score::round(value),
-            top: hits
+            top: parts
                 .into_iter()
                 .take(5)
-                .map(|(f, w)| (f.to_string(), score::round(w)))
+                .map(|(f, p)| (f.to_string(), score::round(p)))
                 .collect(),
         }
+    }
+
+    /// How far the model trusts the keyword score, relative to where it started (1: as much).
+    pub fn keyword_trust(&self) -> f64 {
+        self.keyword / SCALE
     }
 
     /// The weight of one feature, if the model has it.
@@ -270,6 +352,7 @@ pub fn describe(feature: &str) -> String {
         Some(("host", h)) => format!("site {h}"),
         Some(("by", a)) => format!("author {a}"),
         Some(("s", s)) => format!("section {s}"),
+        _ if feature == KEYWORDS => "the keyword score".to_string(),
         _ => feature.to_string(),
     }
 }
@@ -288,12 +371,13 @@ mod tests {
         })
     }
 
-    fn ex(f: &str, positive: bool) -> LearningExample {
+    fn ex(f: &str, positive: bool, base: f64) -> LearningExample {
         LearningExample {
             section: "News".into(),
             features: f.to_string(),
             positive,
             weight: 1.0,
+            base,
         }
     }
 
@@ -329,13 +413,13 @@ mod tests {
 
     #[test]
     fn no_decision_no_model() {
-        assert_eq!(Model::train(&[], [("kubernetes", 3.0)]), None);
+        assert_eq!(Model::train(&[]), None);
         // Weak negatives alone teach nothing either.
         let weak = LearningExample {
             weight: WEAK,
-            ..ex("w:x", false)
+            ..ex("w:x", false, 3.0)
         };
-        assert_eq!(Model::train(&[weak], []), None);
+        assert_eq!(Model::train(&[weak]), None);
     }
 
     #[test]
@@ -353,18 +437,21 @@ mod tests {
             "vendor.example",
         );
         let examples: Vec<LearningExample> = (0..3)
-            .flat_map(|_| [ex(&picked, true), ex(&rejected, false)])
+            .flat_map(|_| [ex(&picked, true, 2.0), ex(&rejected, false, 2.0)])
             .collect();
-        let m = Model::train(&examples, []).unwrap();
+        let m = Model::train(&examples).unwrap();
+        assert_eq!((m.positives, m.negatives), (3, 3));
         assert!(m.weight("w:postmortem").unwrap() > 0.0);
         assert!(m.weight("feed:vendor").unwrap() < 0.0);
         let good = m.score(
             &story("Another postmortem", "", "Ops Blog", "ops.example"),
             "News",
+            2.0,
         );
         let bad = m.score(
             &story("Webinar recording", "", "Vendor", "vendor.example"),
             "News",
+            2.0,
         );
         assert!(good.value > 0.0 && bad.value < 0.0, "{good:?} {bad:?}");
         assert!(good.value <= BOUND && bad.value >= -BOUND);
@@ -372,21 +459,58 @@ mod tests {
             good.top.iter().any(|(f, _)| f == "feed:ops_blog"),
             "{good:?}"
         );
-        // A story with nothing the model knows is not moved.
+        // The parts shown are what the value is made of (before the bound), strongest first.
+        let sum: f64 = good.top.iter().map(|(_, p)| p).sum();
+        assert!(good.top.len() < 5 || sum.abs() >= good.value.abs() * 0.5);
+        assert!(good.top.windows(2).all(|w| w[0].1.abs() >= w[1].1.abs()));
+        // A story with nothing the model knows, and no keyword score, is not moved.
         assert_eq!(
-            m.score("w:unrelated host:else.example", "Elsewhere"),
+            m.score("w:unrelated host:else.example", "Elsewhere", 0.0),
             Learned::default()
         );
     }
 
     #[test]
-    fn the_keyword_profile_seeds_the_positive_side() {
-        let a = story("Terraform modules at scale", "", "Blog", "b.example");
-        let b = story("Cooking with cast iron", "", "Food", "f.example");
-        let examples = [ex(&a, true), ex(&b, false)];
-        let plain = Model::train(&examples, []).unwrap();
-        let seeded = Model::train(&examples, [("terraform", 3.0)]).unwrap();
-        assert!(seeded.weight("w:terraform") > plain.weight("w:terraform"));
+    fn the_value_is_bounded_however_strong_the_evidence() {
+        let picked = story("Kubernetes postmortem", "", "Ops Blog", "ops.example");
+        let rejected = story("Kubernetes webinar", "", "Vendor", "vendor.example");
+        let examples: Vec<LearningExample> = (0..400)
+            .flat_map(|_| [ex(&picked, true, 0.0), ex(&rejected, false, 0.0)])
+            .collect();
+        let m = Model::train(&examples).unwrap();
+        let (good, bad) = (
+            m.score(&picked, "News", 0.0),
+            m.score(&rejected, "News", 0.0),
+        );
+        assert!(good.value > 1.0 && good.value <= BOUND, "{good:?}");
+        assert!(bad.value < -1.0 && bad.value >= -BOUND, "{bad:?}");
+    }
+
+    #[test]
+    fn rejected_keyword_stuffing_lowers_the_trust_in_the_keyword_score() {
+        // High keyword scores rejected, low ones picked, from sources that say nothing.
+        let examples: Vec<LearningExample> = (0..12)
+            .flat_map(|i| {
+                let stuffed = story(&format!("stuffed {i}"), "", &format!("v{i}"), "v.example");
+                let plain = story(&format!("plain {i}"), "", &format!("b{i}"), "b.example");
+                [ex(&stuffed, false, 20.0), ex(&plain, true, 2.0)]
+            })
+            .collect();
+        let m = Model::train(&examples).unwrap();
+        assert!(m.keyword_trust() < 1.0, "{}", m.keyword_trust());
+        // A new stuffed story is pulled down, and "the keyword score" is named as why.
+        let s = m.score("w:unseen", "News", 20.0);
+        assert!(s.value < 0.0, "{s:?}");
+        assert!(s.top.iter().any(|(f, _)| f == KEYWORDS), "{s:?}");
+        // Picks of high-scoring stories raise it instead.
+        let examples: Vec<LearningExample> = (0..12)
+            .flat_map(|i| {
+                let good = story(&format!("good {i}"), "", &format!("v{i}"), "v.example");
+                let dull = story(&format!("dull {i}"), "", &format!("b{i}"), "b.example");
+                [ex(&good, true, 20.0), ex(&dull, false, 2.0)]
+            })
+            .collect();
+        assert!(Model::train(&examples).unwrap().keyword_trust() > 1.0);
     }
 
     #[test]
@@ -401,17 +525,16 @@ mod tests {
                         "h.example",
                     ),
                     i % 2 == 0,
+                    f64::from(i % 5),
                 )
             })
             .collect();
         let mut ys = xs.clone();
         ys.reverse();
-        let (m1, m2) = (
-            Model::train(&xs, []).unwrap(),
-            Model::train(&ys, []).unwrap(),
-        );
+        let (m1, m2) = (Model::train(&xs).unwrap(), Model::train(&ys).unwrap());
         let f = story("kubernetes again", "", "f1", "h.example");
-        assert_eq!(m1.score(&f, "News"), m2.score(&f, "News"));
+        assert_eq!(m1.score(&f, "News", 3.0), m2.score(&f, "News", 3.0));
+        assert_eq!(m1, m2);
     }
 
     #[test]
@@ -423,5 +546,6 @@ mod tests {
         );
         assert_eq!(describe("feed:acme_blog"), "feed acme_blog");
         assert_eq!(describe("host:acme.example"), "site acme.example");
+        assert_eq!(describe(KEYWORDS), "the keyword score");
     }
 }

@@ -50,6 +50,7 @@ pub mod page;
 
 pub mod opml;
 pub mod output;
+pub mod past_issues;
 pub mod poll;
 
 pub mod daemon;

@@ -395,6 +395,8 @@ pub struct LearningExample {
     pub positive: bool,
     /// 1 for a decision or a past issue's item, less for a story merely shown.
     pub weight: f64,
+    /// Its keyword score (the model learns what that gets wrong).
+    pub base: f64,
 }
 
 /// The editor's decision on a story.

@@ -157,9 +157,13 @@ pub fn inline(s: &str) -> String {
     out
 }
 
-/// The candidate list as JSON.
+/// The candidate list as JSON: ranked by `score`, highest first, across sections.
 pub fn json(cands: &[Candidate]) -> String {
-    let mut s = serde_json::to_string_pretty(cands).expect("candidates serialize");
+    // One list ranked by score, highest first, each item with its section (the Markdown keeps
+    // the sections apart for reading). Stable: ties keep the section order, then newest.
+    let mut ranked: Vec<&Candidate> = cands.iter().collect();
+    ranked.sort_by(|a, b| b.score.total_cmp(&a.score));
+    let mut s = serde_json::to_string_pretty(&ranked).expect("candidates serialize");
     s.push('\n');
     s
 }

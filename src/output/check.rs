@@ -59,6 +59,19 @@ pub fn render(config: &Config, source: &str, db: &std::path::Path, now: DateTime
         humantime::format_duration(sc.half_life),
         sc.multi_source_bonus,
     );
+    let l = &config.learning;
+    let _ = writeln!(
+        out,
+        "learning: {}",
+        if l.enabled {
+            format!(
+                "on, weight {} (picks, rejects and imported past issues move the ranking)",
+                l.weight
+            )
+        } else {
+            "off (the ranking is the keyword score alone)".to_string()
+        }
+    );
     let o = &config.output;
     let _ = writeln!(
         out,
@@ -128,6 +141,7 @@ mod tests {
             "network:  public feeds may not reach private addresses",
             "schedule: every 1h by default, jitter 25%, dead after 30days of failures",
             "scoring:  0 keywords (+0 feed keywords), 0 veto terms; title ×3, body ×1 (at most 3 hits), half-life 3days, +1 per extra feed",
+            "learning: on, weight 1 (picks, rejects and imported past issues move the ranking)",
             "output:   ./out (News, Jobs, Events, Tools; 15 per section; curated feed of 50)",
             "2 feeds:",
             "  A blog  News      https://a.example/feed",

@@ -11,6 +11,7 @@ pub mod discovery;
 pub mod draft;
 pub mod entries;
 pub mod explain;
+pub mod import_issues;
 pub mod inspect;
 pub mod metrics;
 pub mod round;

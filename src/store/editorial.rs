@@ -95,6 +95,37 @@ struct WindowJson(
     Option<String>,
 );
 
+/// An item of a past issue, ready to store ([`Store::import_catalogue`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CatalogueItem {
+    pub issue: i64,
+    pub section: Option<String>,
+    pub url: String,
+    pub canonical_url: String,
+    pub blurb: String,
+    /// `learn::features` of the blurb and the link.
+    pub features: String,
+}
+
+/// At most how many examples of each kind [`Store::learning_examples`] reads (the latest).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LearningLimits {
+    pub decisions: usize,
+    pub catalogue: usize,
+    pub background: usize,
+}
+
+/// What an import added (or, in a dry run, would add).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CatalogueCounts {
+    /// Issues new to the database.
+    pub issues: usize,
+    /// Items new to the catalogue.
+    pub items: usize,
+    /// Links new to the ledger.
+    pub links: usize,
+}
+
 /// A story set aside by the editor (snoozed or rejected), as the desk lists it.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Shelved {
@@ -388,20 +419,37 @@ impl Store {
         &self,
         as_of: DateTime<Utc>,
         window_start: DateTime<Utc>,
-        background: usize,
+        limits: LearningLimits,
         weak: f64,
-    ) -> Result<Vec<crate::model::LearningExample>, StoreError> {
-        let rows: Vec<(String, Option<String>, i64)> = sqlx::query_as(
-            "SELECT sc.features, COALESCE(d.section, f.section, sc.section),
-                 CASE d.decision WHEN 'pick' THEN 1 ELSE 0 END
-             FROM decisions d JOIN scores sc ON sc.story_id = d.story_id
-             JOIN stories s ON s.id = d.story_id LEFT JOIN feeds f ON f.id = s.feed_id
-             WHERE d.decided_at <= ?1
-             UNION ALL
-             SELECT features, section, 1 FROM catalogue WHERE imported_at <= ?1
+    ) -> Result<Vec<(crate::model::LearningExample, Option<(String, String)>)>, StoreError> {
+        type Row = (
+            String,
+            Option<String>,
+            i64,
+            Option<f64>,
+            Option<String>,
+            Option<String>,
+        );
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT * FROM (
+                 SELECT sc.features, COALESCE(d.section, f.section, sc.section),
+                     CASE d.decision WHEN 'pick' THEN 1 ELSE 0 END, sc.base, NULL, NULL
+                 FROM decisions d JOIN scores sc ON sc.story_id = d.story_id
+                 JOIN stories s ON s.id = d.story_id LEFT JOIN feeds f ON f.id = s.feed_id
+                 WHERE d.decided_at <= ?1
+                 ORDER BY d.decided_at DESC, d.story_id DESC LIMIT ?4)
              UNION ALL
              SELECT * FROM (
-                 SELECT sc.features, COALESCE(f.section, sc.section), -1
+                 SELECT c.features || COALESCE(' ' || cs.features, ''), c.section, 1, cs.base,
+                     c.blurb, c.url
+                 FROM catalogue c LEFT JOIN scores cs ON cs.story_id = (
+                     SELECT s.id FROM stories s WHERE s.canonical_url = c.canonical_url
+                     ORDER BY s.id LIMIT 1)
+                 WHERE c.imported_at <= ?1
+                 ORDER BY c.issue DESC, c.id DESC LIMIT ?5)
+             UNION ALL
+             SELECT * FROM (
+                 SELECT sc.features, COALESCE(f.section, sc.section), -1, sc.base, NULL, NULL
                  FROM stories s INDEXED BY stories_date
                  JOIN scores sc ON sc.story_id = s.id
                  LEFT JOIN feeds f ON f.id = s.feed_id
@@ -410,21 +458,30 @@ impl Store {
                    AND sc.vetoed_by IS NULL
                    AND NOT EXISTS (SELECT 1 FROM decisions d WHERE d.story_id = s.id)
                  ORDER BY COALESCE(s.published, s.first_seen) DESC, s.id DESC
-                 LIMIT ?4)",
+                 LIMIT ?6)",
         )
         .bind(ts(as_of))
         .bind(ts(window_start - chrono::Duration::days(28)))
         .bind(ts(window_start))
-        .bind(background as i64)
+        .bind(limits.decisions as i64)
+        .bind(limits.catalogue as i64)
+        .bind(limits.background as i64)
         .fetch_all(&self.pool)
         .await?;
         Ok(rows
             .into_iter()
-            .map(|(features, section, kind)| crate::model::LearningExample {
-                features,
-                section: section.unwrap_or_default(),
-                positive: kind == 1,
-                weight: if kind == -1 { weak } else { 1.0 },
+            .map(|(features, section, kind, base, blurb, url)| {
+                (
+                    crate::model::LearningExample {
+                        features,
+                        section: section.unwrap_or_default(),
+                        positive: kind == 1,
+                        weight: if kind == -1 { weak } else { 1.0 },
+                        base: base.unwrap_or(0.0),
+                    },
+                    // A past issue's item without a stored story: scored from its blurb.
+                    if base.is_none() { blurb.zip(url) } else { None },
+                )
             })
             .collect())
     }
@@ -750,6 +807,98 @@ impl Store {
                 .fetch_optional(&self.pool)
                 .await?;
         Ok(row.map(|(n, t)| (n, from_ts(t))))
+    }
+
+    /// Writes what `gleaner import issues` read, in one transaction: each past issue (kept as
+    /// it is when its number is known already), each item's link in the ledger (so it is never
+    /// a candidate again) and each item in the catalogue (a positive example for the learned
+    /// ranking). Rows already there are left alone, so importing a file twice changes nothing.
+    /// With `dry_run` nothing is kept: the counts say what would change.
+    pub async fn import_catalogue(
+        &self,
+        issues: &[(i64, DateTime<Utc>)],
+        items: &[CatalogueItem],
+        now: DateTime<Utc>,
+        dry_run: bool,
+    ) -> Result<CatalogueCounts, StoreError> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut counts = CatalogueCounts::default();
+        for (number, at) in issues {
+            counts.issues += sqlx::query(
+                "INSERT INTO issues (number, published_at) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+            )
+            .bind(number)
+            .bind(ts(*at))
+            .execute(&mut *tx)
+            .await?
+            .rows_affected() as usize;
+        }
+        for i in items {
+            counts.links += sqlx::query(
+                "INSERT INTO ledger (canonical_url, issue, story_id, section, used_at)
+                 VALUES (?1, ?2,
+                     (SELECT id FROM stories WHERE canonical_url = ?1 ORDER BY id LIMIT 1),
+                     ?3, (SELECT published_at FROM issues WHERE number = ?2))
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(&i.canonical_url)
+            .bind(i.issue)
+            .bind(i.section.as_deref())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected() as usize;
+            counts.items += sqlx::query(
+                "INSERT INTO catalogue (issue, section, url, canonical_url, blurb, features, imported_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING",
+            )
+            .bind(i.issue)
+            .bind(i.section.as_deref())
+            .bind(&i.url)
+            .bind(&i.canonical_url)
+            .bind(&i.blurb)
+            .bind(&i.features)
+            .bind(ts(now))
+            .execute(&mut *tx)
+            .await?
+            .rows_affected() as usize;
+        }
+        if dry_run {
+            tx.rollback().await?;
+        } else {
+            tx.commit().await?;
+        }
+        Ok(counts)
+    }
+
+    /// The names of the feeds whose stories live at each of `hosts` (`www.` aside), for the
+    /// items of past issues: a feed's stories and the items that linked to them are then
+    /// described alike.
+    pub async fn feeds_at_hosts(
+        &self,
+        hosts: &[String],
+    ) -> Result<std::collections::HashMap<String, Vec<String>>, StoreError> {
+        let mut out = std::collections::HashMap::new();
+        for host in hosts {
+            let bare = host.trim_start_matches("www.");
+            let mut names: Vec<String> = Vec::new();
+            for scheme in ["http", "https"] {
+                let from = format!("{scheme}://{bare}/");
+                let to = format!("{scheme}://{bare}0");
+                let rows: Vec<(String,)> = sqlx::query_as(
+                    "SELECT DISTINCT f.name FROM stories s JOIN feeds f ON f.id = s.feed_id
+                     WHERE s.canonical_url >= ?1 AND s.canonical_url < ?2 ORDER BY f.name LIMIT 5",
+                )
+                .bind(&from)
+                .bind(&to)
+                .fetch_all(&self.pool)
+                .await?;
+                names.extend(rows.into_iter().map(|(n,)| n));
+            }
+            names.sort();
+            names.dedup();
+            out.insert(host.clone(), names);
+        }
+        Ok(out)
     }
 
     /// The last issue published at or before `t`.

@@ -19,7 +19,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
-pub use editorial::Shelved;
+pub use editorial::{CatalogueCounts, CatalogueItem, LearningLimits, Shelved};
 pub use feeds::{FetchStats, FetchWrite, Round};
 pub use stories::StoryFilter;
 

@@ -16,6 +16,7 @@ mod editorial;
 mod failures;
 mod hostile;
 mod ingest;
+mod learning;
 mod opml;
 mod reading;
 mod serve;
