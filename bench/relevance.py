@@ -21,7 +21,9 @@ stories (an in-process HTTP server on 127.0.0.1), `gleaner poll` runs, then:
   * effort: a simulated editor walks that list from the top, `gleaner pick`s each labelled pick
     (with its section) and `gleaner reject`s everything else, asks for the list again after
     every 5 decisions, and counts the items examined until every pick was found ("-" if the
-    list ran dry first: a pick was never shown);
+    list ran dry first: a pick was never shown); a pick listed "also at" under another link
+    is found there, and an item holding several picks (gleaner grouped them as
+    near-duplicates) finds them all;
   * then `gleaner publish` closes the week (its picks become used links, the next window
     starts there).
 Configurations (all with the [keywords] of the repository's feeds.toml, written before the
@@ -181,21 +183,26 @@ def walk(g, now, picks, first):
                 break
         seen.add(item["id"])
         examined += 1
-        # gleaner groups near-duplicates: a pick may be listed "also at" another link.
-        s = next((want[u] for u in map(norm, [item["url"], *item.get("also_at", [])]) if u in want
-                  and u not in taken), None)
+        # gleaner groups near-duplicates: a pick may be listed "also at" another link, and one
+        # item may hold several picks (the editor sees every link of it).
+        hits = [want[u] for u in dict.fromkeys(map(norm, [item["url"], *item.get("also_at", [])]))
+                if u in want and u not in taken]
         if os.environ.get("RELEVANCE_TRACE"):
-            print(f"    {examined:3d} {'PICK' if s else '    '} {item['score']:6.1f} {item['section'][:5]:5} "
+            print(f"    {examined:3d} {'PICK' if hits else '    '} {item['score']:6.1f} {item['section'][:5]:5} "
                   f"{item['title'][:60]}", file=sys.stderr)
-        if s is not None:
-            taken.add(norm(s.url))
-            g(now, "pick", str(item["id"]), "--section", s.section)
-            found += 1
+        if hits:
+            taken.update(norm(s.url) for s in hits)
+            g(now, "pick", str(item["id"]), "--section", hits[0].section)
+            found += len(hits)
         else:
             g(now, "reject", str(item["id"]))
         decisions += 1
         if decisions % 5 == 0:
             lst = g.candidates(now)
+    missing = [s for u, s in want.items() if u not in taken]
+    for s in missing:
+        print(f"    never shown: {s.section} {s.title!r} {s.url} ({s.feed}, {s.published:%a %H:%M})",
+              file=sys.stderr)
     return examined, found
 
 

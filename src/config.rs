@@ -92,7 +92,7 @@ impl Config {
 pub struct LearningSettings {
     /// Off: the ranking is the keyword score alone.
     pub enabled: bool,
-    /// Multiplies the learned contribution (at most ±8 at 1.0).
+    /// Multiplies the learned contribution (at most ±`learn::BOUND` points at 1.0).
     pub weight: f64,
 }
 

@@ -1160,8 +1160,11 @@ pub struct ImportReport {
 /// `gleaner import issues FILE…`: reads past issues (the Markdown `draft` writes, or a sent
 /// issue's or an archive page's HTML), puts every link in the ledger (never suggested again)
 /// and every item in the catalogue the ranking learns from. Idempotent. A file without an issue
-/// number is reported and skipped; one without a date takes its modification time.
+/// number is reported and skipped; one without a date takes its modification time, but no
+/// later than `window_days` before `now` (its date starts the next candidate window, which an
+/// undated file copied today must not empty).
 pub async fn import_issues(
+    config: &Config,
     store: &Store,
     files: &[PathBuf],
     dry_run: bool,
@@ -1197,10 +1200,11 @@ pub async fn import_issues(
             continue;
         };
         let date = read.date.unwrap_or_else(|| {
+            let latest = now - chrono::Duration::days(i64::from(config.output.window_days));
             std::fs::metadata(path)
                 .and_then(|m| m.modified())
                 .map(DateTime::<Utc>::from)
-                .unwrap_or(now)
+                .map_or(latest, |m| m.min(latest))
         });
         let mut sections: Vec<(Option<String>, usize)> = Vec::new();
         for item in &read.items {

@@ -851,10 +851,11 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Import(args) => match &args.format {
             cli::ImportFormat::Opml(args) => import_opml(&cli.config, args),
             cli::ImportFormat::Issues(args) => {
-                let (_, db) = load_config(&cli)?;
+                let (config, db) = load_config(&cli)?;
                 let store = open_store(&db).await?;
                 let report =
-                    gleaner::desk::import_issues(&store, &args.files, args.dry_run, now()).await;
+                    gleaner::desk::import_issues(&config, &store, &args.files, args.dry_run, now())
+                        .await;
                 store.close().await;
                 say(output::import_issues::text(&report.map_err(desk_failure)?).trim_end());
                 Ok(())

@@ -59,16 +59,32 @@ fn markdown(text: &str) -> PastIssue {
     let mut issue = PastIssue::default();
     let mut section: Option<String> = None;
     let mut block: Vec<&str> = Vec::new();
-    let flush = |block: &mut Vec<&str>, section: &Option<String>, issue: &mut PastIssue| {
-        if !block.is_empty() {
-            issue.items.extend(item(&block.join("\n"), section));
-            block.clear();
+    // A paragraph of text without a link: the blurb of a link alone on the next paragraph.
+    let mut pending: Option<String> = None;
+    let flush = |block: &mut Vec<&str>,
+                 pending: &mut Option<String>,
+                 section: &Option<String>,
+                 issue: &mut PastIssue| {
+        if block.is_empty() {
+            return;
         }
+        let joined = block.join("\n");
+        block.clear();
+        if links(&joined).is_empty() {
+            *pending = Some(joined);
+            return;
+        }
+        let before = pending.take();
+        issue.items.extend(
+            item(&joined, section)
+                .or_else(|| before.and_then(|b| item(&format!("{b}\n{joined}"), section))),
+        );
     };
     for line in text.lines() {
         let l = line.trim();
         if let Some(h) = l.strip_prefix('#') {
-            flush(&mut block, &section, &mut issue);
+            flush(&mut block, &mut pending, &section, &mut issue);
+            pending = None;
             let level = 1 + h.chars().take_while(|&c| c == '#').count();
             let heading = h.trim_start_matches('#').trim();
             if level == 1 {
@@ -77,7 +93,7 @@ fn markdown(text: &str) -> PastIssue {
                 section = Some(plain(heading)).filter(|s| !s.is_empty());
             }
         } else if l.is_empty() {
-            flush(&mut block, &section, &mut issue);
+            flush(&mut block, &mut pending, &section, &mut issue);
         } else if issue.date.is_none() && issue.items.is_empty() && block.is_empty() && !has_link(l)
         {
             match crate::parse::date::parse(&plain(l)) {
@@ -86,13 +102,14 @@ fn markdown(text: &str) -> PastIssue {
             }
         } else if (l.starts_with("- ") || l.starts_with("* ")) && !block.is_empty() {
             // A new list item is a new item.
-            flush(&mut block, &section, &mut issue);
+            flush(&mut block, &mut pending, &section, &mut issue);
+            pending = None;
             block.push(l);
         } else {
             block.push(l);
         }
     }
-    flush(&mut block, &section, &mut issue);
+    flush(&mut block, &mut pending, &section, &mut issue);
     issue
 }
 
@@ -410,6 +427,25 @@ mod tests {
                 ("https://jobs.example/1", "SRE at Acme: remote, EU hours."),
                 ("https://jobs.example/2", "Platform lead — Berlin.")
             ]
+        );
+    }
+
+    #[test]
+    fn a_link_alone_after_its_blurb_paragraph_is_one_item() {
+        let md = "# Issue 9\n\n## News\n\nA game day write-up, with the runbook.\n\nhttps://a.example/game-day\n\nWords that describe nothing.\n\n## Tools\n\n<https://github.com/x/kit>\n";
+        let i = read(md, "x.md");
+        let got: Vec<(&str, &str)> = i
+            .items
+            .iter()
+            .map(|x| (x.url.as_str(), x.blurb.as_str()))
+            .collect();
+        // The last paragraph of News is not carried into Tools: a bare link there has no blurb.
+        assert_eq!(
+            got,
+            [(
+                "https://a.example/game-day",
+                "A game day write-up, with the runbook."
+            )]
         );
     }
 

@@ -523,4 +523,19 @@ fn imported_issues_fill_the_ledger_and_teach_the_ranking() {
     let missing = at(&ws, NOW, &["import", "issues", "nope.md"]);
     assert!(!missing.status.success());
     assert!(stderr(&missing).contains("nope.md"), "{}", stderr(&missing));
+
+    // An undated issue (the file was written today, years after NOW) is dated no later than
+    // window_days before now: it does not empty this week's candidate window.
+    std::fs::write(
+        ws.path("issue-39.md"),
+        "# Issue 39\n\n## News\n\nA game day write-up.\n\nhttps://old.example/game-day\n",
+    )
+    .unwrap();
+    let undated = stdout(&ok(at(&ws, NOW, &["import", "issues", "issue-39.md"])));
+    assert!(
+        undated.contains("issue-39.md: issue 39 of 2014-04-01, 1 item (News 1)"),
+        "{undated}"
+    );
+    let still = candidates(&ws, NOW);
+    assert!(find(&still, "A toolkit").is_some(), "{still:#?}");
 }
