@@ -363,6 +363,18 @@ pub struct DigestArgs {
     pub week: Option<String>,
     #[arg(long, value_enum, default_value = "md")]
     pub format: DigestFormatArg,
+    /// Send the week's digest now on every channel of [digest] (e-mail, webhook) that has not
+    /// had it, and record it: the daemon will not send that week again. A week already sent
+    /// is not sent twice.
+    #[arg(long)]
+    pub send: bool,
+    /// With --send: e-mail the digest to this address only (repeatable), as a one-off that is
+    /// not recorded (a preview, or a copy for someone).
+    #[arg(long, value_name = "ADDR", requires = "send")]
+    pub to: Vec<String>,
+    /// With --send: print what would be sent (headers, parts, webhook body) and send nothing.
+    #[arg(long, requires = "send")]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

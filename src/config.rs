@@ -13,6 +13,12 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::schedule::{Policy, Schedule};
+
+mod digest;
+pub use digest::{
+    DigestSettings, EmailSettings, PasswordSource, Security, WebhookFormat, WebhookSettings,
+    WeekRule,
+};
 use toml::Spanned;
 use url::Url;
 
@@ -32,6 +38,8 @@ pub struct Config {
     pub output: OutputSettings,
     /// `[serve]`: the web desk (`gleaner serve`).
     pub serve: ServeSettings,
+    /// `[digest]`: when and where the daemon sends the weekly digest; `None`: it does not.
+    pub digest: Option<DigestSettings>,
     pub feeds: Vec<FeedConfig>,
 }
 
@@ -350,7 +358,7 @@ pub enum LoadError {
 
 const TOP_KEYS: &[&str] = &[
     "storage", "fetch", "schedule", "daemon", "keywords", "scoring", "learning", "output",
-    "github", "serve", "feeds",
+    "github", "serve", "digest", "feeds",
 ];
 const LEARNING_KEYS: &[&str] = &["enabled", "weight"];
 const SERVE_KEYS: &[&str] = &["token", "session_idle", "session_max"];
@@ -420,6 +428,7 @@ struct RawDoc {
     output: Option<Spanned<toml::Table>>,
     github: Option<Spanned<toml::Table>>,
     serve: Option<Spanned<toml::Table>>,
+    digest: Option<Spanned<toml::Table>>,
     #[serde(default)]
     feeds: Vec<Spanned<toml::Table>>,
 }
@@ -485,6 +494,7 @@ impl Config {
         let output = v.output(raw.output.as_ref(), base_dir);
         let github = v.github(raw.github.as_ref());
         let serve = v.serve(raw.serve.as_ref());
+        let digest = v.digest(raw.digest.as_ref(), base_dir);
         let feeds = v.feeds(&raw.feeds, &github);
         fetch.private_feeds = feeds
             .iter()
@@ -502,6 +512,7 @@ impl Config {
                 learning,
                 output,
                 serve,
+                digest,
                 feeds,
             })
         } else {

@@ -128,9 +128,17 @@ pub async fn run(
     // The busy spell under way (from the first fetch started while idle to the last one
     // written): recorded as a round for `/metrics`.
     let mut spell: Option<(std::time::Instant, crate::store::Round)> = None;
+    // The weekly digest ([digest]): when to look again whether a week is due, and the send
+    // under way (one at a time, beside the fetches).
+    let mut digest_at = digest_check(&config, &store, Utc::now()).await;
+    let mut digest_task: Option<tokio::task::JoinHandle<Option<DateTime<Utc>>>> = None;
 
     loop {
         let now = Utc::now();
+        if stopping.is_none() && digest_task.is_none() && digest_at.is_some_and(|t| t <= now) {
+            let (c, s) = (config.clone(), store.clone());
+            digest_task = Some(tokio::spawn(async move { send_digest(&c, &s).await }));
+        }
         if paused_until.is_some_and(|t| tokio::time::Instant::now() >= t) {
             paused_until = None;
         }
@@ -155,14 +163,21 @@ pub async fn run(
                 }
             }
         }
-        if stopping.is_some() && inflight.is_empty() {
+        if stopping.is_some() && inflight.is_empty() && digest_task.is_none() {
             break;
         }
-        let wake = match (stopping, paused_until) {
+        let mut wake = match (stopping, paused_until) {
             (Some(deadline), _) => deadline,
             (None, Some(until)) => until,
             (None, None) => next_wake(&store, now).await?,
         };
+        if stopping.is_none()
+            && digest_task.is_none()
+            && let Some(t) = digest_at
+        {
+            let at = tokio::time::Instant::now() + (t - now).to_std().unwrap_or(Duration::ZERO);
+            wake = wake.min(at.max(tokio::time::Instant::now() + Duration::from_millis(50)));
+        }
 
         tokio::select! {
             _ = control.shutdown.cancelled(), if stopping.is_none() => {
@@ -187,7 +202,18 @@ pub async fn run(
                         Err(e) => tracing::error!("reloaded {}, but cannot record its feeds: {e}", config_path.display()),
                     }
                     warn_aggressive(&config, now);
+                    digest_at = digest_check(&config, &store, now).await;
                 }
+            }
+            done = async { digest_task.as_mut().expect("guarded").await }, if digest_task.is_some() => {
+                digest_task = None;
+                digest_at = match done {
+                    Ok(next) => next,
+                    Err(e) => {
+                        tracing::error!("the digest send stopped: {e}");
+                        Some(Utc::now() + chrono::Duration::minutes(1))
+                    }
+                };
             }
             Some(first) = inflight.next() => {
                 // Whatever else is ready goes in the same transaction.
@@ -252,6 +278,11 @@ pub async fn run(
             _ = tokio::time::sleep_until(wake) => {
                 if stopping.is_some() {
                     tracing::warn!(abandoned = inflight.len(), "grace period over: stopping without them (they will be fetched next time)");
+                    if let Some(t) = digest_task.take() {
+                        // Left `sending`: the next start sends it again.
+                        tracing::warn!("grace period over: the digest send under way is abandoned (it is tried again at the next start)");
+                        t.abort();
+                    }
                     break;
                 }
             }
@@ -264,6 +295,49 @@ pub async fn run(
     store.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// When to look again whether a digest is due (`None`: no `[digest]`). A database error is
+/// logged and looked at again in a minute.
+async fn digest_check(config: &Config, store: &Store, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    if config.digest.is_some()
+        && let Err(e) = store.digest_schedule_since(now).await
+    {
+        tracing::error!("cannot record the digest schedule: {e}");
+    }
+    match crate::deliver::next_check(config, store, now).await {
+        Ok(t) => t,
+        Err(e) => {
+            tracing::error!("cannot read the digest deliveries: {e}");
+            config
+                .digest
+                .as_ref()
+                .map(|_| now + chrono::Duration::minutes(1))
+        }
+    }
+}
+
+/// Sends the digest that is due (if any), logs what happened, and returns when to look again.
+async fn send_digest(config: &Config, store: &Store) -> Option<DateTime<Utc>> {
+    let now = Utc::now();
+    match crate::deliver::run_due(config, store, now).await {
+        Ok((outcomes, next)) => {
+            for o in &outcomes {
+                let line = output::deliveries::outcome_line(o);
+                match &o.result {
+                    crate::deliver::Sent::Failed { .. } => {
+                        tracing::warn!(channel = o.channel, week = %o.week, "{line}")
+                    }
+                    _ => tracing::info!(channel = o.channel, week = %o.week, "{line}"),
+                }
+            }
+            next
+        }
+        Err(e) => {
+            tracing::error!("cannot send the digest: {e}; trying again in a minute");
+            Some(now + chrono::Duration::minutes(1))
+        }
+    }
 }
 
 /// How long to wait before fetching again after the `n`th write failure in a row: 5 s,

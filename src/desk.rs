@@ -989,7 +989,31 @@ pub async fn digest_of(
 ) -> Result<output::digest::Digest, DeskError> {
     let since = parse_week(week).map_err(DeskError::Invalid)?;
     let until = since + chrono::Duration::days(7);
-    rescore(config, store, false, Utc::now()).await?;
+    digest_between(
+        config,
+        store,
+        &week_of(since),
+        since,
+        until,
+        None,
+        Utc::now(),
+    )
+    .await
+}
+
+/// The digest of the stories of `[since, until)`, labelled `label` (an ISO week), with at most
+/// `top` candidates per section (all that rank, up to `[output] per_section`, when `None`).
+/// Stale scores are refreshed first, stamped `now`.
+pub async fn digest_between(
+    config: &Config,
+    store: &Store,
+    label: &str,
+    since: DateTime<Utc>,
+    until: DateTime<Utc>,
+    top: Option<usize>,
+    now: DateTime<Utc>,
+) -> Result<output::digest::Digest, DeskError> {
+    rescore(config, store, false, now).await?;
     // The week as it was read: decisions and the ledger do not hide anything here.
     let mut window = store
         .window(since, until - chrono::Duration::seconds(1), since, false)
@@ -1038,9 +1062,14 @@ pub async fn digest_of(
             .unwrap_or(usize::MAX)
     };
     sections.sort_by_key(|(s, _)| order(s));
+    if let Some(top) = top {
+        for (_, v) in &mut sections {
+            v.truncate(top);
+        }
+    }
     Ok(output::digest::Digest {
         newsletter: config.output.title.clone(),
-        week: week_of(since),
+        week: label.to_string(),
         since,
         until,
         activity: store.activity(since, until).await?,

@@ -54,6 +54,7 @@ pub mod past_issues;
 pub mod poll;
 
 pub mod daemon;
+pub mod deliver;
 pub mod desk;
 pub mod serve;
 

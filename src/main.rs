@@ -482,7 +482,19 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             let text = if args.json {
                 output::status::json(&rows, now)
             } else {
-                output::status::text(&rows, now)
+                let mut text = output::status::text(&rows, now);
+                let deliveries = store
+                    .deliveries(8)
+                    .await
+                    .map_err(|e| (EXIT_DATABASE, e.to_string()))?;
+                let next = match &config {
+                    Some((config, _)) => gleaner::deliver::next_check(config, &store, now)
+                        .await
+                        .map_err(desk_failure)?,
+                    None => None,
+                };
+                text.push_str(&output::deliveries::status(&deliveries, next));
+                text
             };
             let mut out = std::io::stdout().lock();
             let _ = out.write_all(text.as_bytes());
@@ -836,6 +848,32 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 .week
                 .clone()
                 .unwrap_or_else(|| gleaner::desk::week_of(now()));
+            if args.send {
+                let to = (!args.to.is_empty()).then_some(args.to.as_slice());
+                let outcomes =
+                    gleaner::deliver::send_week(&config, &store, &week, to, args.dry_run, now())
+                        .await;
+                store.close().await;
+                let outcomes = outcomes.map_err(desk_failure)?;
+                for o in &outcomes {
+                    say(&output::deliveries::outcome_line(o));
+                }
+                let failed = outcomes
+                    .iter()
+                    .filter(|o| matches!(o.result, gleaner::deliver::Sent::Failed { .. }))
+                    .count();
+                return match failed {
+                    0 => Ok(()),
+                    n => Err((
+                        EXIT_FAILURE,
+                        format!(
+                            "{n} of {} channel{} failed (recorded; `gleaner run` tries again)",
+                            outcomes.len(),
+                            if outcomes.len() == 1 { "" } else { "s" }
+                        ),
+                    )),
+                };
+            }
             let format = match args.format {
                 cli::DigestFormatArg::Md => gleaner::desk::DigestFormat::Markdown,
                 cli::DigestFormatArg::Html => gleaner::desk::DigestFormat::Html,

@@ -6,6 +6,64 @@ use chrono::{DateTime, Utc};
 
 use crate::config::Config;
 
+/// The `[digest]` lines: when, what, where, and what would stop a send now.
+fn digest(config: &Config, now: DateTime<Utc>) -> String {
+    use crate::config::{PasswordSource, WeekRule};
+    let Some(d) = &config.digest else {
+        return "digest:   not sent (no [digest]; `gleaner digest` renders it on demand)\n".into();
+    };
+    let mut out = String::new();
+    let next = d
+        .when
+        .next_after(now)
+        .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
+        .unwrap_or_else(|| "never".into());
+    let _ = writeln!(
+        out,
+        "digest:   {}, by `gleaner run`: {}, top {} per section; next send {next}",
+        d.when_text,
+        match d.week {
+            WeekRule::Iso => "the ISO week just ended",
+            WeekRule::Window => "the candidate window",
+        },
+        d.top.unwrap_or(config.output.per_section),
+    );
+    if let Some(e) = &d.email {
+        let login = match (&e.username, &e.password) {
+            (Some(u), Some(PasswordSource::Env(v))) => format!(", as {u} (password from ${v})"),
+            (Some(u), Some(PasswordSource::File(f))) => {
+                format!(", as {u} (password from {})", f.display())
+            }
+            _ => String::new(),
+        };
+        let _ = writeln!(
+            out,
+            "  email:  {} → {} via {}:{} ({:?}){login}",
+            e.from,
+            e.to.join(", "),
+            e.host,
+            e.port,
+            e.security
+        );
+    }
+    if let Some(w) = &d.webhook {
+        let _ = writeln!(
+            out,
+            "  webhook: {} ({:?}{})",
+            crate::deliver::shown(&w.url),
+            w.format,
+            w.secret_env
+                .as_ref()
+                .map(|v| format!(", signed with ${v}"))
+                .unwrap_or_default()
+        );
+    }
+    for problem in crate::deliver::problems(d) {
+        let _ = writeln!(out, "  warning: {problem}");
+    }
+    out
+}
+
 /// How many upcoming runs `check` shows per feed.
 const UPCOMING: usize = 3;
 
@@ -72,6 +130,7 @@ pub fn render(config: &Config, source: &str, db: &std::path::Path, now: DateTime
             "off (the ranking is the keyword score alone)".to_string()
         }
     );
+    out.push_str(&digest(config, now));
     let o = &config.output;
     let _ = writeln!(
         out,
@@ -142,6 +201,7 @@ mod tests {
             "schedule: every 1h by default, jitter 25%, dead after 30days of failures",
             "scoring:  0 keywords (+0 feed keywords), 0 veto terms; title ×3, body ×1 (at most 3 hits), half-life 3days, +1 per extra feed",
             "learning: on, weight 1 (picks, rejects and imported past issues move the ranking)",
+            "digest:   not sent (no [digest]; `gleaner digest` renders it on demand)",
             "output:   ./out (News, Jobs, Events, Tools; 15 per section; curated feed of 50)",
             "2 feeds:",
             "  A blog  News      https://a.example/feed",

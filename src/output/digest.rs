@@ -186,6 +186,151 @@ pub fn html_body(d: &Digest) -> String {
     out
 }
 
+/// The subject of the digest's e-mail and the title of its webhook message.
+pub fn subject(d: &Digest) -> String {
+    format!("{}: candidate digest, week {}", d.newsletter, d.week)
+}
+
+/// Inline styles for the mail HTML: mail clients drop `<style>` blocks and `<head>`, so every
+/// element carries its own (the markup [`html_body`] writes is gleaner's own, and feed text in
+/// it is escaped, so these replacements cannot touch anything a feed wrote).
+const MAIL_STYLES: &[(&str, &str)] = &[
+    (
+        "<h1>",
+        "<h1 style=\"font-size:24px;margin:0 0 4px;font-family:Arial,Helvetica,sans-serif\">",
+    ),
+    (
+        "<h2>",
+        "<h2 style=\"font-size:19px;margin:24px 0 8px;border-bottom:1px solid #dddddd;font-family:Arial,Helvetica,sans-serif\">",
+    ),
+    (
+        "<p class=\"meta\">",
+        "<p style=\"color:#666666;font-size:14px;margin:0 0 8px\">",
+    ),
+    (
+        "<span class=\"score\">",
+        "<span style=\"color:#666666;font-size:13px\">",
+    ),
+    ("<li>", "<li style=\"margin:12px 0\">"),
+    (
+        "<blockquote>",
+        "<blockquote style=\"margin:4px 0 0;color:#444444;border-left:3px solid #dddddd;padding-left:10px\">",
+    ),
+    (
+        "<a href=",
+        "<a style=\"color:#0645ad\" target=\"_blank\" href=",
+    ),
+];
+
+/// The digest as the HTML part of an e-mail: the same content as [`html`], every style inline,
+/// no `<style>`, no scripts (nor any other active content: feed text is escaped, links are only
+/// http(s)), a table-free single column that every mail client renders.
+pub fn mail_html(d: &Digest) -> String {
+    let mut body = html_body(d);
+    for (from, to) in MAIL_STYLES {
+        body = body.replace(from, to);
+    }
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>{}</title>\n</head>\n\
+         <body style=\"margin:0;padding:16px;background:#ffffff\">\n\
+         <div style=\"max-width:720px;margin:0 auto;font:16px/1.5 Arial,Helvetica,sans-serif;color:#222222\">\n\
+         {body}</div>\n</body>\n</html>\n",
+        esc(&subject(d))
+    )
+}
+
+/// The digest as the JSON a webhook receives (`format = "json"`).
+pub fn webhook_json(d: &Digest) -> serde_json::Value {
+    let sections: Vec<serde_json::Value> = d
+        .sections
+        .iter()
+        .map(|(name, cands)| {
+            serde_json::json!({
+                "name": name,
+                "items": cands.iter().map(|c| serde_json::json!({
+                    "id": c.id,
+                    "title": c.title,
+                    "url": c.url.as_deref().and_then(safe_url),
+                    "also_at": c.also_at.iter().filter_map(|u| safe_url(u)).collect::<Vec<_>>(),
+                    "sources": c.sources,
+                    "published": c.published,
+                    "score": c.score,
+                    "excerpt": c.excerpt,
+                })).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let a = &d.activity;
+    serde_json::json!({
+        "newsletter": d.newsletter,
+        "week": d.week,
+        "title": subject(d),
+        "since": d.since,
+        "until": d.until,
+        "counts": {
+            "feeds_polled": a.feeds_polled,
+            "fetches": a.fetches,
+            "stories_seen": a.stories_seen,
+            "duplicates_collapsed": a.duplicates_collapsed as usize + d.near_duplicates,
+        },
+        "sections": sections,
+        "text": markdown(d),
+    })
+}
+
+/// Text as Slack's mrkdwn shows it literally: `&`, `<` and `>` escaped, as Slack asks.
+fn slack_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// The digest as a Slack-compatible message (`format = "slack"`): `{"text": …}` with
+/// `<url|title>` links, which Discord's Slack endpoint, Matrix bridges and ntfy also read.
+pub fn slack(d: &Digest) -> serde_json::Value {
+    let mut text = format!(
+        "*{}*\n{}. {}.\n",
+        slack_escape(&subject(d)),
+        range(d),
+        counts(d)
+    );
+    for (section, cands) in &d.sections {
+        let _ = write!(text, "\n*{} ({})*\n", slack_escape(section), cands.len());
+        for c in cands {
+            // A `|` or `>` in a URL would end Slack's link early.
+            match c
+                .url
+                .as_deref()
+                .and_then(safe_url)
+                .filter(|u| !u.contains(['|', '>', '<', ' ']))
+            {
+                Some(u) => {
+                    let _ = writeln!(
+                        text,
+                        "• <{u}|{}> ({})",
+                        slack_escape(&c.title).replace('|', "¦"),
+                        fmt_score(c.score)
+                    );
+                }
+                None => {
+                    let _ = writeln!(
+                        text,
+                        "• {} ({})",
+                        slack_escape(&c.title),
+                        fmt_score(c.score)
+                    );
+                }
+            }
+        }
+    }
+    if d.sections.iter().all(|(_, c)| c.is_empty()) {
+        text.push_str("\nNo candidates this week.\n");
+    }
+    serde_json::json!({ "text": text })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -255,5 +400,43 @@ mod tests {
         assert!(!h.contains("href=\"javascript"), "{h}");
         assert!(!h.contains("<img"), "{h}");
         insta::assert_snapshot!(h);
+    }
+
+    #[test]
+    fn mail_html_is_inline_styled_escaped_and_script_free() {
+        let h = mail_html(&digest());
+        for bad in ["<script", "<style", "href=\"javascript", "<img", "class="] {
+            assert!(!h.contains(bad), "{bad}: {h}");
+        }
+        assert!(h.contains("<h1 style="), "{h}");
+        assert!(
+            h.contains("&lt;script&gt;alert(1)&lt;/script&gt; Postgres"),
+            "{h}"
+        );
+        assert!(h.contains(
+            "<a style=\"color:#0645ad\" target=\"_blank\" href=\"https://blog.example/pg\""
+        ));
+    }
+
+    #[test]
+    fn webhook_bodies() {
+        let j = webhook_json(&digest());
+        assert_eq!(j["week"], "2014-W15");
+        let items = j["sections"][0]["items"].as_array().unwrap();
+        assert_eq!(items[0]["url"], "https://blog.example/pg");
+        assert!(items[1]["url"].is_null(), "{j:#}");
+        assert_eq!(
+            items[0]["also_at"],
+            serde_json::json!(["https://mirror.example/a"])
+        );
+        let t = slack(&digest())["text"].as_str().unwrap().to_string();
+        assert!(
+            t.contains(
+                "• <https://blog.example/pg|&lt;script&gt;alert(1)&lt;/script&gt; Postgres> (7.5)"
+            ),
+            "{t}"
+        );
+        assert!(t.contains("• Evil link"), "{t}");
+        assert!(!t.contains("javascript:"), "{t}");
     }
 }

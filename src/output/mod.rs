@@ -6,6 +6,7 @@ pub mod candidates;
 pub mod check;
 pub mod curated_json;
 pub mod curated_rss;
+pub mod deliveries;
 pub mod digest;
 pub mod discovery;
 pub mod draft;

@@ -824,11 +824,12 @@ pub async fn metrics(State(app): State<Shared>) -> Response {
         let rows = app.store.feed_status().await?;
         let rows = output::status::with_unseen(rows, &app.config(), now);
         let stats = app.store.fetch_stats().await?;
-        Ok::<_, crate::store::StoreError>((rows, stats))
+        let deliveries = app.store.deliveries(32).await?;
+        Ok::<_, crate::store::StoreError>((rows, stats, deliveries))
     }
     .await;
     match result {
-        Ok((rows, stats)) => {
+        Ok((rows, stats, deliveries)) => {
             let states: Vec<&str> = rows
                 .iter()
                 .map(|r| output::status::state_of(r, now))
@@ -839,7 +840,8 @@ pub async fn metrics(State(app): State<Shared>) -> Response {
                     header::CONTENT_TYPE,
                     "text/plain; version=0.0.4; charset=utf-8",
                 )],
-                output::metrics::render(&states, &stats),
+                output::metrics::render(&states, &stats)
+                    + &output::deliveries::metrics(&deliveries),
             )
                 .into_response()
         }

@@ -6,6 +6,7 @@
 //! feed being written and never leaves half of one. Queries are checked at run time (no
 //! database needed to build).
 
+mod deliveries;
 mod editorial;
 mod feeds;
 mod stories;
@@ -19,6 +20,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+pub use deliveries::Delivery;
 pub use editorial::{CatalogueCounts, CatalogueItem, LearningLimits, Shelved};
 pub use feeds::{FetchStats, FetchWrite, Round};
 pub use stories::StoryFilter;

@@ -10,6 +10,7 @@ mod cli;
 mod corpus;
 mod daemon;
 mod dates;
+mod delivery;
 mod desk_keys;
 mod durability;
 mod editorial;
