@@ -720,15 +720,25 @@ impl Validator<'_> {
         known: &[&str],
         context: &str,
     ) -> Option<T> {
-        let offset = table.span().start;
-        for key in table.get_ref().keys() {
+        self.section_at(table.get_ref(), table.span().start, known, context)
+    }
+
+    /// [`Self::section`] for a table without a span of its own (a sub-table), located at
+    /// `offset`.
+    fn section_at<T: for<'de> Deserialize<'de>>(
+        &mut self,
+        table: &toml::Table,
+        offset: usize,
+        known: &[&str],
+        context: &str,
+    ) -> Option<T> {
+        for key in table.keys() {
             if !known.contains(&key.as_str()) {
                 self.push(offset, context, Some(key), unknown_key_message(key, known));
             }
         }
         // Drop unknown keys (already reported) so the typed pass reports only type errors.
         let known_only: toml::Table = table
-            .get_ref()
             .iter()
             .filter(|(k, _)| known.contains(&k.as_str()))
             .map(|(k, v)| (k.clone(), v.clone()))

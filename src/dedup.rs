@@ -23,23 +23,12 @@ pub fn digest<'a>(parts: impl IntoIterator<Item = &'a str>) -> String {
         h.update(p.as_bytes());
         h.update([0x1f]);
     }
-    hex(&h.finalize()[..16])
-}
-
-/// Lower-case hex, without a `format!` per byte.
-fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(DIGITS[usize::from(b >> 4)] as char);
-        out.push(DIGITS[usize::from(b & 0xf)] as char);
-    }
-    out
+    crate::text::hex(&h.finalize()[..16])
 }
 
 /// The digest of a whole response body.
 pub fn body_digest(bytes: &[u8]) -> String {
-    hex(&Sha256::digest(bytes)[..16])
+    crate::text::hex(&Sha256::digest(bytes)[..16])
 }
 
 /// The hash that decides whether a known entry changed.

@@ -532,10 +532,10 @@ fn body_error(
             FetchError::Reset { got }
         }
         Some(std::io::ErrorKind::UnexpectedEof) => FetchError::Truncated { got, announced },
-        _ if chain(e).contains("connection closed before message completed") => {
+        _ if crate::text::error_chain(e).contains("connection closed before message completed") => {
             FetchError::Truncated { got, announced }
         }
-        _ => FetchError::Body(chain(e)),
+        _ => FetchError::Body(crate::text::error_chain(e)),
     }
 }
 
@@ -606,7 +606,7 @@ fn classify(e: &reqwest::Error, url: &Url, timeout: Duration) -> FetchError {
             };
         }
     }
-    let full = chain(e);
+    let full = crate::text::error_chain(e);
     if full.contains("message head is too large") {
         return FetchError::HeadersTooLarge(
             "more than 100 header lines, or more than about 400 KB".into(),
@@ -635,25 +635,6 @@ fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
         Some(i) => s[..i].to_string(),
         None => s,
     }
-}
-
-/// An error and its causes in one line, without reqwest's repetitions.
-fn chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(err) = cur {
-        let s = err.to_string();
-        // reqwest prefixes its own message with the URL; the feed line names it already.
-        let s = match s.find(" for url (") {
-            Some(i) => s[..i].to_string(),
-            None => s,
-        };
-        if !parts.iter().any(|p| p.contains(&s)) {
-            parts.push(s);
-        }
-        cur = err.source();
-    }
-    parts.join(": ")
 }
 
 /// Why an address is not one a public feed may lead to.

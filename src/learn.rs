@@ -330,16 +330,6 @@ impl Model {
                 .collect(),
         }
     }
-
-    /// How far the model trusts the keyword score, relative to where it started (1: as much).
-    pub fn keyword_trust(&self) -> f64 {
-        self.keyword / SCALE
-    }
-
-    /// The weight of one feature, if the model has it.
-    pub fn weight(&self, feature: &str) -> Option<f64> {
-        self.weights.get(feature).copied()
-    }
 }
 
 /// A feature as a reader says it: `w:postmortem` → `“postmortem”`, `feed:acme_blog` →
@@ -360,6 +350,19 @@ pub fn describe(feature: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    impl Model {
+        /// How far the model trusts the keyword score, relative to where it started (1: as
+        /// much).
+        fn keyword_trust(&self) -> f64 {
+            self.keyword / SCALE
+        }
+
+        /// The weight of one feature, if the model has it.
+        fn weight(&self, feature: &str) -> Option<f64> {
+            self.weights.get(feature).copied()
+        }
+    }
 
     fn story(title: &str, text: &str, feed: &str, host: &str) -> String {
         features(&Source {

@@ -387,6 +387,13 @@ impl TokenSink for HtmlSink {
 mod tests {
     use super::*;
 
+    fn links_and_blurbs(i: &PastIssue) -> Vec<(&str, &str)> {
+        i.items
+            .iter()
+            .map(|x| (x.url.as_str(), x.blurb.as_str()))
+            .collect()
+    }
+
     #[test]
     fn the_draft_shape_reads_back() {
         let md = "# DevOps Weekly: issue 42\n\nSunday 29 November 2026\n\n## News\n\nHow Acme cut its **Kubernetes** bill by half, with numbers.\nhttps://eng.acme.example/k8s-bill\n\n[EDIT] Postgres upgrades: zero downtime at scale.\nhttps://blog.example/pg https://mirror.example/pg\n\n## Tools\n\nA fast `kubectl` plugin for [logs](https://github.com/x/logs).\nhttps://github.com/x/logs\n";
@@ -416,11 +423,7 @@ mod tests {
         let i = read(md, "archive/issue-117.md");
         assert_eq!(i.number, Some(117));
         assert_eq!(i.date, None);
-        let got: Vec<(&str, &str)> = i
-            .items
-            .iter()
-            .map(|x| (x.url.as_str(), x.blurb.as_str()))
-            .collect();
+        let got = links_and_blurbs(&i);
         assert_eq!(
             got,
             [
@@ -434,11 +437,7 @@ mod tests {
     fn a_link_alone_after_its_blurb_paragraph_is_one_item() {
         let md = "# Issue 9\n\n## News\n\nA game day write-up, with the runbook.\n\nhttps://a.example/game-day\n\nWords that describe nothing.\n\n## Tools\n\n<https://github.com/x/kit>\n";
         let i = read(md, "x.md");
-        let got: Vec<(&str, &str)> = i
-            .items
-            .iter()
-            .map(|x| (x.url.as_str(), x.blurb.as_str()))
-            .collect();
+        let got = links_and_blurbs(&i);
         // The last paragraph of News is not carried into Tools: a bare link there has no blurb.
         assert_eq!(
             got,

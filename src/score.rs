@@ -244,10 +244,7 @@ impl Scorer {
             s.body_cap,
             s.multi_source_bonus
         ));
-        let version = h.finalize()[..8]
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let version = crate::text::hex(&h.finalize()[..8]);
         Scorer {
             matcher,
             terms,

@@ -16,6 +16,36 @@ pub fn escape_html(text: &str) -> String {
     out
 }
 
+/// Lower-case hex, without a `format!` per byte.
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(DIGITS[usize::from(b >> 4)] as char);
+        out.push(DIGITS[usize::from(b & 0xf)] as char);
+    }
+    out
+}
+
+/// An error and its causes in one line, each said once (reqwest's " for url (…)" suffix,
+/// which repeats what the caller names already, taken out).
+pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        let s = err.to_string();
+        let s = match s.find(" for url (") {
+            Some(i) => s[..i].to_string(),
+            None => s,
+        };
+        if !parts.iter().any(|p| p.contains(&s)) {
+            parts.push(s);
+        }
+        cur = err.source();
+    }
+    parts.join(": ")
+}
+
 /// Text fit for XML 1.0 and for one line of Markdown: control characters (other than tab and
 /// newline, which become spaces) and the noncharacters U+FFFE/U+FFFF are dropped.
 pub fn clean_control(text: &str) -> String {

@@ -304,6 +304,23 @@ impl Validator<'_> {
         })
     }
 
+    /// `table` without `key`, which is reported with `message` when it is there (a secret
+    /// written into feeds.toml is a mistake that deserves more than "unknown key").
+    fn without_secret(
+        &mut self,
+        table: &toml::Table,
+        key: &str,
+        at: usize,
+        ctx: &str,
+        message: &str,
+    ) -> toml::Table {
+        let mut table = table.clone();
+        if table.remove(key).is_some() {
+            self.push(at, ctx, Some(key), message.to_string());
+        }
+        table
+    }
+
     /// The offset of `[digest.<name>]`, else of `[digest]`.
     fn sub_table(&self, name: &str, digest_at: usize) -> usize {
         self.table_offset(&format!("digest.{name}"))
@@ -318,30 +335,15 @@ impl Validator<'_> {
     ) -> Option<EmailSettings> {
         let at = self.sub_table("email", digest_at);
         let ctx = "[digest.email]";
-        for key in table.keys() {
-            if !EMAIL_KEYS.contains(&key.as_str()) {
-                let message = if key == "password" {
-                    "a password is never read from feeds.toml: name an environment variable \
-                     (password_env) or a file (password_file) that holds it"
-                        .to_string()
-                } else {
-                    super::unknown_key_message(key, EMAIL_KEYS)
-                };
-                self.push(at, ctx, Some(key), message);
-            }
-        }
-        let known: toml::Table = table
-            .iter()
-            .filter(|(k, _)| EMAIL_KEYS.contains(&k.as_str()))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        let raw: RawEmail = match known.try_into() {
-            Ok(r) => r,
-            Err(e) => {
-                self.push(at, ctx, None, e.message().to_string());
-                return None;
-            }
-        };
+        let table = self.without_secret(
+            table,
+            "password",
+            at,
+            ctx,
+            "a password is never read from feeds.toml: name an environment variable \
+             (password_env) or a file (password_file) that holds it",
+        );
+        let raw: RawEmail = self.section_at(&table, at, EMAIL_KEYS, ctx)?;
         let before = self.problems.len();
         let host = raw.host.map(|h| h.trim().to_string()).unwrap_or_default();
         if host.is_empty() {
@@ -479,28 +481,14 @@ impl Validator<'_> {
     fn webhook(&mut self, table: &toml::Table, digest_at: usize) -> Option<WebhookSettings> {
         let at = self.sub_table("webhook", digest_at);
         let ctx = "[digest.webhook]";
-        for key in table.keys() {
-            if !WEBHOOK_KEYS.contains(&key.as_str()) {
-                let message = if key == "secret" {
-                    "a secret is never read from feeds.toml: name the environment variable that holds it (secret_env)".to_string()
-                } else {
-                    super::unknown_key_message(key, WEBHOOK_KEYS)
-                };
-                self.push(at, ctx, Some(key), message);
-            }
-        }
-        let known: toml::Table = table
-            .iter()
-            .filter(|(k, _)| WEBHOOK_KEYS.contains(&k.as_str()))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        let raw: RawWebhook = match known.try_into() {
-            Ok(r) => r,
-            Err(e) => {
-                self.push(at, ctx, None, e.message().to_string());
-                return None;
-            }
-        };
+        let table = self.without_secret(
+            table,
+            "secret",
+            at,
+            ctx,
+            "a secret is never read from feeds.toml: name the environment variable that holds it (secret_env)",
+        );
+        let raw: RawWebhook = self.section_at(&table, at, WEBHOOK_KEYS, ctx)?;
         let before = self.problems.len();
         let url = match raw.url.as_deref().map(|u| Url::parse(u.trim())) {
             Some(Ok(u)) if matches!(u.scheme(), "http" | "https") => Some(u),

@@ -95,22 +95,10 @@ pub async fn send(s: &EmailSettings, to: &[String], r: &Rendered) -> Result<(), 
             "SMTP server {at} did not finish within {}",
             humantime::format_duration(s.timeout * 2)
         )),
-        Ok(Err(e)) => Err(format!("SMTP server {at}: {}", describe(&e))),
+        Ok(Err(e)) => Err(format!(
+            "SMTP server {at}: {}",
+            crate::text::error_chain(&e)
+        )),
         Ok(Ok(_)) => Ok(()),
     }
-}
-
-/// lettre's error and its causes on one line (the TLS reason is in the causes).
-fn describe(e: &lettre::transport::smtp::Error) -> String {
-    let mut out = e.to_string();
-    let mut cause = std::error::Error::source(e);
-    while let Some(c) = cause {
-        let s = c.to_string();
-        if !out.contains(&s) {
-            out.push_str(": ");
-            out.push_str(&s);
-        }
-        cause = c.source();
-    }
-    out
 }

@@ -32,8 +32,9 @@ use crate::desk::{self, DeskError};
 use crate::output;
 use crate::store::Store;
 
-pub use email::send as send_email;
-pub use webhook::{send as send_webhook, shown};
+use email::send as send_email;
+use webhook::send as send_webhook;
+pub use webhook::shown;
 
 /// What would make a send fail now, found without sending (`gleaner check`): a password or
 /// secret whose variable is not set or whose file cannot be read, an unreadable CA file.
@@ -105,7 +106,7 @@ impl Rendered {
             .filter(|d| !d.is_empty())
             .unwrap_or_else(|| "gleaner.invalid".into());
         let hash = sha2::Sha256::digest(format!("{}\n{}", d.newsletter, d.week).as_bytes());
-        let hex: String = hash[..4].iter().map(|b| format!("{b:02x}")).collect();
+        let hex = crate::text::hex(&hash[..4]);
         Rendered {
             week: d.week.clone(),
             subject: output::digest::subject(d),
@@ -180,7 +181,7 @@ async fn deliver(
     now: DateTime<Utc>,
 ) -> Result<Outcome, DeskError> {
     let week = rendered.week.clone();
-    if !store.begin_delivery(&week, channel, now).await? {
+    let Some(attempts) = store.begin_delivery(&week, channel, now).await? else {
         let at = store
             .delivery(&week, channel)
             .await?
@@ -191,7 +192,7 @@ async fn deliver(
             week,
             result: Sent::Already(at),
         });
-    }
+    };
     let result = send(settings, channel, rendered, None).await;
     let finished = Utc::now().max(now);
     let result = match result {
@@ -200,10 +201,6 @@ async fn deliver(
             Sent::Sent(to)
         }
         Err(error) => {
-            let attempts = store
-                .delivery(&week, channel)
-                .await?
-                .map_or(1, |d| d.attempts);
             let retry = retry_at(settings, attempts, finished);
             store.delivery_failed(&week, channel, &error, retry).await?;
             Sent::Failed {
@@ -242,6 +239,47 @@ async fn send(
     }
 }
 
+/// What is due at `now`: the week of the last scheduled time at or before it (and not before
+/// `since`, when the daemon first had this schedule), the channels that have not had that week
+/// and may be tried now, and the earliest later time something else becomes due.
+struct Due {
+    fire: Option<(DateTime<Utc>, String)>,
+    channels: Vec<&'static str>,
+    next: Option<DateTime<Utc>>,
+}
+
+async fn due(
+    settings: &DigestSettings,
+    store: &Store,
+    now: DateTime<Utc>,
+    since: DateTime<Utc>,
+) -> Result<Due, DeskError> {
+    let mut due = Due {
+        fire: None,
+        channels: Vec::new(),
+        next: settings.when.next_after(now),
+    };
+    let Some(fire) = settings
+        .when
+        .last_at_or_before(now)
+        .filter(|&fire| fire >= since)
+    else {
+        return Ok(due);
+    };
+    let week = week_for(fire);
+    for channel in settings.channels() {
+        match store.delivery(&week, channel).await? {
+            Some(d) if d.state == "sent" => {}
+            Some(d) if d.state == "failed" && d.next_attempt.is_some_and(|t| t > now) => {
+                due.next = earliest(due.next, d.next_attempt);
+            }
+            _ => due.channels.push(channel),
+        }
+    }
+    due.fire = Some((fire, week));
+    Ok(due)
+}
+
 /// What the daemon does at `now`: sends the week that is due on every channel that has not
 /// had it (and whose retry time has come). Returns what happened and when to look again.
 pub async fn run_due(
@@ -252,33 +290,18 @@ pub async fn run_due(
     let Some(settings) = &config.digest else {
         return Ok((Vec::new(), None));
     };
-    let next_fire = settings.when.next_after(now);
     let since = store.digest_schedule_since(now).await?;
-    let Some(fire) = settings
-        .when
-        .last_at_or_before(now)
-        .filter(|&fire| fire >= since)
-    else {
-        return Ok((Vec::new(), next_fire));
-    };
-    let week = week_for(fire);
-    let mut due = Vec::new();
-    let mut next = next_fire;
-    for channel in settings.channels() {
-        match store.delivery(&week, channel).await? {
-            Some(d) if d.state == "sent" => {}
-            Some(d) if d.state == "failed" && d.next_attempt.is_some_and(|t| t > now) => {
-                next = earliest(next, d.next_attempt);
-            }
-            _ => due.push(channel),
-        }
-    }
-    if due.is_empty() {
+    let Due {
+        fire,
+        channels,
+        mut next,
+    } = due(settings, store, now, since).await?;
+    let Some((fire, week)) = fire.filter(|_| !channels.is_empty()) else {
         return Ok((Vec::new(), next));
-    }
+    };
     let rendered = render(config, settings, store, &week, fire, now).await?;
     let mut out = Vec::new();
-    for channel in due {
+    for channel in channels {
         let o = deliver(settings, store, channel, &rendered, now).await?;
         if let Sent::Failed { retry: Some(t), .. } = &o.result {
             next = earliest(next, Some(*t));
@@ -289,7 +312,7 @@ pub async fn run_due(
 }
 
 /// When the daemon should call [`run_due`] next: now when something is due, else the next
-/// scheduled time or retry.
+/// scheduled time or retry. Reads only.
 pub async fn next_check(
     config: &Config,
     store: &Store,
@@ -298,25 +321,13 @@ pub async fn next_check(
     let Some(settings) = &config.digest else {
         return Ok(None);
     };
-    let mut next = settings.when.next_after(now);
     let since = store.digest_schedule_known().await?.unwrap_or(now);
-    if let Some(fire) = settings
-        .when
-        .last_at_or_before(now)
-        .filter(|&fire| fire >= since)
-    {
-        let week = week_for(fire);
-        for channel in settings.channels() {
-            match store.delivery(&week, channel).await? {
-                Some(d) if d.state == "sent" => {}
-                Some(d) if d.state == "failed" && d.next_attempt.is_some_and(|t| t > now) => {
-                    next = earliest(next, d.next_attempt);
-                }
-                _ => return Ok(Some(now)),
-            }
-        }
-    }
-    Ok(next)
+    let due = due(settings, store, now, since).await?;
+    Ok(if due.channels.is_empty() {
+        due.next
+    } else {
+        Some(now)
+    })
 }
 
 /// `gleaner digest --week W --send`: sends week `week` now on every configured channel that

@@ -23,13 +23,7 @@ pub fn shown(url: &Url) -> String {
 pub fn signature(key: &[u8], body: &[u8]) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes keys of any length");
     mac.update(body);
-    let hex: String = mac
-        .finalize()
-        .into_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    format!("sha256={hex}")
+    format!("sha256={}", crate::text::hex(&mac.finalize().into_bytes()))
 }
 
 /// The key, when one is configured.
@@ -63,24 +57,14 @@ pub async fn send(s: &WebhookSettings, r: &Rendered) -> Result<(), String> {
     let at = shown(&s.url);
     let mut resp = req.body(body).send().await.map_err(|e| {
         let e = e.without_url();
-        let mut out = if e.is_timeout() {
+        if e.is_timeout() {
             format!(
                 "{at} did not answer within {}",
                 humantime::format_duration(s.timeout)
             )
         } else {
-            format!("{at}: {e}")
-        };
-        let mut cause: Option<&dyn std::error::Error> = std::error::Error::source(&e);
-        while let Some(c) = cause {
-            let text = c.to_string();
-            if !out.contains(&text) {
-                out.push_str(": ");
-                out.push_str(&text);
-            }
-            cause = c.source();
+            format!("{at}: {}", crate::text::error_chain(&e))
         }
-        out
     })?;
     let status = resp.status();
     if status.is_success() {

@@ -117,17 +117,13 @@ impl Keys {
             let mut h = Sha256::new();
             h.update(label.as_bytes());
             h.update(secret);
-            hex(&h.finalize())
+            crate::text::hex(&h.finalize())
         };
         Ok(Keys {
             csrf: derive("gleaner csrf"),
             login_csrf: derive("gleaner login csrf"),
         })
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// What every handler shares.

@@ -17,10 +17,11 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::guard::{self, SESSION_COOKIE};
-use super::{App, Shared, hex};
+use super::{App, Shared};
 use crate::candidates::{Candidate, Filter};
 use crate::desk::{self, DeskError};
 use crate::output;
+use crate::text::hex;
 
 /// The templates, embedded in the binary. Auto-escaping is minijinja's default for `.html`.
 pub fn templates() -> minijinja::Environment<'static> {

@@ -43,7 +43,7 @@ impl Sessions {
     pub fn new_id() -> Result<String, getrandom::Error> {
         let mut bytes = [0u8; 32];
         getrandom::fill(&mut bytes)?;
-        Ok(super::hex(&bytes))
+        Ok(crate::text::hex(&bytes))
     }
 
     /// Starts session `id` at `now`. Expired sessions are dropped first, so the map holds

@@ -74,28 +74,28 @@ impl Store {
         Ok(rows.into_iter().map(delivery).collect())
     }
 
-    /// Marks an attempt as begun (committed before anything is sent). `false` when the
-    /// delivery is already `sent`: nothing may be sent then.
+    /// Marks an attempt as begun (committed before anything is sent) and returns how many
+    /// attempts there have been, this one included. `None` when the delivery is already
+    /// `sent`: nothing may be sent then.
     pub async fn begin_delivery(
         &self,
         week: &str,
         channel: &str,
         now: DateTime<Utc>,
-    ) -> Result<bool, StoreError> {
-        let changed = sqlx::query(
+    ) -> Result<Option<i64>, StoreError> {
+        Ok(sqlx::query_scalar(
             "INSERT INTO deliveries (week, channel, state, attempts, last_attempt)
              VALUES (?1, ?2, 'sending', 1, ?3)
              ON CONFLICT (week, channel) DO UPDATE SET
                  state = 'sending', attempts = attempts + 1, last_attempt = ?3, next_attempt = NULL
-             WHERE deliveries.state <> 'sent'",
+             WHERE deliveries.state <> 'sent'
+             RETURNING attempts",
         )
         .bind(week)
         .bind(channel)
         .bind(ts(now))
-        .execute(&self.pool)
-        .await?
-        .rows_affected();
-        Ok(changed == 1)
+        .fetch_optional(&self.pool)
+        .await?)
     }
 
     /// Records a successful send.

@@ -21,6 +21,18 @@ fn pause(d: Duration) {
     std::thread::sleep(d);
 }
 
+const SEND: &[&str] = &["digest", "--week", WEEK, "--send"];
+
+/// Runs the binary in `ws` with one more environment variable.
+fn gleaner_with(ws: &Workspace, args: &[&str], (key, value): (&str, &str)) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_gleaner"))
+        .args(args)
+        .current_dir(ws.path("."))
+        .env(key, value)
+        .output()
+        .unwrap()
+}
+
 /// One request the receiver got: its headers, its body, the status it answered.
 type Request = (Vec<(String, String)>, Vec<u8>, u16);
 
@@ -214,12 +226,7 @@ fn workspace(server: &Server, digest: &str) -> Workspace {
     text.push_str(digest);
     ws.write_config_text(&text);
     // Polled on the week's last day: the stories were seen in the week they cover.
-    let o = Command::new(env!("CARGO_BIN_EXE_gleaner"))
-        .arg("poll")
-        .current_dir(ws.path("."))
-        .env("GLEANER_NOW", "2026-11-29T12:00:00Z")
-        .output()
-        .unwrap();
+    let o = gleaner_with(&ws, &["poll"], ("GLEANER_NOW", "2026-11-29T12:00:00Z"));
     assert!(o.status.success(), "{}", stderr(&o));
     ws
 }
@@ -256,7 +263,7 @@ fn the_digest_arrives_once_by_email_with_both_parts_and_no_script() {
     pause(Duration::from_millis(300));
     assert!(smtp.messages().is_empty());
 
-    let sent = ws.gleaner(&["digest", "--week", WEEK, "--send"]);
+    let sent = ws.gleaner(SEND);
     assert!(
         sent.status.success(),
         "{}\n{}",
@@ -299,7 +306,7 @@ fn the_digest_arrives_once_by_email_with_both_parts_and_no_script() {
     }
 
     // Sent is sent: again, nothing goes out.
-    let again = ws.gleaner(&["digest", "--week", WEEK, "--send"]);
+    let again = ws.gleaner(SEND);
     assert!(again.status.success());
     assert!(
         stdout(&again).contains("already sent at"),
@@ -386,12 +393,7 @@ fn starttls_is_trusted_through_the_test_ca_refused_without_it_and_auth_is_used()
     };
     // Without the CA the certificate is refused: nothing is sent, the failure is recorded.
     let ws = workspace(&server, &base(""));
-    let refused = Command::new(env!("CARGO_BIN_EXE_gleaner"))
-        .args(["digest", "--week", WEEK, "--send"])
-        .current_dir(ws.path("."))
-        .env("GLEANER_TEST_SMTP_PASSWORD", "s3cret-pass")
-        .output()
-        .unwrap();
+    let refused = gleaner_with(&ws, SEND, ("GLEANER_TEST_SMTP_PASSWORD", "s3cret-pass"));
     assert!(!refused.status.success());
     let out = stdout(&refused);
     assert!(
@@ -408,7 +410,7 @@ fn starttls_is_trusted_through_the_test_ca_refused_without_it_and_auth_is_used()
     let mut text = std::fs::read_to_string(ws.config_path()).unwrap();
     text.push_str(&format!("ca_file = \"{}\"\n", ca.display()));
     ws.write_config_text(&text);
-    let missing_pw = ws.gleaner(&["digest", "--week", WEEK, "--send"]);
+    let missing_pw = ws.gleaner(SEND);
     assert!(!missing_pw.status.success());
     assert!(
         stdout(&missing_pw).contains("GLEANER_TEST_SMTP_PASSWORD (password_env) is not set"),
@@ -420,12 +422,7 @@ fn starttls_is_trusted_through_the_test_ca_refused_without_it_and_auth_is_used()
         check.contains("warning: email: the environment variable GLEANER_TEST_SMTP_PASSWORD"),
         "{check}"
     );
-    let ok = Command::new(env!("CARGO_BIN_EXE_gleaner"))
-        .args(["digest", "--week", WEEK, "--send"])
-        .current_dir(ws.path("."))
-        .env("GLEANER_TEST_SMTP_PASSWORD", "s3cret-pass")
-        .output()
-        .unwrap();
+    let ok = gleaner_with(&ws, SEND, ("GLEANER_TEST_SMTP_PASSWORD", "s3cret-pass"));
     assert!(ok.status.success(), "{}\n{}", stdout(&ok), stderr(&ok));
     let m = smtp.messages();
     assert_eq!(m.len(), 1, "{m:#?}");
@@ -465,7 +462,7 @@ fn a_rejecting_a_down_and_a_hanging_server_each_fail_clearly_in_time() {
     ] {
         let ws = workspace(&server, &email_config(port, ""));
         let start = Instant::now();
-        let o = ws.gleaner(&["digest", "--week", WEEK, "--send"]);
+        let o = ws.gleaner(SEND);
         let took = start.elapsed();
         assert!(!o.status.success(), "{port}");
         let out = stdout(&o).to_lowercase();
@@ -496,14 +493,7 @@ fn the_webhook_is_signed_retried_after_a_500_and_not_resent_after_success() {
             hook.url
         ),
     );
-    let send = || {
-        Command::new(env!("CARGO_BIN_EXE_gleaner"))
-            .args(["digest", "--week", WEEK, "--send"])
-            .current_dir(ws.path("."))
-            .env("GLEANER_TEST_HOOK_KEY", "k3y")
-            .output()
-            .unwrap()
-    };
+    let send = || gleaner_with(&ws, SEND, ("GLEANER_TEST_HOOK_KEY", "k3y"));
     let first = send();
     assert!(!first.status.success());
     let out = stdout(&first);
@@ -568,11 +558,7 @@ fn the_webhook_is_signed_retried_after_a_500_and_not_resent_after_success() {
             slack.url
         ),
     );
-    assert!(
-        ws2.gleaner(&["digest", "--week", WEEK, "--send"])
-            .status
-            .success()
-    );
+    assert!(ws2.gleaner(SEND).status.success());
     let got = slack.requests();
     assert_eq!(got.len(), 1);
     assert!(header(&got[0].0, "x-gleaner-signature").is_none());

@@ -9,7 +9,16 @@ use serde_json::Value;
 use crate::support::{Route, Server, Workspace, stderr, stdout};
 
 /// An RSS document with `(guid, title, link, description, RFC 2822 date)` items.
-fn feed(title: &str, items: &[(&str, &str, &str, &str, &str)]) -> String {
+/// `(guid, title, link, description, date)`.
+type Item = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+);
+
+fn feed(title: &str, items: &[Item]) -> String {
     let mut s = format!(
         "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<rss version=\"2.0\"><channel><title>{title}</title><link>https://example.com/</link>\n"
     );
@@ -99,6 +108,41 @@ const TUE: &str = "Tue, 08 Apr 2014 09:00:00 GMT";
 /// Before the week: what the feeds brought that nobody picked.
 const OLD: &str = "Thu, 27 Mar 2014 09:00:00 GMT";
 
+/// A story with none of the keywords that is worth picking (a chaos toolkit), office news,
+/// and one office post dated `older` (before the window: an unpicked story).
+fn toolkit_and_office(older: &'static str) -> [Item; 4] {
+    [
+        (
+            "c2",
+            "A toolkit for running a chaos game day",
+            "https://tools.example/chaos-kit",
+            "<p>An open source toolkit to plan a chaos game day: scenarios, roles, a runbook.</p>",
+            TUE,
+        ),
+        (
+            "o1",
+            "New chairs in the office",
+            "https://corp.example/chairs",
+            "<p>The office got new chairs and a coffee machine.</p>",
+            MON,
+        ),
+        (
+            "o2",
+            "Quarterly marketing update",
+            "https://corp.example/marketing",
+            "<p>Marketing numbers for the quarter and the new brand colours.</p>",
+            TUE,
+        ),
+        (
+            "b1",
+            "Office plants and the new coffee",
+            "https://corp.example/plants",
+            "<p>Plants, coffee and the brand refresh in the office.</p>",
+            older,
+        ),
+    ]
+}
+
 /// A week with vendor pitches that repeat the profile's words, real posts, and posts with
 /// none of the keywords (a chaos game day write-up, office news).
 fn week() -> String {
@@ -133,34 +177,10 @@ fn week() -> String {
                 "<p>We broke the payment service on purpose during a chaos game day and wrote down what failed.</p>",
                 MON,
             ),
-            (
-                "c2",
-                "A toolkit for running a chaos game day",
-                "https://tools.example/chaos-kit",
-                "<p>An open source toolkit to plan a chaos game day: scenarios, roles, a runbook.</p>",
-                TUE,
-            ),
-            (
-                "o1",
-                "New chairs in the office",
-                "https://corp.example/chairs",
-                "<p>The office got new chairs and a coffee machine.</p>",
-                MON,
-            ),
-            (
-                "o2",
-                "Quarterly marketing update",
-                "https://corp.example/marketing",
-                "<p>Marketing numbers for the quarter and the new brand colours.</p>",
-                TUE,
-            ),
-            (
-                "b1",
-                "Office plants and the new coffee",
-                "https://corp.example/plants",
-                "<p>Plants, coffee and the brand refresh in the office.</p>",
-                OLD,
-            ),
+        ]
+        .into_iter()
+        .chain(toolkit_and_office(OLD))
+        .chain([
             (
                 "b2",
                 "Marketing offsite recap",
@@ -168,7 +188,8 @@ fn week() -> String {
                 "<p>The marketing team met for two days to talk about the brand.</p>",
                 OLD,
             ),
-        ],
+        ])
+        .collect::<Vec<_>>(),
     )
 }
 
@@ -401,36 +422,7 @@ fn imported_issues_fill_the_ledger_and_teach_the_ranking() {
         "<p>Worth reading again.</p>",
         MON,
     )];
-    items.extend([
-        (
-            "c2",
-            "A toolkit for running a chaos game day",
-            "https://tools.example/chaos-kit",
-            "<p>An open source toolkit to plan a chaos game day: scenarios, roles, a runbook.</p>",
-            TUE,
-        ),
-        (
-            "o1",
-            "New chairs in the office",
-            "https://corp.example/chairs",
-            "<p>The office got new chairs and a coffee machine.</p>",
-            MON,
-        ),
-        (
-            "o2",
-            "Quarterly marketing update",
-            "https://corp.example/marketing",
-            "<p>Marketing numbers for the quarter and the new brand colours.</p>",
-            TUE,
-        ),
-        (
-            "b1",
-            "Office plants and the new coffee",
-            "https://corp.example/plants",
-            "<p>Plants, coffee and the brand refresh in the office.</p>",
-            "Thu, 20 Mar 2014 09:00:00 GMT",
-        ),
-    ]);
+    items.extend(toolkit_and_office("Thu, 20 Mar 2014 09:00:00 GMT"));
     let url = server.route("/feed", Route::feed(feed("This week", &items)));
     ws.write_config("", &[("This week", &url)]);
     ok(at(&ws, NOW, &["poll"]));
