@@ -541,7 +541,7 @@ fn body_error(
 
 /// `e` and its sources, innermost last. An `io::Error` that wraps another error (rustls
 /// does this) hides it from `source()`, so it is unwrapped here.
-fn causes<'a>(
+pub(crate) fn causes<'a>(
     e: &'a (dyn std::error::Error + 'static),
 ) -> impl Iterator<Item = &'a (dyn std::error::Error + 'static)> {
     let mut next = Some(e);
@@ -558,7 +558,7 @@ fn causes<'a>(
 }
 
 /// What rustls said about a server's certificate, in words.
-fn certificate_problem(e: &rustls::CertificateError) -> String {
+pub(crate) fn certificate_problem(e: &rustls::CertificateError) -> String {
     use rustls::CertificateError as C;
     match e {
         C::UnknownIssuer => "it is not signed by a trusted certificate authority (a self-signed \

@@ -95,10 +95,18 @@ pub async fn send(s: &EmailSettings, to: &[String], r: &Rendered) -> Result<(), 
             "SMTP server {at} did not finish within {}",
             humantime::format_duration(s.timeout * 2)
         )),
-        Ok(Err(e)) => Err(format!(
-            "SMTP server {at}: {}",
-            crate::text::error_chain(&e)
-        )),
+        Ok(Err(e)) => Err(
+            match crate::fetch::causes(&e).find_map(|c| match c.downcast_ref::<rustls::Error>() {
+                Some(rustls::Error::InvalidCertificate(c)) => Some(c),
+                _ => None,
+            }) {
+                Some(c) => format!(
+                    "TLS certificate of SMTP server {at} rejected: {}; `ca_file` trusts a private CA",
+                    crate::fetch::certificate_problem(c)
+                ),
+                None => format!("SMTP server {at}: {}", crate::text::error_chain(&e)),
+            },
+        ),
         Ok(Ok(_)) => Ok(()),
     }
 }

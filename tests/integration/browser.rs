@@ -7,8 +7,8 @@
 //! some story of each format — served beside html5sec's own hostile RSS feed. The real binary
 //! polls them, picks a few hundred stories (with hostile blurbs) and renders the HTML digest and
 //! `out/curated.atom`. Headless Chromium then loads, under a strict CSP with a checker script
-//! first in the page (`support/browser.rs`): the digest; a page of every stored story's
-//! sanitized HTML; the web desk's candidates, draft, digest and feeds pages (`gleaner serve`); and,
+//! first in the page (`support/browser.rs`): the digest; the HTML part of the digest e-mail as
+//! a real SMTP server received it (issue 16); a page of every stored story's sanitized HTML; the web desk's candidates, draft, digest and feeds pages (`gleaner serve`); and,
 //! as the control that proves the check can fail, the raw vectors unsanitized, each in a frame
 //! of its own. The curated feed is validated against the RFC 4287 schema and read with
 //! Python's feedparser.
@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 
 use crate::support::browser::{self, BrowserServer, Finding};
 use crate::support::corpora::{self, Vector};
+use crate::support::smtp::{Smtp, smtp_available};
 use crate::support::{Route, Server, Workspace, atom, markup, stderr, stdout};
 
 /// Per format, the offset of the vector each field takes: story `k` of a format carries vector
@@ -374,6 +375,40 @@ async fn every_rendered_page_runs_nothing_in_chromium_and_the_curated_feed_carri
     );
 
     lap("digest rendered");
+    // The same digest as the e-mail the editor receives (issue 16): sent to a real SMTP server
+    // and its HTML part, as a mail client decodes it, checked like the page.
+    let smtp = smtp_available().then(|| Smtp::start(&ws, "smtp", &[]));
+    let mail = smtp.as_ref().map(|smtp| {
+        let config = std::fs::read_to_string(ws.config_path()).unwrap();
+        ws.write_config_text(&format!(
+            "{config}[digest]\ntop = 1000\n[digest.email]\nhost = \"127.0.0.1\"\nport = {}\n\
+             security = \"none\"\nfrom = \"gleaner@example.org\"\nto = [\"editor@example.org\"]\n",
+            smtp.port
+        ));
+        let out = ws.gleaner(&["digest", "--week", &week, "--send"]);
+        assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+        let messages = smtp.messages();
+        assert_eq!(messages.len(), 1, "{messages:?}");
+        let html = messages[0]["html"]
+            .as_str()
+            .expect("an HTML part")
+            .to_string();
+        // (`top` is at most 1,000 per section.)
+        let items = html.matches("<li").count();
+        assert!(
+            items >= vector_titles.min(1000),
+            "the mail lists {items} items, the candidates {vector_titles} vector stories"
+        );
+        // Its head (charset, viewport, title) aside; its own inline styles must be plain CSS.
+        let body = &html[html.find("<body").expect("a <body")..];
+        assert!(
+            markup::mail_findings(body).is_empty(),
+            "{:?}",
+            markup::mail_findings(body)
+        );
+        lap("digest mailed");
+        html
+    });
     // The page the web desk will show: every stored story's sanitized HTML.
     let pages = BrowserServer::start();
     let bodies: Vec<(String, String)> = entries
@@ -469,6 +504,7 @@ async fn every_rendered_page_runs_nothing_in_chromium_and_the_curated_feed_carri
     // Chromium's frame limit), must be flagged — this is what proves the checks can fail.
     let batches: Vec<&[Vector]> = vectors.chunks(300).collect();
     let mut urls = vec![digest_url, content_url, unescaped_url];
+    urls.extend(mail.as_ref().map(|html| pages.page("/mail", html.clone())));
     urls.extend(desk_urls.iter().map(|(_, u)| u.clone()));
     for (b, batch) in batches.iter().enumerate() {
         let pieces: Vec<(String, String)> = batch
@@ -547,6 +583,24 @@ async fn every_rendered_page_runs_nothing_in_chromium_and_the_curated_feed_carri
         unescaped.len() > 100 && unescaped_kinds.contains_key("handler-attr"),
         "the un-escaped digest should be flagged: {unescaped_kinds:?}"
     );
+
+    if let Some(html) = &mail {
+        let report = reports.next().unwrap();
+        eprintln!(
+            "digest mail's HTML part: {} bytes, {} elements walked, {} CSP violations seen, {} findings",
+            html.len(),
+            report.walked,
+            report.csp_seen,
+            report.findings.len()
+        );
+        assert!(report.is_final, "the mail's report was not final");
+        assert!(report.url.ends_with("/mail"), "{}", report.url);
+        assert!(
+            report.findings.is_empty(),
+            "the digest mail can run script in Chromium:\n{}",
+            listing(&report.findings)
+        );
+    }
 
     for (name, _) in &desk_urls {
         let report = reports.next().unwrap();
@@ -668,7 +722,7 @@ async fn every_rendered_page_runs_nothing_in_chromium_and_the_curated_feed_carri
             .as_str()
             .unwrap_or("");
         let page = doc.rsplit('/').next().unwrap_or("");
-        if page == "digest" || page == "stories" {
+        if page == "digest" || page == "stories" || page == "mail" {
             assert!(
                 dir.starts_with("img-src")
                     || dir.starts_with("style-src")

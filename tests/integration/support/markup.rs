@@ -67,7 +67,24 @@ const ALLOWED_FRAME_HOSTS: &[&str] = &[
 #[derive(Default)]
 struct Sink {
     findings: RefCell<Vec<String>>,
+    /// Mail HTML carries its own inline styles (mail clients drop `<style>`): plain
+    /// declarations pass, anything that loads, escapes or scripts does not.
+    plain_styles: bool,
 }
+
+/// What may not appear in an inline style, even a gleaner-written one (values are compared
+/// lower-cased, without whitespace).
+const STYLE_MARKERS: &[&str] = &[
+    "url(",
+    "expression",
+    "javascript",
+    "@import",
+    "behavior",
+    "binding",
+    "\\",
+    "/*",
+    "<",
+];
 
 impl TokenSink for Sink {
     type Handle = ();
@@ -92,8 +109,10 @@ impl TokenSink for Sink {
                 if attr.starts_with("on") {
                     f.push(format!("handler {attr} on <{name}>"));
                 }
-                if attr == "style" {
-                    f.push(format!("style attribute on <{name}>"));
+                if attr == "style"
+                    && (!self.plain_styles || STYLE_MARKERS.iter().any(|m| value.contains(m)))
+                {
+                    f.push(format!("style attribute on <{name}>: {value}"));
                 }
                 if URL_ATTRIBUTES.contains(&attr.as_str())
                     && ["javascript:", "vbscript:", "data:", "livescript:", "mocha:"]
@@ -119,7 +138,20 @@ impl TokenSink for Sink {
 
 /// Every piece of executable or active markup found in `html`.
 pub fn findings(html: &str) -> Vec<String> {
-    let tok = Tokenizer::new(Sink::default(), TokenizerOpts::default());
+    scan(html, false)
+}
+
+/// The same for an HTML mail: inline styles pass unless they load, escape or script anything.
+pub fn mail_findings(html: &str) -> Vec<String> {
+    scan(html, true)
+}
+
+fn scan(html: &str, plain_styles: bool) -> Vec<String> {
+    let sink = Sink {
+        plain_styles,
+        ..Sink::default()
+    };
+    let tok = Tokenizer::new(sink, TokenizerOpts::default());
     let input = BufferQueue::default();
     input.push_back(StrTendril::from_slice(html));
     let _ = tok.feed(&input);
@@ -140,7 +172,10 @@ fn markup_check_flags_known_bad_html() {
         "<p style=\"background:url(javascript:alert(1))\">",
     ] {
         assert!(!findings(bad).is_empty(), "not flagged: {bad}");
+        assert!(!mail_findings(bad).is_empty(), "not flagged in mail: {bad}");
     }
+    assert!(!findings("<p style=\"color:#222\">").is_empty());
+    assert!(mail_findings("<p style=\"color:#222;margin:0 auto\">").is_empty());
     for good in [
         "<p>hello <a href=\"https://e.example/\" rel=\"noopener noreferrer\">x</a></p>",
         "<iframe src=\"https://www.youtube.com/embed/x\" sandbox=\"allow-scripts\"></iframe>",

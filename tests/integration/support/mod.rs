@@ -7,6 +7,7 @@ pub mod browser;
 pub mod corpora;
 pub mod markup;
 pub mod server;
+pub mod smtp;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
