@@ -24,49 +24,12 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
 
 use crate::config::Config;
 use crate::learn::{self, Learned, Model};
-use crate::model::{PoolRow, WindowRow};
+use crate::model::{Candidate, Details, PoolRow, Why, WindowRow};
 use crate::neardup;
 use crate::score::{self, Explanation};
-
-/// One entry of `why`: a matched term, or another factor of the score.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-pub enum Why {
-    Term {
-        term: String,
-        field: String,
-        contribution: f64,
-    },
-    Factor {
-        factor: String,
-        value: f64,
-    },
-}
-
-/// One candidate.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Candidate {
-    /// The story id: what `pick`, `reject` and `explain` take.
-    pub id: i64,
-    pub title: String,
-    pub url: Option<String>,
-    /// Other URLs of the same story (near-duplicates).
-    pub also_at: Vec<String>,
-    pub sources: Vec<String>,
-    pub section: String,
-    /// Publication date (first seen, for undated stories): what the decay is measured from.
-    pub published: Option<DateTime<Utc>>,
-    pub score: f64,
-    pub why: Vec<Why>,
-    pub excerpt: String,
-    /// Ids of the near-duplicates grouped under this candidate.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub also_ids: Vec<i64>,
-}
 
 /// Filters from the command line.
 #[derive(Debug, Clone, Default)]
@@ -118,7 +81,7 @@ pub fn why(e: &Explanation, learned: &Learned, decay: f64) -> Vec<Why> {
     }
     out.push(Why::Factor {
         factor: "recency decay".into(),
-        value: score::round(decay),
+        value: crate::text::round(decay),
     });
     out
 }
@@ -131,7 +94,7 @@ pub fn learned(row: &WindowRow, model: Option<&Model>, weight: f64) -> Learned {
     };
     let l = m.score(&row.features, &row.section, row.base.unwrap_or(0.0));
     Learned {
-        value: score::round(l.value * weight),
+        value: crate::text::round(l.value * weight),
         top: l.top,
     }
 }
@@ -164,18 +127,6 @@ pub struct Group {
     pub decay: f64,
     /// What the model learned from the editor's decisions says of the candidate.
     pub learned: Learned,
-}
-
-/// The text of a story, read for the listed candidates alone.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct Details {
-    pub title: String,
-    pub url: Option<String>,
-    /// Feed names, first one first.
-    pub sources: Vec<String>,
-    pub excerpt: String,
-    /// JSON of `score::Explanation`.
-    pub explanation: Option<String>,
 }
 
 /// The story ids whose [`Details`] the groups need.
@@ -217,7 +168,7 @@ pub fn rank(
     let live: Vec<usize> = (0..window.len())
         .filter(|&i| window[i].base.is_some() && !window[i].vetoed)
         .collect();
-    let prints: Vec<&neardup::Fingerprint> = live.iter().map(|&i| &window[i].print).collect();
+    let prints: Vec<&crate::model::Fingerprint> = live.iter().map(|&i| &window[i].print).collect();
     let roots = neardup::group_refs(&prints);
     drop(prints);
     let mut members: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
@@ -235,7 +186,10 @@ pub fn rank(
         let from = aged_from(r.date, r.snooze, now);
         let decay = score::decay(secs_to_time(from), window_start, half_life);
         let l = learned.get(&i).map_or(0.0, |l| l.value);
-        (score::round((r.base.unwrap_or(0.0) + l) * decay), decay)
+        (
+            crate::text::round((r.base.unwrap_or(0.0) + l) * decay),
+            decay,
+        )
     };
     let mut out = Vec::new();
     for idx in members.values() {
@@ -457,7 +411,7 @@ mod tests {
             assert!(g.learned.value.abs() <= learn::BOUND);
             assert_eq!(
                 g.score,
-                score::round(window[g.best].base.unwrap() + g.learned.value)
+                crate::text::round(window[g.best].base.unwrap() + g.learned.value)
             );
         }
         let e = Explanation {

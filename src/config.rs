@@ -944,7 +944,7 @@ impl Validator<'_> {
                     continue;
                 }
             };
-            if terms && let Err(m) = crate::score::check_term(k) {
+            if terms && let Err(m) = crate::text::check_term(k) {
                 self.push(at, ctx, Some(k), m);
                 continue;
             }
@@ -1001,7 +1001,7 @@ impl Validator<'_> {
             }
         }
         for term in s.veto.unwrap_or_default() {
-            match crate::score::check_term(&term) {
+            match crate::text::check_term(&term) {
                 Ok(()) => out.veto.push(term),
                 Err(m) => self.push(at, ctx, Some("veto"), m),
             }

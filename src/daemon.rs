@@ -24,8 +24,9 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
+use crate::model::FeedResult;
 use crate::output;
-use crate::poll::{self, FeedResult, Fetcher};
+use crate::poll::{self, Fetcher};
 use crate::score::Scorer;
 use crate::store::{Store, StoreError};
 
@@ -127,7 +128,7 @@ pub async fn run(
     let mut write_failures = 0u32;
     // The busy spell under way (from the first fetch started while idle to the last one
     // written): recorded as a round for `/metrics`.
-    let mut spell: Option<(std::time::Instant, crate::store::Round)> = None;
+    let mut spell: Option<(std::time::Instant, crate::model::Round)> = None;
     // The weekly digest ([digest]): when to look again whether a week is due, and the send
     // under way (one at a time, beside the fetches).
     let mut digest_at = digest_check(&config, &store, Utc::now()).await;
@@ -154,7 +155,7 @@ pub async fn run(
                 if !due.is_empty() && spell.is_none() {
                     spell = Some((
                         std::time::Instant::now(),
-                        crate::store::Round::start("daemon", now),
+                        crate::model::Round::start("daemon", now),
                     ));
                 }
                 for row in poll::interleave_by_host(due) {
@@ -325,7 +326,7 @@ async fn send_digest(config: &Config, store: &Store) -> Option<DateTime<Utc>> {
             for o in &outcomes {
                 let line = output::deliveries::outcome_line(o);
                 match &o.result {
-                    crate::deliver::Sent::Failed { .. } => {
+                    crate::model::Sent::Failed { .. } => {
                         tracing::warn!(channel = o.channel, week = %o.week, "{line}")
                     }
                     _ => tracing::info!(channel = o.channel, week = %o.week, "{line}"),
@@ -381,7 +382,7 @@ fn warn_aggressive(config: &Config, now: DateTime<Utc>) {
     }
 }
 
-fn log_report(r: &poll::FeedReport) {
+fn log_report(r: &crate::model::FeedReport) {
     let next = r
         .next_due
         .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())

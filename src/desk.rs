@@ -7,9 +7,10 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 
-use crate::candidates::{self, Candidate, Filter};
+use crate::candidates::{self, Filter};
 use crate::clean;
 use crate::config::Config;
+use crate::model::{Candidate, ImportReport, ImportedFile};
 use crate::model::{DecisionRow, PoolRow, ScoreRow, Verdict};
 use crate::output::{self, atomic_write};
 use crate::score::{self, Scorer, StoryText};
@@ -1108,7 +1109,7 @@ pub async fn explain(
         let l = m.score(&row.features, &section, e.as_ref().map_or(0.0, |e| e.base));
         (
             crate::learn::Learned {
-                value: score::round(l.value * config.learning.weight),
+                value: crate::text::round(l.value * config.learning.weight),
                 top: l.top,
             },
             (m.positives, m.negatives),
@@ -1127,63 +1128,6 @@ pub async fn explain(
             learning_weight: config.learning.weight,
         },
     ))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn weeks_are_iso_weeks_in_four_digit_years() {
-        assert_eq!(
-            parse_week("2014-W15").unwrap().to_rfc3339(),
-            "2014-04-07T00:00:00+00:00"
-        );
-        assert_eq!(
-            parse_week("2014-w1").unwrap().to_rfc3339(),
-            "2013-12-30T00:00:00+00:00"
-        );
-        for bad in [
-            "262143-W01",
-            "-262143-W02",
-            "-5-W01",
-            "+2014-W1",
-            "2014-W+1",
-            "2014-W001",
-            "2014-W54",
-            "2014",
-            "",
-        ] {
-            assert!(parse_week(bad).is_err(), "{bad}");
-        }
-        // The extremes a page may link to (a week either side) stay representable.
-        let last = parse_week("9999-W52").unwrap();
-        assert_eq!(week_of(last + chrono::Duration::days(7)), "10000-W01");
-        let first = parse_week("0000-W01").unwrap();
-        assert!(week_of(first - chrono::Duration::days(7)).starts_with('-'));
-    }
-}
-
-/// One file `gleaner import issues` read.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ImportedFile {
-    pub path: PathBuf,
-    /// The issue and its date; `Err` says why the file gave nothing.
-    pub issue: Result<(i64, DateTime<Utc>), String>,
-    /// Items with an http(s) link and a blurb, by section (`None`: before any heading).
-    pub sections: Vec<(Option<String>, usize)>,
-}
-
-/// What `gleaner import issues` found and stored.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ImportReport {
-    pub files: Vec<ImportedFile>,
-    /// Items read, over every file.
-    pub items: usize,
-    /// Distinct links read.
-    pub links: usize,
-    pub added: crate::store::CatalogueCounts,
-    pub dry_run: bool,
 }
 
 /// `gleaner import issues FILE…`: reads past issues (the Markdown `draft` writes, or a sent
@@ -1285,4 +1229,39 @@ pub async fn import_issues(
         added,
         dry_run,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn weeks_are_iso_weeks_in_four_digit_years() {
+        assert_eq!(
+            parse_week("2014-W15").unwrap().to_rfc3339(),
+            "2014-04-07T00:00:00+00:00"
+        );
+        assert_eq!(
+            parse_week("2014-w1").unwrap().to_rfc3339(),
+            "2013-12-30T00:00:00+00:00"
+        );
+        for bad in [
+            "262143-W01",
+            "-262143-W02",
+            "-5-W01",
+            "+2014-W1",
+            "2014-W+1",
+            "2014-W001",
+            "2014-W54",
+            "2014",
+            "",
+        ] {
+            assert!(parse_week(bad).is_err(), "{bad}");
+        }
+        // The extremes a page may link to (a week either side) stay representable.
+        let last = parse_week("9999-W52").unwrap();
+        assert_eq!(week_of(last + chrono::Duration::days(7)), "10000-W01");
+        let first = parse_week("0000-W01").unwrap();
+        assert!(week_of(first - chrono::Duration::days(7)).starts_with('-'));
+    }
 }

@@ -40,7 +40,6 @@
 use std::collections::HashMap;
 
 use crate::model::LearningExample;
-use crate::score;
 
 /// How far the learned value can move a story, in keyword-score points, before `[learning]
 /// weight` (keyword scores of real stories run from 0 to about 40).
@@ -92,7 +91,7 @@ pub fn features(s: &Source) -> String {
     for pair in title_words.windows(2) {
         out.push(format!("p:{}_{}", pair[0], pair[1]));
     }
-    for w in words(score::truncate_at_char(s.text, TEXT_CHARS)) {
+    for w in words(crate::text::truncate_at_char(s.text, TEXT_CHARS)) {
         out.push(format!("w:{w}"));
     }
     for f in s.feeds {
@@ -136,7 +135,7 @@ fn section_feature(section: &str) -> String {
 /// Lower-cased words of `text` worth a feature: no stopwords, no lone digits, no one-letter
 /// words (`ci` and `k8s` stay).
 fn words(text: &str) -> Vec<String> {
-    score::normalize(text)
+    crate::text::normalize(text)
         .split(' ')
         .filter(|w| w.len() >= 2 && !w.bytes().all(|b| b.is_ascii_digit()))
         .filter(|w| !STOPWORDS.contains(w))
@@ -146,7 +145,7 @@ fn words(text: &str) -> Vec<String> {
 
 /// A name as one token (`Netflix TechBlog` → `netflix_techblog`).
 fn token(name: &str) -> String {
-    score::normalize(name).trim().replace(' ', "_")
+    crate::text::normalize(name).trim().replace(' ', "_")
 }
 
 /// The part of a learned value that is the model's trust in the keyword score.
@@ -322,11 +321,11 @@ impl Model {
         let value = BOUND * (sum / BOUND).tanh();
         parts.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()).then_with(|| a.0.cmp(b.0)));
         Learned {
-            value: score::round(value),
+            value: crate::text::round(value),
             top: parts
                 .into_iter()
                 .take(5)
-                .map(|(f, p)| (f.to_string(), score::round(p)))
+                .map(|(f, p)| (f.to_string(), crate::text::round(p)))
                 .collect(),
         }
     }

@@ -1,6 +1,10 @@
 //! gleaner reads the feeds a newsletter editor follows and keeps the stories in SQLite.
 //!
-//! Data flows one way; each module does one step and only [`poll`] knows the order:
+//! Data flows one way; each module does one step and only the orchestrators ([`poll`], [`desk`],
+//! [`daemon`], [`deliver`], [`serve`]) know the order. `ARCHITECTURE.md` names every module,
+//! its one job and what it must never import (`.ci/layers.py` checks it). The base layer —
+//! [`text`] (escaping, the word normalizer), [`model`] (plain data), [`schedule`], [`config`] —
+//! imports no stage.
 //!
 //! ```text
 //! feeds.toml ─ config ─▶ poll (orchestrator)

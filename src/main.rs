@@ -373,10 +373,18 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Check => {
             let (config, db) = load_config(&cli)?;
             let now = now();
-            say(
-                output::check::render(&config, &cli.config.display().to_string(), &db, now)
-                    .trim_end(),
-            );
+            say(output::check::render(
+                &config,
+                &cli.config.display().to_string(),
+                &db,
+                now,
+                &config
+                    .digest
+                    .as_ref()
+                    .map(gleaner::deliver::problems)
+                    .unwrap_or_default(),
+            )
+            .trim_end());
             Ok(())
         }
         Command::Inspect(args) => inspect(args),
@@ -564,7 +572,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             say(&output::round::summary(&round));
             // Outputs change only when stories do (or when none were written yet).
             let changed = round.feeds.iter().any(|f| {
-                matches!(&f.result, poll::FeedResult::Stored { counts, .. } if counts.new + counts.updated + counts.also_elsewhere > 0)
+                matches!(&f.result, gleaner::model::FeedResult::Stored { counts, .. } if counts.new + counts.updated + counts.also_elsewhere > 0)
             });
             let missing = !config.output.dir.join("candidates.md").exists();
             if !changed && !missing {
@@ -860,7 +868,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 }
                 let failed = outcomes
                     .iter()
-                    .filter(|o| matches!(o.result, gleaner::deliver::Sent::Failed { .. }))
+                    .filter(|o| matches!(o.result, gleaner::model::Sent::Failed { .. }))
                     .count();
                 return match failed {
                     0 => Ok(()),

@@ -23,7 +23,8 @@ use crate::config::{Config, FetchSettings};
 use crate::fetch::{self, Fetched};
 use crate::hosts::HostGate;
 use crate::model::{
-    ErrorKind, FeedMeta, FeedRow, FeedState, FetchRecord, Outcome, StoreCounts, Story, Validators,
+    ErrorKind, FeedMeta, FeedReport, FeedResult, FeedRow, FeedState, FetchRecord, Outcome,
+    Prepared, RoundReport, StoreCounts, Validators,
 };
 use crate::parse::{self, ParseError};
 use crate::schedule::{self, Event, Hints, Plan, Schedule};
@@ -56,110 +57,6 @@ pub struct PollOptions {
     pub force: bool,
     /// Only the feeds with these names (all when empty).
     pub only: Vec<String>,
-}
-
-/// How one feed's turn ended.
-#[derive(Debug, Clone, PartialEq)]
-pub enum FeedResult {
-    /// A body was parsed and stored.
-    Stored {
-        counts: StoreCounts,
-        /// Entries dropped as repeats or unidentifiable.
-        dropped: usize,
-        repairs: Vec<&'static str>,
-        /// The body was cut off: its complete entries were stored, and the feed counts as
-        /// failing until a whole body arrives (`truncated after N entries: …`).
-        truncated: Option<String>,
-    },
-    /// The body was identical to the last one parsed.
-    SameBody,
-    NotModified,
-    Gone,
-    RetryLater {
-        status: Option<u16>,
-        until: Option<DateTime<Utc>>,
-    },
-    Failed(String),
-    /// Not fetched this round, and why.
-    Skipped(String),
-}
-
-impl FeedResult {
-    /// Whether the feed failed this round (a cut-off body did, though its entries were kept).
-    pub fn failed(&self) -> bool {
-        matches!(
-            self,
-            FeedResult::Failed(_)
-                | FeedResult::Stored {
-                    truncated: Some(_),
-                    ..
-                }
-        )
-    }
-
-    /// New stories stored.
-    pub fn new_stories(&self) -> usize {
-        match self {
-            FeedResult::Stored { counts, .. } => counts.new,
-            _ => 0,
-        }
-    }
-}
-
-/// One feed's report.
-#[derive(Debug, Clone, PartialEq)]
-pub struct FeedReport {
-    pub name: String,
-    pub url: String,
-    pub result: FeedResult,
-    /// Set when a permanent redirect moved the feed: `feeds.toml` should be updated.
-    pub moved_to: Option<String>,
-    /// When it is due again (`None`: never, or not replanned).
-    pub next_due: Option<DateTime<Utc>>,
-    pub state: FeedState,
-}
-
-/// The whole round.
-#[derive(Debug, Clone)]
-pub struct RoundReport {
-    pub feeds: Vec<FeedReport>,
-    pub elapsed: Duration,
-}
-
-impl RoundReport {
-    /// The round as the store keeps it (`/metrics`): skipped feeds are not counted.
-    pub fn round(&self, source: &'static str, started_at: DateTime<Utc>) -> crate::store::Round {
-        let mut round = crate::store::Round::start(source, started_at);
-        round.duration = self.elapsed;
-        for f in &self.feeds {
-            round.add(&f.result);
-        }
-        round
-    }
-}
-
-impl crate::store::Round {
-    /// A round starting at `started_at`, with nothing counted yet.
-    pub fn start(source: &'static str, started_at: DateTime<Utc>) -> crate::store::Round {
-        crate::store::Round {
-            source,
-            started_at,
-            duration: Duration::ZERO,
-            feeds: 0,
-            failed: 0,
-            new: 0,
-        }
-    }
-
-    /// Counts one feed's result into the round (a skipped feed counts for nothing).
-    pub fn add(&mut self, result: &FeedResult) {
-        if matches!(result, FeedResult::Skipped(_)) {
-            return;
-        }
-        self.feeds += 1;
-        self.failed += usize::from(result.failed());
-        self.new += result.new_stories();
-    }
 }
 
 /// A fetched (and parsed) feed, waiting to be settled.
@@ -752,21 +649,6 @@ fn lower_priority() {
             let _ = rustix::process::nice(10);
         }
     });
-}
-
-/// One body after parse → clean → dedup (→ score).
-#[derive(Debug)]
-pub struct Prepared {
-    pub stories: Vec<Story>,
-    pub feed: FeedMeta,
-    /// Entries dropped: repeats of an earlier entry (the same id, or the same entry exactly),
-    /// or entries with nothing to show.
-    pub dropped: usize,
-    /// Repairs the document needed.
-    pub repairs: Vec<&'static str>,
-    /// The document was cut off (`truncated after N entries: …`): the stories are the entries
-    /// that were complete.
-    pub truncated: Option<String>,
 }
 
 /// parse → clean → dedup (→ score, given a scorer and the feed's name) for one body.

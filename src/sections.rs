@@ -63,7 +63,7 @@ pub fn suggest_url(configured: Option<&str>, parsed: Option<&url::Url>, title: &
     {
         return "Jobs".into();
     }
-    let t = crate::score::normalize(title);
+    let t = crate::text::normalize(title);
     // Whole words: the normalized title has a space at both ends and between words.
     let title_has = |words: &[&str]| {
         words.iter().any(|w| {

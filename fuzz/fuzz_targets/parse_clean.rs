@@ -50,7 +50,7 @@ fuzz_target!(|data: &[u8]| {
         _ => (None, data),
     };
     let base = Url::parse("https://feed.example/blog/feed.xml").expect("base URL");
-    let Ok(gleaner::poll::Prepared { stories, feed, .. }) =
+    let Ok(gleaner::model::Prepared { stories, feed, .. }) =
         gleaner::poll::prepare(body, content_type, &base, None)
     else {
         return;

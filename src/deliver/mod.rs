@@ -29,12 +29,12 @@ use sha2::Digest as _;
 
 use crate::config::{Config, DigestSettings, WebhookFormat, WeekRule};
 use crate::desk::{self, DeskError};
+use crate::model::{SendReport, Sent};
 use crate::output;
 use crate::store::Store;
 
 use email::send as send_email;
 use webhook::send as send_webhook;
-pub use webhook::shown;
 
 /// What would make a send fail now, found without sending (`gleaner check`): a password or
 /// secret whose variable is not set or whose file cannot be read, an unreadable CA file.
@@ -127,30 +127,6 @@ impl Rendered {
     }
 }
 
-/// What one channel did.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Outcome {
-    pub channel: &'static str,
-    pub week: String,
-    pub result: Sent,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum Sent {
-    /// Sent now (to whom, for the report).
-    Sent(String),
-    /// Sent before: nothing was sent.
-    Already(DateTime<Utc>),
-    /// Failed; tried again at that time (when the delivery is recorded).
-    Failed {
-        error: String,
-        attempts: i64,
-        retry: Option<DateTime<Utc>>,
-    },
-    /// `--dry-run`: what would be sent.
-    Preview(String),
-}
-
 /// The digest for `week` (an ISO week label) by `settings`' rule, as of `fire`.
 async fn render(
     config: &Config,
@@ -179,7 +155,7 @@ async fn deliver(
     channel: &'static str,
     rendered: &Rendered,
     now: DateTime<Utc>,
-) -> Result<Outcome, DeskError> {
+) -> Result<SendReport, DeskError> {
     let week = rendered.week.clone();
     let Some(attempts) = store.begin_delivery(&week, channel, now).await? else {
         let at = store
@@ -187,7 +163,7 @@ async fn deliver(
             .await?
             .and_then(|d| d.sent_at)
             .unwrap_or(now);
-        return Ok(Outcome {
+        return Ok(SendReport {
             channel,
             week,
             result: Sent::Already(at),
@@ -210,7 +186,7 @@ async fn deliver(
             }
         }
     };
-    Ok(Outcome {
+    Ok(SendReport {
         channel,
         week,
         result,
@@ -234,7 +210,7 @@ async fn send(
         _ => {
             let w = settings.webhook.as_ref().ok_or("no [digest.webhook]")?;
             send_webhook(w, rendered).await?;
-            Ok(format!("to {}", shown(&w.url)))
+            Ok(format!("to {}", crate::text::url_without_path(&w.url)))
         }
     }
 }
@@ -286,7 +262,7 @@ pub async fn run_due(
     config: &Config,
     store: &Store,
     now: DateTime<Utc>,
-) -> Result<(Vec<Outcome>, Option<DateTime<Utc>>), DeskError> {
+) -> Result<(Vec<SendReport>, Option<DateTime<Utc>>), DeskError> {
     let Some(settings) = &config.digest else {
         return Ok((Vec::new(), None));
     };
@@ -341,7 +317,7 @@ pub async fn send_week(
     to: Option<&[String]>,
     dry_run: bool,
     now: DateTime<Utc>,
-) -> Result<Vec<Outcome>, DeskError> {
+) -> Result<Vec<SendReport>, DeskError> {
     let settings = config.digest.as_ref().ok_or_else(|| {
         DeskError::Invalid(
             "no [digest] in the config: add [digest] with [digest.email] or [digest.webhook] (README: \"The digest by e-mail and webhook\")".into(),
@@ -382,7 +358,7 @@ pub async fn send_week(
                 .await?
                 .result
         };
-        out.push(Outcome {
+        out.push(SendReport {
             channel,
             week: label.clone(),
             result,
@@ -414,7 +390,7 @@ fn preview(
         ),
         (_, _, Some(w)) => format!(
             "POST {} ({:?}{}), {} bytes:\n{}",
-            shown(&w.url),
+            crate::text::url_without_path(&w.url),
             w.format,
             if w.secret_env.is_some() {
                 ", signed"

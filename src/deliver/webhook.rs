@@ -4,20 +4,9 @@
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
-use url::Url;
 
 use super::Rendered;
 use crate::config::WebhookSettings;
-
-/// A webhook URL as shown in messages and logs: its scheme, host and port only (Slack-style
-/// URLs carry their secret in the path).
-pub fn shown(url: &Url) -> String {
-    match (url.host_str(), url.port()) {
-        (Some(h), Some(p)) => format!("{}://{h}:{p}/…", url.scheme()),
-        (Some(h), None) => format!("{}://{h}/…", url.scheme()),
-        _ => "the webhook".into(),
-    }
-}
 
 /// `sha256=<hex>` of `body` under `key`.
 pub fn signature(key: &[u8], body: &[u8]) -> String {
@@ -54,7 +43,7 @@ pub async fn send(s: &WebhookSettings, r: &Rendered) -> Result<(), String> {
     if let Some(key) = secret(s)? {
         req = req.header("X-Gleaner-Signature", signature(key.as_bytes(), &body));
     }
-    let at = shown(&s.url);
+    let at = crate::text::url_without_path(&s.url);
     let mut resp = req.body(body).send().await.map_err(|e| {
         let e = e.without_url();
         if e.is_timeout() {
@@ -102,6 +91,9 @@ mod tests {
     #[test]
     fn urls_are_shown_without_their_path() {
         let u = url::Url::parse("https://hooks.slack.com/services/T0/B0/SECRET").unwrap();
-        assert_eq!(super::shown(&u), "https://hooks.slack.com/…");
+        assert_eq!(
+            crate::text::url_without_path(&u),
+            "https://hooks.slack.com/…"
+        );
     }
 }

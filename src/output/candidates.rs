@@ -12,7 +12,7 @@ use std::fmt::Write;
 
 use chrono::{DateTime, Utc};
 
-use crate::candidates::{Candidate, Why};
+use crate::model::{Candidate, Why};
 
 /// Renders the candidate list as Markdown.
 pub fn markdown(cands: &[Candidate], since: DateTime<Utc>, as_of: DateTime<Utc>) -> String {
@@ -546,7 +546,7 @@ mod properties {
     use proptest::sample::select;
 
     use super::{Action, inline, markdown, parse};
-    use crate::candidates::{Candidate, Why};
+    use crate::model::{Candidate, Why};
 
     /// Pieces of text that mean something to Markdown, to the candidates format or to `lines()`.
     const FRAGMENTS: &[&str] = &[

@@ -6,8 +6,8 @@ use chrono::{DateTime, Utc};
 
 use crate::config::Config;
 
-/// The `[digest]` lines: when, what, where, and what would stop a send now.
-fn digest(config: &Config, now: DateTime<Utc>) -> String {
+/// The `[digest]` lines: when, what, where, and `warnings` (what would stop a send now).
+fn digest(config: &Config, now: DateTime<Utc>, warnings: &[String]) -> String {
     use crate::config::{PasswordSource, WeekRule};
     let Some(d) = &config.digest else {
         return "digest:   not sent (no [digest]; `gleaner digest` renders it on demand)\n".into();
@@ -50,7 +50,7 @@ fn digest(config: &Config, now: DateTime<Utc>) -> String {
         let _ = writeln!(
             out,
             "  webhook: {} ({:?}{})",
-            crate::deliver::shown(&w.url),
+            crate::text::url_without_path(&w.url),
             w.format,
             w.secret_env
                 .as_ref()
@@ -58,7 +58,7 @@ fn digest(config: &Config, now: DateTime<Utc>) -> String {
                 .unwrap_or_default()
         );
     }
-    for problem in crate::deliver::problems(d) {
+    for problem in warnings {
         let _ = writeln!(out, "  warning: {problem}");
     }
     out
@@ -67,8 +67,15 @@ fn digest(config: &Config, now: DateTime<Utc>) -> String {
 /// How many upcoming runs `check` shows per feed.
 const UPCOMING: usize = 3;
 
-/// A readable account of the config, with each feed's next run times after `now`.
-pub fn render(config: &Config, source: &str, db: &std::path::Path, now: DateTime<Utc>) -> String {
+/// A readable account of the config, with each feed's next run times after `now`, and the
+/// warnings about the digest's channels (`deliver::problems`).
+pub fn render(
+    config: &Config,
+    source: &str,
+    db: &std::path::Path,
+    now: DateTime<Utc>,
+    digest_warnings: &[String],
+) -> String {
     let f = &config.fetch;
     let p = &config.schedule;
     let mut out = String::new();
@@ -130,7 +137,7 @@ pub fn render(config: &Config, source: &str, db: &std::path::Path, now: DateTime
             "off (the ranking is the keyword score alone)".to_string()
         }
     );
-    out.push_str(&digest(config, now));
+    out.push_str(&digest(config, now, digest_warnings));
     let o = &config.output;
     let _ = writeln!(
         out,
@@ -192,7 +199,7 @@ mod tests {
         let now = DateTime::parse_from_rfc3339("2026-11-25T12:00:00Z")
             .unwrap()
             .with_timezone(&Utc);
-        let out = render(&c, "feeds.toml", Path::new("gleaner.db"), now);
+        let out = render(&c, "feeds.toml", Path::new("gleaner.db"), now, &[]);
         let want = [
             "config:   feeds.toml (valid)",
             "database: gleaner.db",

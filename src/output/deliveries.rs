@@ -5,15 +5,15 @@ use std::fmt::Write;
 
 use chrono::{DateTime, Utc};
 
-use crate::deliver::{Outcome, Sent};
-use crate::store::Delivery;
+use crate::model::Delivery;
+use crate::model::{SendReport, Sent};
 
 fn at(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
 }
 
 /// One line per channel: `email: week 2026-W48 sent to a@example.org via smtp.example.org:587`.
-pub fn outcome_line(o: &Outcome) -> String {
+pub fn outcome_line(o: &SendReport) -> String {
     let what = match &o.result {
         Sent::Sent(to) => format!("sent {to}"),
         Sent::Already(t) => format!("already sent at {}: not sent again", at(*t)),

@@ -7,8 +7,8 @@ use std::fmt::Write;
 
 use chrono::{DateTime, Utc};
 
-use crate::candidates::Candidate;
 use crate::model::Activity;
+use crate::model::Candidate;
 use crate::output::candidates::{fmt_score, inline, why_line, why_plain};
 use crate::text::escape_html as esc;
 
@@ -334,7 +334,7 @@ pub fn slack(d: &Digest) -> serde_json::Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::candidates::Why;
+    use crate::model::Why;
 
     fn digest() -> Digest {
         let t = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);

@@ -4,7 +4,7 @@ use std::fmt::Write;
 
 use url::Url;
 
-use crate::discover::Discovery;
+use crate::model::Discovery;
 
 /// The feeds found for `url`, numbered from 1, then the candidates that were not feeds.
 pub fn text(url: &Url, d: &Discovery) -> String {

@@ -147,7 +147,7 @@ pub fn render(row: &PoolRow, e: Option<&Explanation>, cx: &Context) -> String {
     let _ = writeln!(
         out,
         "  = score {:.3}",
-        crate::score::round((e.base + learned) * decay)
+        crate::text::round((e.base + learned) * decay)
     );
     if let Some(v) = &e.vetoed_by {
         let _ = writeln!(out, "\nvetoed by `{}`: hidden from the candidates", one(v));

@@ -3,7 +3,7 @@
 use std::fmt::Write;
 
 use super::one_line;
-use crate::desk::ImportReport;
+use crate::model::ImportReport;
 
 /// One line per file (its issue, date and items by section, or why it gave nothing), then
 /// the totals and what was new.

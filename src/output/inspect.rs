@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use serde::Serialize;
 
-use crate::poll::Prepared;
+use crate::model::Prepared;
 
 /// One document as `inspect` reports it: its stories, or why it could not be read.
 #[derive(Debug, Serialize)]

@@ -6,7 +6,7 @@
 use std::fmt::Write;
 
 use crate::model::ErrorKind;
-use crate::store::FetchStats;
+use crate::model::FetchStats;
 
 /// Every state `gleaner status` shows, in its order; label values use `_` for spaces.
 const STATES: &[&str] = &[
@@ -153,7 +153,7 @@ mod tests {
                 ("timeout".into(), None, 2),
                 ("unknown".into(), None, 1),
             ],
-            last_round: Some(crate::store::Round {
+            last_round: Some(crate::model::Round {
                 source: "daemon",
                 started_at: chrono::DateTime::from_timestamp(1_764_000_000, 0).unwrap(),
                 duration: std::time::Duration::from_millis(4150),

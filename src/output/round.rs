@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use crate::poll::{FeedReport, FeedResult, RoundReport};
+use crate::model::{FeedReport, FeedResult, RoundReport};
 
 /// `<name>: <outcome>` for one feed.
 pub fn feed_line(r: &FeedReport) -> String {

@@ -18,8 +18,9 @@ use sha2::{Digest, Sha256};
 
 use super::guard::{self, SESSION_COOKIE};
 use super::{App, Shared};
-use crate::candidates::{Candidate, Filter};
+use crate::candidates::Filter;
 use crate::desk::{self, DeskError};
+use crate::model::Candidate;
 use crate::output;
 use crate::text::hex;
 

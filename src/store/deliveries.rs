@@ -5,20 +5,7 @@
 use chrono::{DateTime, Utc};
 
 use super::{Store, StoreError, from_ts, ts};
-
-/// One delivery of a week's digest on one channel.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct Delivery {
-    pub week: String,
-    pub channel: String,
-    /// `sending` (under way, or interrupted by a crash), `sent` or `failed`.
-    pub state: String,
-    pub attempts: i64,
-    pub last_attempt: Option<DateTime<Utc>>,
-    pub next_attempt: Option<DateTime<Utc>>,
-    pub last_error: Option<String>,
-    pub sent_at: Option<DateTime<Utc>>,
-}
+use crate::model::Delivery;
 
 type Row = (
     String,

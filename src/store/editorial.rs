@@ -6,7 +6,8 @@ use sqlx::sqlite::SqliteRow;
 
 use super::{Store, StoreError, from_ts, ts};
 use crate::model::{
-    Activity, DecisionRow, PickedRow, PoolRow, ScoreInput, ScoreRow, StoryView, Verdict, WindowRow,
+    Activity, CatalogueCounts, DecisionRow, Fingerprint, PickedRow, PoolRow, ScoreInput, ScoreRow,
+    StoryView, Verdict, WindowRow,
 };
 
 /// The columns of a `StoryView`, for queries over `stories s`.
@@ -115,17 +116,6 @@ pub struct LearningLimits {
     pub background: usize,
 }
 
-/// What an import added (or, in a dry run, would add).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct CatalogueCounts {
-    /// Issues new to the database.
-    pub issues: usize,
-    /// Items new to the catalogue.
-    pub items: usize,
-    /// Links new to the ledger.
-    pub links: usize,
-}
-
 /// A story set aside by the editor (snoozed or rejected), as the desk lists it.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Shelved {
@@ -180,7 +170,7 @@ impl WindowJson {
         let print = print
             .as_deref()
             .and_then(unhex)
-            .and_then(|b| crate::neardup::Fingerprint::decode(&b, simhash, body_len));
+            .and_then(|b| crate::model::Fingerprint::decode(&b, simhash, body_len));
         let section = section.unwrap_or_default();
         let section = match sections.get(&section) {
             Some(s) => s.clone(),
@@ -195,8 +185,7 @@ impl WindowJson {
             date,
             base: base.filter(|_| print.is_some()),
             vetoed,
-            print: print
-                .unwrap_or_else(|| crate::neardup::fingerprint("", "", None, Some(simhash))),
+            print: print.unwrap_or_else(|| Fingerprint::untitled(simhash)),
             section,
             decided: decided_at.map(|t| (t, published)),
             used,
@@ -490,7 +479,7 @@ impl Store {
     pub async fn story_details(
         &self,
         ids: &[i64],
-    ) -> Result<std::collections::HashMap<i64, crate::candidates::Details>, StoreError> {
+    ) -> Result<std::collections::HashMap<i64, crate::model::Details>, StoreError> {
         if ids.is_empty() {
             return Ok(Default::default());
         }
@@ -510,7 +499,7 @@ impl Store {
             .map(|r| {
                 (
                     r.get("id"),
-                    crate::candidates::Details {
+                    crate::model::Details {
                         title: r.get("title"),
                         url: r.get("url"),
                         sources: serde_json::from_str(r.get::<&str, _>("sources"))

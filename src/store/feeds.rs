@@ -6,7 +6,9 @@ use chrono::{DateTime, Utc};
 
 use super::{Store, StoreError, from_ts, stories, ts, ts_ceil};
 use crate::config::FeedConfig;
-use crate::model::{FeedRow, FeedState, FeedStatus, FetchRecord, Outcome, StoreCounts};
+use crate::model::{
+    FeedRow, FeedState, FeedStatus, FetchRecord, FetchStats, Outcome, Round, StoreCounts,
+};
 use crate::schedule::Plan;
 
 const FEED_COLUMNS: &str = "id, name, url, moved_to, section, etag, last_modified, body_hash, \
@@ -94,34 +96,9 @@ async fn feed_rows(
     Ok(rows.into_iter().map(FeedJson::row).collect())
 }
 
-/// What `/metrics` reports beyond the feed states: counts the database keeps.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct FetchStats {
-    pub stories: i64,
-    /// Recorded fetches by outcome (`new`, `not_modified`, `error`, …), over the whole log.
-    pub fetches: Vec<(String, i64)>,
-    /// Failed fetches by kind ([`crate::model::ErrorKind`]; `unknown` for fetches logged
-    /// before kinds were recorded) and HTTP status (`None`: no HTTP answer).
-    pub errors: Vec<(String, Option<i64>, i64)>,
-    /// The last polling round, if any was recorded.
-    pub last_round: Option<Round>,
-}
-
 /// How many rounds the database keeps: only the last one is reported, the rest are there for
 /// someone looking into the database (a daemon's busy spells come every few minutes).
 const ROUNDS_KEPT: i64 = 10_000;
-
-/// One polling round: a `gleaner poll`, or a busy spell of the daemon.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Round {
-    /// `poll` or `daemon`.
-    pub source: &'static str,
-    pub started_at: DateTime<Utc>,
-    pub duration: std::time::Duration,
-    pub feeds: usize,
-    pub failed: usize,
-    pub new: usize,
-}
 
 impl Store {
     /// Whether the database answers (`/healthz`).

@@ -20,9 +20,8 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
-pub use deliveries::Delivery;
-pub use editorial::{CatalogueCounts, CatalogueItem, LearningLimits, Shelved};
-pub use feeds::{FetchStats, FetchWrite, Round};
+pub use editorial::{CatalogueItem, LearningLimits, Shelved};
+pub use feeds::FetchWrite;
 pub use stories::StoryFilter;
 
 /// Errors from the database. Opening errors name the file.

@@ -10,7 +10,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use gleaner::poll::FeedResult;
+use gleaner::model::FeedResult;
 
 use crate::support::{Route, Server, Workspace, result_of, rss};
 

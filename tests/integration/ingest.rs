@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use gleaner::poll::FeedResult;
+use gleaner::model::FeedResult;
 
 use crate::support::{Route, Server, Workspace, result_of, rss};
 

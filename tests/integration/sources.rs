@@ -1,7 +1,7 @@
 //! Ways of naming sources: the GitHub shorthands in feeds.toml, served here by a local
 //! stand-in for GitHub (`[github] base`), as GitHub Enterprise Server would be.
 
-use gleaner::poll::FeedResult;
+use gleaner::model::FeedResult;
 
 use crate::support::{Route, Server, Workspace, result_of};
 
@@ -130,7 +130,8 @@ fn page(head: &str) -> Route {
 
 #[tokio::test]
 async fn discovery_finds_declared_feeds_then_common_paths_and_offers_only_real_feeds() {
-    use gleaner::discover::{How, discover};
+    use gleaner::discover::discover;
+    use gleaner::model::How;
     let server = Server::start();
     let feed = crate::support::rss("The Blog", &[("1", "Post", "https://blog.example/1", "x")]);
     // A page that declares an RSS feed that works and an Atom feed that is gone.

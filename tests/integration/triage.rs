@@ -672,7 +672,7 @@ async fn the_rounds_table_keeps_the_last_ten_thousand() {
     .execute(store.pool())
     .await
     .unwrap();
-    let round = gleaner::store::Round {
+    let round = gleaner::model::Round {
         source: "daemon",
         started_at: chrono::Utc::now(),
         duration: Duration::from_millis(1234),

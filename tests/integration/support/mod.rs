@@ -14,7 +14,8 @@ use std::process::Output;
 
 use gleaner::config::Config;
 use gleaner::model::StoryView;
-use gleaner::poll::{self, PollOptions, RoundReport};
+use gleaner::model::{FeedResult, RoundReport};
+use gleaner::poll::{self, PollOptions};
 use gleaner::store::{Store, StoryFilter};
 
 pub use server::{Route, Server};
@@ -152,7 +153,7 @@ pub fn stderr(o: &Output) -> String {
 }
 
 /// The report line of the feed called `name`.
-pub fn result_of<'a>(round: &'a RoundReport, name: &str) -> &'a poll::FeedResult {
+pub fn result_of<'a>(round: &'a RoundReport, name: &str) -> &'a FeedResult {
     &round
         .feeds
         .iter()

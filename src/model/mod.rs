@@ -2,6 +2,19 @@
 
 use chrono::{DateTime, Utc};
 
+mod discovery;
+mod editorial;
+mod fingerprint;
+mod round;
+pub use discovery::{Discovery, Found, How};
+pub use editorial::{
+    Candidate, CatalogueCounts, Delivery, Details, ImportReport, ImportedFile, SendReport, Sent,
+    Why,
+};
+pub use fingerprint::Fingerprint;
+pub(crate) use fingerprint::{build as build_fingerprint, set as hash_set};
+pub use round::{FeedReport, FeedResult, FetchStats, Round, RoundReport};
+
 /// A feed as the database knows it: identity, where to fetch it and what to send back.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FeedRow {
@@ -352,7 +365,7 @@ pub struct ScoreRow {
     pub body_len: i64,
     /// JSON of `score::Explanation`.
     pub explanation: String,
-    /// The title part of its near-duplicate fingerprint (`neardup::Fingerprint::encode`).
+    /// The title part of its near-duplicate fingerprint ([`Fingerprint::encode`]).
     pub print: Vec<u8>,
     /// The section its link and title suggest (`sections::suggest` without a feed section).
     pub section: String,
@@ -370,7 +383,7 @@ pub struct WindowRow {
     /// `None` until scored.
     pub base: Option<f64>,
     pub vetoed: bool,
-    pub print: crate::neardup::Fingerprint,
+    pub print: Fingerprint,
     /// The owning feed's configured section, else the suggested one.
     pub section: std::sync::Arc<str>,
     /// The editor's decision: when, and whether it was published in an issue.
@@ -464,4 +477,19 @@ pub struct Activity {
     pub stories_seen: i64,
     /// Extra sources of stories seen (the same story from another feed).
     pub duplicates_collapsed: i64,
+}
+
+/// One body after parse → clean → dedup (→ score).
+#[derive(Debug)]
+pub struct Prepared {
+    pub stories: Vec<Story>,
+    pub feed: FeedMeta,
+    /// Entries dropped: repeats of an earlier entry (the same id, or the same entry exactly),
+    /// or entries with nothing to show.
+    pub dropped: usize,
+    /// Repairs the document needed.
+    pub repairs: Vec<&'static str>,
+    /// The document was cut off (`truncated after N entries: …`): the stories are the entries
+    /// that were complete.
+    pub truncated: Option<String>,
 }
