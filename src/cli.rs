@@ -10,7 +10,13 @@ use clap::{Args, Parser, Subcommand};
 /// It polls the feeds listed in feeds.toml, keeps every story once (across feeds) in a SQLite
 /// database, with safe HTML and a plain-text excerpt, and lists them for the editor.
 #[derive(Debug, Parser)]
-#[command(name = "gleaner", version, about, long_about)]
+#[command(
+    name = "gleaner",
+    version,
+    about,
+    long_about,
+    after_long_help = "Exit codes: 0 done; 1 failed (the message says why); 2 the config or the command line cannot be used (nothing was changed); 3 the database cannot be opened or written; 4 the polling round ran but every feed failed; 130 a second SIGINT/SIGTERM."
+)]
 pub struct Cli {
     /// The config file: feeds, fetch limits, database location.
     #[arg(long, global = true, value_name = "PATH", default_value = "feeds.toml")]
@@ -40,7 +46,8 @@ pub enum Command {
     ///
     /// Prints one line per feed (new N, updated N, unchanged (304), error: …) and a summary.
     /// Exits 0 when the pass ran, even if some feeds failed (their errors are printed and
-    /// recorded on the feed); exits non-zero only when the config or database is unusable.
+    /// recorded on the feed); 4 when it ran but every feed it fetched failed (the network is
+    /// down, or every server refused); 2 or 3 when the config or database is unusable.
     Poll(PollArgs),
     /// Run in the foreground: poll every feed on its own schedule until SIGINT/SIGTERM.
     ///

@@ -358,6 +358,25 @@ async fn next_wake(store: &Store, now: DateTime<Utc>) -> Result<tokio::time::Ins
     Ok(tokio::time::Instant::now() + nap.max(Duration::from_millis(200)))
 }
 
+/// For `gleaner serve` on its own: each reload request (SIGHUP, or the desk after it wrote
+/// feeds.toml) re-reads `path` as the daemon does and, when valid, hands the new config to
+/// `adopted`; an invalid file is logged and the running config stays.
+pub fn follow_reloads(
+    mut requests: mpsc::Receiver<()>,
+    adopted: tokio::sync::watch::Sender<std::sync::Arc<Config>>,
+    path: std::path::PathBuf,
+) {
+    tokio::spawn(async move {
+        while requests.recv().await.is_some() {
+            let current = adopted.borrow().clone();
+            if let Some(new) = reload(&path, &current) {
+                adopted.send_replace(std::sync::Arc::new(new));
+                tracing::info!("reloaded {}", path.display());
+            }
+        }
+    });
+}
+
 /// Re-reads the config file; `None` (logged) when it is invalid and `current` stays.
 pub fn reload(path: &std::path::Path, current: &Config) -> Option<Config> {
     match Config::load(path) {

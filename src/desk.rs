@@ -267,6 +267,21 @@ pub async fn refresh(
     refresh_with(config, store, now, false).await
 }
 
+/// [`refresh`] after a polling round, when it changed stories or the outputs were never
+/// written; `None` when nothing needed rewriting.
+pub async fn refresh_after_round(
+    config: &Config,
+    store: &Store,
+    round: &crate::model::RoundReport,
+    now: DateTime<Utc>,
+) -> Result<Option<Refreshed>, DeskError> {
+    let missing = !config.output.dir.join("candidates.md").exists();
+    if !round.stories_changed() && !missing {
+        return Ok(None);
+    }
+    refresh(config, store, now).await.map(Some)
+}
+
 async fn refresh_with(
     config: &Config,
     store: &Store,

@@ -76,6 +76,29 @@ pub struct RoundReport {
 }
 
 impl RoundReport {
+    /// Whether any story was stored new or changed (the outputs then need rewriting).
+    pub fn stories_changed(&self) -> bool {
+        self.feeds.iter().any(|f| {
+            matches!(&f.result, FeedResult::Stored { counts, .. }
+                if counts.new + counts.updated + counts.also_elsewhere > 0)
+        })
+    }
+
+    /// Feeds fetched this round (skipped ones aside), and how many of them failed outright
+    /// (nothing stored: a cut-off body whose complete entries were kept does not count here).
+    pub fn failures(&self) -> (usize, usize) {
+        let fetched = self
+            .feeds
+            .iter()
+            .filter(|f| !matches!(f.result, FeedResult::Skipped(_)));
+        let (mut n, mut failed) = (0, 0);
+        for f in fetched {
+            n += 1;
+            failed += usize::from(matches!(f.result, FeedResult::Failed(_)));
+        }
+        (n, failed)
+    }
+
     /// The round as the store keeps it (`/metrics`): skipped feeds are not counted.
     pub fn round(&self, source: &'static str, started_at: DateTime<Utc>) -> Round {
         let mut round = Round::start(source, started_at);

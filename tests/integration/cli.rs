@@ -385,3 +385,46 @@ fn gleaner_now_replays_a_past_week_decisions_included() {
         stderr(&out)
     );
 }
+
+#[test]
+fn a_round_in_which_every_feed_failed_exits_4_and_one_that_got_anything_exits_0() {
+    let server = Server::start();
+    let missing = server.route("/missing", Route::status(404, "no"));
+    // A port nobody listens on: connection refused.
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://127.0.0.1:{}/feed", l.local_addr().unwrap().port())
+    };
+    let ws = Workspace::new();
+    ws.write_config("", &[("Missing", &missing), ("Closed", &closed)]);
+    let out = ws.gleaner(&["poll"]);
+    assert_eq!(out.status.code(), Some(4), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains("every feed failed this round (2 of 2"),
+        "{}",
+        stderr(&out)
+    );
+    // Each failure was still reported and recorded on its feed.
+    assert!(
+        stdout(&out).contains("Missing: error: HTTP 404"),
+        "{}",
+        stdout(&out)
+    );
+    let status = stdout(&ws.gleaner(&["status"]));
+    assert!(
+        status.contains("Missing") && status.contains("Closed"),
+        "{status}"
+    );
+
+    // One feed that works among them: the round is a success.
+    let ok = server.route(
+        "/ok",
+        Route::feed(rss("Ok", &[("a", "A story", "https://ok.example/a", "x")])),
+    );
+    ws.write_config(
+        "",
+        &[("Missing", &missing), ("Closed", &closed), ("Ok", &ok)],
+    );
+    let out = ws.gleaner(&["poll"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
