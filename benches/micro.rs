@@ -317,6 +317,7 @@ async fn render() {
         &store,
         "2026-W47",
         gleaner::desk::DigestFormat::Html,
+        now,
     )
     .await
     .unwrap();

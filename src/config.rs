@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::model::Sections;
 use crate::schedule::{Policy, Schedule};
 
 mod digest;
@@ -88,6 +89,16 @@ impl fmt::Debug for Secret {
 }
 
 impl Config {
+    /// Whether `name` is a section of the newsletter: a configured one, or one a feed names.
+    pub fn knows_section(&self, name: &str) -> bool {
+        self.output.sections.find(name).is_some()
+            || self.feeds.iter().any(|f| {
+                f.section
+                    .as_deref()
+                    .is_some_and(|s| Sections::same(s, name))
+            })
+    }
+
     /// The schedule a feed follows: its own, else the default.
     pub fn schedule_of<'a>(&'a self, feed: &'a FeedConfig) -> &'a Schedule {
         feed.schedule.as_ref().unwrap_or(&self.schedule.default)
@@ -154,7 +165,7 @@ pub struct OutputSettings {
     /// Resolved against the directory of feeds.toml when relative (default `out`).
     pub dir: PathBuf,
     /// The newsletter's sections, in issue order.
-    pub sections: Vec<String>,
+    pub sections: Sections,
     /// Candidates shown per section.
     pub per_section: usize,
     /// Without a published issue, the candidate window is this many days.
@@ -175,9 +186,11 @@ impl OutputSettings {
     fn with_dir(dir: PathBuf) -> OutputSettings {
         OutputSettings {
             dir,
-            sections: ["News", "Jobs", "Events", "Tools"]
-                .map(String::from)
-                .to_vec(),
+            sections: Sections::new(
+                ["News", "Jobs", "Events", "Tools"]
+                    .map(String::from)
+                    .to_vec(),
+            ),
             per_section: 15,
             window_days: 7,
             repeat_days: 30,
@@ -1047,7 +1060,7 @@ impl Validator<'_> {
                     "must list section names, none empty".into(),
                 );
             } else {
-                out.sections = cleaned;
+                out.sections = Sections::new(cleaned);
             }
         }
         for (key, value, slot) in [

@@ -48,13 +48,11 @@ pub mod neardup;
 pub mod score;
 pub mod sections;
 
-pub mod candidates;
 pub mod discover;
 pub mod page;
 
 pub mod opml;
 pub mod output;
-pub mod past_issues;
 pub mod poll;
 
 pub mod daemon;

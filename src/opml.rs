@@ -24,6 +24,7 @@ use quick_xml::reader::Reader;
 
 use crate::config::FeedConfig;
 use crate::feeds_file::NewFeed;
+use crate::model::Sections;
 
 /// What an OPML file lists, in document order.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -360,7 +361,7 @@ pub fn section_for(folders: &[String], sections: &[String]) -> Option<String> {
         .filter(|f| !f.is_empty())
         .collect();
     for f in &folders {
-        if let Some(s) = sections.iter().find(|s| s.eq_ignore_ascii_case(f)) {
+        if let Some(s) = sections.iter().find(|s| Sections::same(s, f)) {
             return Some(s.clone());
         }
     }

@@ -11,7 +11,7 @@ pub async fn candidates(ctx: &Ctx, args: &cli::CandidatesArgs) -> Result<(), Fai
     let (config, store) = ctx.open().await?;
     let now = ctx.now;
     let as_of = args.as_of.unwrap_or(now);
-    let filter = gleaner::candidates::Filter {
+    let filter = gleaner::desk::Filter {
         section: args.section.clone(),
         limit: args.limit,
     };
@@ -20,16 +20,7 @@ pub async fn candidates(ctx: &Ctx, args: &cli::CandidatesArgs) -> Result<(), Fai
     // A typo in --section shows as an error, not as an empty list.
     if let Some(section) = &args.section
         && cands.is_empty()
-        && !config
-            .output
-            .sections
-            .iter()
-            .any(|s| s.eq_ignore_ascii_case(section))
-        && !config.feeds.iter().any(|f| {
-            f.section
-                .as_deref()
-                .is_some_and(|s| s.eq_ignore_ascii_case(section))
-        })
+        && !config.knows_section(section)
     {
         store.close().await;
         return Err(Failure::Config(format!(
@@ -150,8 +141,14 @@ pub async fn apply(ctx: &Ctx, args: &cli::ApplyArgs) -> Result<(), Failure> {
 
 pub async fn explain(ctx: &Ctx, args: &cli::ExplainArgs) -> Result<(), Failure> {
     let (config, store) = ctx.open().await?;
-    let text =
-        gleaner::desk::explain(&config, &store, args.id, args.as_of.unwrap_or(ctx.now)).await?;
+    let text = gleaner::desk::explain(
+        &config,
+        &store,
+        args.id,
+        args.as_of.unwrap_or(ctx.now),
+        ctx.now,
+    )
+    .await?;
     say(text.trim_end());
     store.close().await;
     Ok(())

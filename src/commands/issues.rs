@@ -73,7 +73,7 @@ pub async fn digest(ctx: &Ctx, args: &cli::DigestArgs) -> Result<(), Failure> {
         cli::DigestFormatArg::Md => gleaner::desk::DigestFormat::Markdown,
         cli::DigestFormatArg::Html => gleaner::desk::DigestFormat::Html,
     };
-    let (_, text) = gleaner::desk::digest(&config, &store, &week, format).await?;
+    let (_, text) = gleaner::desk::digest(&config, &store, &week, format, ctx.now).await?;
     print(&text);
     store.close().await;
     Ok(())

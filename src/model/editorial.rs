@@ -124,3 +124,14 @@ pub enum Sent {
     /// `--dry-run`: what would be sent.
     Preview(String),
 }
+
+/// A story set aside by the editor (snoozed or rejected), as the desk lists it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Shelved {
+    pub id: i64,
+    pub title: String,
+    pub url: Option<String>,
+    /// Snoozed: when it comes back. Rejected: when it was rejected.
+    pub at: DateTime<Utc>,
+    pub reason: Option<String>,
+}

@@ -6,14 +6,16 @@ mod discovery;
 mod editorial;
 mod fingerprint;
 mod round;
+mod sections;
 pub use discovery::{Discovery, Found, How};
 pub use editorial::{
     Candidate, CatalogueCounts, Delivery, Details, ImportReport, ImportedFile, SendReport, Sent,
-    Why,
+    Shelved, Why,
 };
 pub use fingerprint::Fingerprint;
 pub(crate) use fingerprint::{build as build_fingerprint, set as hash_set};
 pub use round::{FeedReport, FeedResult, FetchStats, Round, RoundReport};
+pub use sections::Sections;
 
 /// A feed as the database knows it: identity, where to fetch it and what to send back.
 #[derive(Debug, Clone, PartialEq)]

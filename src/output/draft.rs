@@ -6,6 +6,7 @@ use std::fmt::Write;
 
 use chrono::{DateTime, Utc};
 
+use crate::model::Sections;
 use crate::output::candidates::inline;
 
 /// An item of the draft.
@@ -87,7 +88,7 @@ fn by_section<'a>(
     let mut extra: Vec<&str> = items
         .iter()
         .map(|i| i.section.as_str())
-        .filter(|s| !sections.iter().any(|c| c.eq_ignore_ascii_case(s)))
+        .filter(|s| !sections.iter().any(|c| Sections::same(c, s)))
         .collect();
     extra.sort_unstable();
     extra.dedup();
@@ -97,7 +98,7 @@ fn by_section<'a>(
         .map(|section| {
             let here: Vec<&DraftItem> = items
                 .iter()
-                .filter(|i| i.section.eq_ignore_ascii_case(section))
+                .filter(|i| Sections::same(&i.section, section))
                 .collect();
             (section, here)
         })

@@ -1,5 +1,4 @@
-//! The handlers: read the request, call `desk` (or the store's readers, or a renderer), and
-//! answer with a page, a redirect or a feed. Time is read here, at the edge, and passed down.
+//! The handlers: read the request, call `desk` (never the store) and a renderer, and answer with a page, a redirect or a feed. Time is read here, at the edge, and passed down.
 
 // The error of these Results is a finished HTTP response, built once per request and
 // returned straight to axum: boxing it would buy nothing.
@@ -18,9 +17,8 @@ use sha2::{Digest, Sha256};
 
 use super::guard::{self, SESSION_COOKIE};
 use super::{App, Shared};
-use crate::candidates::Filter;
 use crate::desk::{self, DeskError};
-use crate::model::Candidate;
+use crate::model::{Candidate, Sections};
 use crate::output;
 use crate::text::hex;
 
@@ -236,15 +234,14 @@ fn cand_view(c: &Candidate) -> CandView {
 /// then the picks waiting for the next issue.
 pub async fn candidates(State(app): State<Shared>) -> Page {
     let now = Utc::now();
-    let store = &app.store;
-    let (cands, since) = desk::candidates(&app.config(), store, now, None, &Filter::default(), now)
-        .await
-        .map_err(|e| desk_error(&app, e, "/"))?;
-    let picked = store
-        .picked(None, None)
-        .await
-        .map_err(|e| desk_error(&app, e.into(), "/"))?;
-    let issue = desk::next_issue(store)
+    let desk::Board {
+        candidates: cands,
+        since,
+        picked,
+        next_issue: issue,
+        snoozed,
+        rejected,
+    } = desk::board(&app.config(), &app.store, now)
         .await
         .map_err(|e| desk_error(&app, e, "/"))?;
     let picked: Vec<PickedView> = picked
@@ -270,9 +267,10 @@ pub async fn candidates(State(app): State<Shared>) -> Page {
         }
     }
     // Configured sections with nothing to show still show their picks, in their place.
-    let configured = &app.config().output.sections;
-    for name in configured {
-        if !sections.iter().any(|s| s.name.eq_ignore_ascii_case(name)) {
+    let config = app.config();
+    let configured = &config.output.sections;
+    for name in configured.iter() {
+        if !sections.iter().any(|s| Sections::same(&s.name, name)) {
             sections.push(SectionView {
                 name: name.clone(),
                 shown: 0,
@@ -281,20 +279,15 @@ pub async fn candidates(State(app): State<Shared>) -> Page {
             });
         }
     }
-    sections.sort_by_key(|s| {
-        configured
-            .iter()
-            .position(|c| c.eq_ignore_ascii_case(&s.name))
-            .unwrap_or(usize::MAX)
-    });
+    sections.sort_by_key(|s| configured.rank(&s.name));
     for s in &mut sections {
         s.shown = s.items.len();
         s.picked = picked
             .iter()
-            .filter(|p| p.section.eq_ignore_ascii_case(&s.name))
+            .filter(|p| Sections::same(&p.section, &s.name))
             .count();
     }
-    let shelved = |rows: Vec<crate::store::Shelved>| -> Vec<ShelvedView> {
+    let shelved = |rows: Vec<crate::model::Shelved>| -> Vec<ShelvedView> {
         rows.into_iter()
             .map(|r| ShelvedView {
                 id: r.id,
@@ -305,18 +298,7 @@ pub async fn candidates(State(app): State<Shared>) -> Page {
             })
             .collect()
     };
-    let snoozed = shelved(
-        store
-            .snoozed(now)
-            .await
-            .map_err(|e| desk_error(&app, e.into(), "/"))?,
-    );
-    let rejected = shelved(
-        store
-            .rejected_since(since)
-            .await
-            .map_err(|e| desk_error(&app, e.into(), "/"))?,
-    );
+    let (snoozed, rejected) = (shelved(snoozed), shelved(rejected));
     Ok(render(
         &app,
         StatusCode::OK,
@@ -330,7 +312,7 @@ pub async fn candidates(State(app): State<Shared>) -> Page {
             issue,
             total => cands.len(),
             cap => app.config().output.per_section,
-            all_sections => &app.config().output.sections,
+            all_sections => minijinja::value::Serde(&app.config().output.sections),
             since => since.format("%Y-%m-%d %H:%M UTC").to_string(),
             as_of => now.format("%Y-%m-%d %H:%M UTC").to_string(),
         },
@@ -473,7 +455,7 @@ pub async fn digest(State(app): State<Shared>, Query(q): Query<WeekQuery>) -> Pa
         .unwrap_or_else(|| desk::week_of(Utc::now()));
     let start = desk::parse_week(&week)
         .map_err(|m| error_page(&app, StatusCode::BAD_REQUEST, &m, "/digest"))?;
-    let d = desk::digest_of(&app.config(), &app.store, &week)
+    let d = desk::digest_of(&app.config(), &app.store, &week, Utc::now())
         .await
         .map_err(|e| desk_error(&app, e, "/digest"))?;
     let body = output::digest::html_body(&d);
@@ -493,18 +475,16 @@ pub async fn digest(State(app): State<Shared>, Query(q): Query<WeekQuery>) -> Pa
 /// `/feeds`: the status table (`gleaner status`) and the add-a-feed form.
 pub async fn feeds(State(app): State<Shared>) -> Page {
     let now = Utc::now();
-    let rows = app
-        .store
-        .feed_status()
+    let rows = desk::feed_status(&app.store)
         .await
-        .map_err(|e| desk_error(&app, e.into(), "/"))?;
+        .map_err(|e| desk_error(&app, e, "/"))?;
     let rows = output::status::with_unseen(rows, &app.config(), now);
     let feeds = output::status::rows(&rows, now);
     Ok(render(
         &app,
         StatusCode::OK,
         "feeds.html",
-        context! { feeds => minijinja::value::Serde(&feeds), all_sections => &app.config().output.sections },
+        context! { feeds => minijinja::value::Serde(&feeds), all_sections => minijinja::value::Serde(&app.config().output.sections) },
     ))
 }
 
@@ -579,7 +559,7 @@ pub async fn add_feed(State(app): State<Shared>, axum::Form(f): Form) -> Page {
                 choices => minijinja::value::Serde(&choices),
                 name => f.text("name").unwrap_or_default(),
                 section => f.text("section").unwrap_or_default(),
-                all_sections => &app.config().output.sections,
+                all_sections => minijinja::value::Serde(&app.config().output.sections),
                 outcome => "Nothing added yet: choose a feed above.",
             },
         ));
@@ -810,7 +790,7 @@ pub async fn curated_json(State(app): State<Shared>, headers: HeaderMap) -> Resp
 
 /// `/healthz`: 200 `ok` when the database answers.
 pub async fn healthz(State(app): State<Shared>) -> Response {
-    match app.store.ping().await {
+    match desk::health(&app.store).await {
         Ok(()) => (StatusCode::OK, "ok\n").into_response(),
         Err(e) => {
             tracing::error!("healthz: {e}");
@@ -822,14 +802,15 @@ pub async fn healthz(State(app): State<Shared>) -> Response {
 /// `/metrics`: Prometheus text format.
 pub async fn metrics(State(app): State<Shared>) -> Response {
     let now = Utc::now();
-    let result = async {
-        let rows = app.store.feed_status().await?;
-        let rows = output::status::with_unseen(rows, &app.config(), now);
-        let stats = app.store.fetch_stats().await?;
-        let deliveries = app.store.deliveries(32).await?;
-        Ok::<_, crate::store::StoreError>((rows, stats, deliveries))
-    }
-    .await;
+    let result = desk::figures(&app.store)
+        .await
+        .map(|(rows, stats, deliveries)| {
+            (
+                output::status::with_unseen(rows, &app.config(), now),
+                stats,
+                deliveries,
+            )
+        });
     match result {
         Ok((rows, stats, deliveries)) => {
             let states: Vec<&str> = rows

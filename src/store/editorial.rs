@@ -7,7 +7,7 @@ use sqlx::sqlite::SqliteRow;
 use super::{Store, StoreError, from_ts, ts};
 use crate::model::{
     Activity, CatalogueCounts, DecisionRow, Fingerprint, PickedRow, PoolRow, ScoreInput, ScoreRow,
-    StoryView, Verdict, WindowRow,
+    Shelved, StoryView, Verdict, WindowRow,
 };
 
 /// The columns of a `StoryView`, for queries over `stories s`.
@@ -114,17 +114,6 @@ pub struct LearningLimits {
     pub decisions: usize,
     pub catalogue: usize,
     pub background: usize,
-}
-
-/// A story set aside by the editor (snoozed or rejected), as the desk lists it.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct Shelved {
-    pub id: i64,
-    pub title: String,
-    pub url: Option<String>,
-    /// Snoozed: when it comes back. Rejected: when it was rejected.
-    pub at: DateTime<Utc>,
-    pub reason: Option<String>,
 }
 
 /// A [`Shelved`] as the queries select it: id, title, url, time, reason.

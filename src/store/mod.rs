@@ -20,7 +20,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
-pub use editorial::{CatalogueItem, LearningLimits, Shelved};
+pub use editorial::{CatalogueItem, LearningLimits};
 pub use feeds::FetchWrite;
 pub use stories::StoryFilter;
 

@@ -27,7 +27,7 @@ use chrono::{DateTime, Utc};
 
 use crate::config::Config;
 use crate::learn::{self, Learned, Model};
-use crate::model::{Candidate, Details, PoolRow, Why, WindowRow};
+use crate::model::{Candidate, Details, PoolRow, Sections, Why, WindowRow};
 use crate::neardup;
 use crate::score::{self, Explanation};
 
@@ -218,17 +218,11 @@ pub fn rank(
         });
     }
 
-    let order = |s: &str| {
-        config
-            .output
-            .sections
-            .iter()
-            .position(|c| c.eq_ignore_ascii_case(s))
-            .unwrap_or(usize::MAX)
-    };
+    let sections = &config.output.sections;
     out.sort_by(|a, b| {
-        order(&a.section)
-            .cmp(&order(&b.section))
+        sections
+            .rank(&a.section)
+            .cmp(&sections.rank(&b.section))
             .then_with(|| a.section.cmp(&b.section))
             .then_with(|| b.score.total_cmp(&a.score))
             .then_with(|| window[b.best].date.cmp(&window[a.best].date))
@@ -241,7 +235,7 @@ pub fn rank(
         *n <= config.output.per_section
     });
     if let Some(s) = &filter.section {
-        out.retain(|g| g.section.eq_ignore_ascii_case(s));
+        out.retain(|g| Sections::same(&g.section, s));
     }
     if let Some(l) = filter.limit {
         out.truncate(l);
