@@ -3,7 +3,7 @@
 //!     GLEANER_CORPORA=../shared/corpora cargo bench --bench parse          # the shared corpora
 //!     GLEANER_BENCH_CORPUS=/tmp/corpus/www cargo bench --bench parse        # a generated corpus
 //!
-//! Runs `poll::prepare` (charset → gleaner's XML reader, or feed-rs for JSON Feed → sanitize →
+//! Runs `ingest::prepare` (charset → gleaner's XML reader, or feed-rs for JSON Feed → sanitize →
 //! excerpt → keys; then again with scoring, as a round does it) over every feed file, several
 //! rounds, on one thread, and prints MB/s and stories/s; as references in the same minute,
 //! feed-rs alone, feed-rs + the sanitizer, and `parse::parse` alone (charset and reader). With
@@ -126,7 +126,7 @@ fn main() {
     ] {
         let (best, stories) = best_of(rounds, || {
             docs.iter()
-                .filter_map(|d| gleaner::poll::prepare(d, None, &base, scoring).ok())
+                .filter_map(|d| gleaner::ingest::prepare(d, None, &base, scoring).ok())
                 .map(|p| p.stories.len())
                 .sum()
         });

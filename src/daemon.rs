@@ -12,22 +12,18 @@
 //! - After a burst of fetches that stored new stories, the stale scores are recomputed and the
 //!   outputs rewritten ([`crate::desk::refresh`]).
 
-use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use futures_util::stream::FuturesUnordered;
-use futures_util::{FutureExt, StreamExt};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
+use crate::ingest::{self, Engine, Fetcher};
 use crate::model::FeedResult;
 use crate::output;
-use crate::poll::{self, Fetcher};
-use crate::score::Scorer;
 use crate::store::{Store, StoreError};
 
 /// The longest the loop sleeps without looking at the database again (plans written by a
@@ -107,10 +103,9 @@ pub async fn run(
     adopted: Option<tokio::sync::watch::Sender<Arc<Config>>>,
 ) -> Result<(), DaemonError> {
     let mut rng = fastrand::Rng::new();
-    let mut fetcher = Arc::new(Fetcher::new(&config.fetch)?);
-    let mut scorer = Arc::new(Scorer::new(&config));
+    let mut engine = Engine::new(&config, Arc::new(Fetcher::new(&config.fetch)?));
     let now = Utc::now();
-    poll::sync(&config, &store, now, &mut rng).await?;
+    ingest::sync(&config, &store, now, &mut rng).await?;
     warn_aggressive(&config, now);
     tracing::info!(
         feeds = config.feeds.len(),
@@ -119,8 +114,6 @@ pub async fn run(
         config_path.display()
     );
 
-    let mut inflight = FuturesUnordered::new();
-    let mut busy: HashSet<i64> = HashSet::new();
     let mut stopping: Option<tokio::time::Instant> = None;
     let mut new_since_outputs = 0usize;
     // After a failed write (a full disk, say): no new fetches until this instant.
@@ -144,12 +137,12 @@ pub async fn run(
             paused_until = None;
         }
         if stopping.is_none() && paused_until.is_none() {
-            let room = config.fetch.concurrency.saturating_sub(inflight.len());
+            let room = engine.room();
             if room > 0 {
-                let due = store.due_feeds(now, room + busy.len()).await?;
+                let due = store.due_feeds(now, room + engine.in_flight()).await?;
                 let due: Vec<_> = due
                     .into_iter()
-                    .filter(|r| !busy.contains(&r.id))
+                    .filter(|r| !engine.is_busy(r.id))
                     .take(room)
                     .collect();
                 if !due.is_empty() && spell.is_none() {
@@ -158,13 +151,10 @@ pub async fn run(
                         crate::model::Round::start("daemon", now),
                     ));
                 }
-                for row in poll::interleave_by_host(due) {
-                    busy.insert(row.id);
-                    inflight.push(poll::spawn_fetch(fetcher.clone(), row, now, scorer.clone()));
-                }
+                engine.submit(due, now);
             }
         }
-        if stopping.is_some() && inflight.is_empty() && digest_task.is_none() {
+        if stopping.is_some() && engine.in_flight() == 0 && digest_task.is_none() {
             break;
         }
         let mut wake = match (stopping, paused_until) {
@@ -183,21 +173,23 @@ pub async fn run(
         tokio::select! {
             _ = control.shutdown.cancelled(), if stopping.is_none() => {
                 let grace = config.daemon.grace;
-                tracing::info!(in_flight = inflight.len(), "stopping: finishing in-flight feeds (grace {})", humantime::format_duration(grace));
+                tracing::info!(in_flight = engine.in_flight(), "stopping: finishing in-flight feeds (grace {})", humantime::format_duration(grace));
                 stopping = Some(tokio::time::Instant::now() + grace);
             }
             Some(()) = control.reload.recv(), if stopping.is_none() => {
                 if let Some(new) = reload(&config_path, &config) {
-                    if new.fetch != config.fetch {
-                        fetcher = Arc::new(Fetcher::new(&new.fetch)?);
-                    }
+                    let fetcher = if new.fetch != config.fetch {
+                        Arc::new(Fetcher::new(&new.fetch)?)
+                    } else {
+                        engine.fetcher()
+                    };
                     config = new;
-                    scorer = Arc::new(Scorer::new(&config));
+                    engine.configure(&config, fetcher);
                     if let Some(tx) = &adopted {
                         tx.send_replace(Arc::new(config.clone()));
                     }
                     let now = Utc::now();
-                    match poll::sync(&config, &store, now, &mut rng).await {
+                    match ingest::sync(&config, &store, now, &mut rng).await {
                         Ok(_) => tracing::info!(feeds = config.feeds.len(), "reloaded {}", config_path.display()),
                         // The feeds table keeps its old rows; the next reload tries again.
                         Err(e) => tracing::error!("reloaded {}, but cannot record its feeds: {e}", config_path.display()),
@@ -216,22 +208,12 @@ pub async fn run(
                     }
                 };
             }
-            Some(first) = inflight.next() => {
-                // Whatever else is ready goes in the same transaction.
-                let mut batch = vec![first];
-                while batch.len() < poll::MAX_BATCH {
-                    match inflight.next().now_or_never() {
-                        Some(Some(more)) => batch.push(more),
-                        _ => break,
-                    }
-                }
-                for (row, _) in &batch {
-                    busy.remove(&row.id);
-                }
+            // Whatever is ready goes in the same transaction; the daemon never waits for more.
+            Some(batch) = engine.next_batch(Duration::ZERO), if engine.in_flight() > 0 => {
                 let now = Utc::now();
-                let schedules = poll::Schedules::new(&config);
+                let schedules = ingest::Schedules::new(&config);
                 let n = batch.len();
-                let reports = match poll::settle_batch(&config, &schedules, &store, batch, now, &mut rng).await {
+                let reports = match ingest::settle_batch(&config, &schedules, &store, batch, now, &mut rng).await {
                     Ok(reports) => {
                         write_failures = 0;
                         reports
@@ -262,7 +244,7 @@ pub async fn run(
                         round.add(&report.result);
                     }
                 }
-                if inflight.is_empty()
+                if engine.in_flight() == 0
                     && let Some((started, mut round)) = spell.take()
                 {
                     round.duration = started.elapsed();
@@ -271,14 +253,14 @@ pub async fn run(
                         tracing::warn!("cannot record the round: {e}");
                     }
                 }
-                if inflight.is_empty() && new_since_outputs > 0 {
+                if engine.in_flight() == 0 && new_since_outputs > 0 {
                     regenerate_outputs(&config, &store, now, new_since_outputs).await;
                     new_since_outputs = 0;
                 }
             }
             _ = tokio::time::sleep_until(wake) => {
                 if stopping.is_some() {
-                    tracing::warn!(abandoned = inflight.len(), "grace period over: stopping without them (they will be fetched next time)");
+                    tracing::warn!(abandoned = engine.in_flight(), "grace period over: stopping without them (they will be fetched next time)");
                     if let Some(t) = digest_task.take() {
                         // Left `sending`: the next start sends it again.
                         tracing::warn!("grace period over: the digest send under way is abandoned (it is tried again at the next start)");
@@ -292,7 +274,7 @@ pub async fn run(
     if new_since_outputs > 0 {
         regenerate_outputs(&config, &store, Utc::now(), new_since_outputs).await;
     }
-    drop(inflight);
+    drop(engine);
     store.close().await;
     tracing::info!("stopped");
     Ok(())

@@ -6,9 +6,8 @@
 
 use url::Url;
 
-use crate::fetch::{self, Fetched};
+use crate::ingest::{Fetcher, PageError, fetch_page};
 use crate::model::{Discovery, Found, How};
-use crate::poll::Fetcher;
 
 /// Tried at the site's root when the page declares no feed, in this order.
 pub const COMMON_PATHS: &[&str] = &[
@@ -39,23 +38,14 @@ pub async fn discover(fetcher: &Fetcher, url: &Url) -> Result<Discovery, Discove
         url: url.clone(),
         reason,
     };
-    let body = match fetch::fetch(&fetcher.client, &fetcher.settings, url, &Default::default())
+    let body = fetch_page(fetcher, url)
         .await
-        .map_err(|e| page_err(e.to_string()))?
-    {
-        Fetched::Body(b) => b,
-        other => {
-            return Err(page_err(format!(
-                "the server answered HTTP {}",
-                other.meta().status
-            )));
-        }
-    };
-    let base = body.meta.final_url.clone();
+        .map_err(|e| page_err(e.to_string()))?;
+    let base = body.url.clone();
     let mut out = Discovery::default();
     if let Ok(feed) = crate::parse::parse(&body.bytes, body.content_type.as_deref(), &base) {
         out.found.push(Found {
-            url: body.meta.moved_to.clone().unwrap_or_else(|| url.clone()),
+            url: body.moved_to.clone().unwrap_or_else(|| url.clone()),
             title: feed.title,
             format: feed.format,
             entries: feed.entries.len(),
@@ -63,8 +53,7 @@ pub async fn discover(fetcher: &Fetcher, url: &Url) -> Result<Discovery, Discove
         });
         return Ok(out);
     }
-    let html = crate::parse::charset::decode(&body.bytes, None).text;
-    let page = crate::page::extract(&html);
+    let page = crate::page::extract(&body.text);
     let mut tried: Vec<Url> = vec![base.clone()];
     for link in page.feeds.iter().take(MAX_DECLARED) {
         if let Some(candidate) = base
@@ -133,21 +122,14 @@ async fn try_candidate(
 
 /// Fetches and parses one candidate.
 async fn probe(fetcher: &Fetcher, url: &Url, how: How) -> Result<Found, String> {
-    let body = match fetch::fetch(&fetcher.client, &fetcher.settings, url, &Default::default())
-        .await
-        .map_err(|e| e.to_string())?
-    {
-        Fetched::Body(b) => b,
-        other => return Err(format!("HTTP {}", other.meta().status)),
-    };
-    let feed = crate::parse::parse(
-        &body.bytes,
-        body.content_type.as_deref(),
-        &body.meta.final_url,
-    )
-    .map_err(|e| e.to_string())?;
+    let body = fetch_page(fetcher, url).await.map_err(|e| match e {
+        PageError::Answered(status) => format!("HTTP {status}"),
+        PageError::Failed(why) => why,
+    })?;
+    let feed = crate::parse::parse(&body.bytes, body.content_type.as_deref(), &body.url)
+        .map_err(|e| e.to_string())?;
     Ok(Found {
-        url: body.meta.moved_to.clone().unwrap_or_else(|| url.clone()),
+        url: body.moved_to.clone().unwrap_or_else(|| url.clone()),
         title: feed.title,
         format: feed.format,
         entries: feed.entries.len(),

@@ -51,9 +51,9 @@ pub mod sections;
 pub mod discover;
 pub mod page;
 
+pub mod ingest;
 pub mod opml;
 pub mod output;
-pub mod poll;
 
 pub mod daemon;
 pub mod deliver;

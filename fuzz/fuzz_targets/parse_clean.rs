@@ -1,4 +1,4 @@
-//! Feed bytes → `poll::prepare` (charset, feed-rs with repairs, clean, dedup): what the poller
+//! Feed bytes → `ingest::prepare` (charset, feed-rs with repairs, clean, dedup): what the poller
 //! does with every body it fetches.
 //!
 //! Besides "never panics", it checks what the cleaning stage promises and can be checked
@@ -51,7 +51,7 @@ fuzz_target!(|data: &[u8]| {
     };
     let base = Url::parse("https://feed.example/blog/feed.xml").expect("base URL");
     let Ok(gleaner::model::Prepared { stories, feed, .. }) =
-        gleaner::poll::prepare(body, content_type, &base, None)
+        gleaner::ingest::prepare(body, content_type, &base, None)
     else {
         return;
     };

@@ -1,8 +1,8 @@
 //! The editor's decisions: `candidates`, `pick`, `reject`, `unpick`, `snooze`, `unsnooze`,
 //! `apply`, `explain`, `rescore`.
 
+use gleaner::ingest::Fetcher;
 use gleaner::output;
-use gleaner::poll::Fetcher;
 
 use super::{Ctx, Failure, print, say};
 use crate::cli;

@@ -5,8 +5,8 @@ use std::io::IsTerminal;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
+use gleaner::ingest::{self, Fetcher, PollOptions};
 use gleaner::output;
-use gleaner::poll::{self, Fetcher, PollOptions};
 
 use super::{Ctx, Failure, say};
 use crate::cli;
@@ -51,7 +51,7 @@ pub async fn poll(ctx: &Ctx, args: &cli::PollArgs) -> Result<(), Failure> {
         bar
     });
     let now = ctx.now;
-    let round = poll::poll_once(&config, &store, &fetcher, now, &opts, |report| {
+    let round = ingest::poll_once(&config, &store, &fetcher, now, &opts, |report| {
         let line = output::round::feed_line(report);
         match &bar {
             Some(bar) => {

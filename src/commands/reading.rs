@@ -90,7 +90,8 @@ pub fn inspect(args: &cli::InspectArgs) -> Result<(), Failure> {
                 .and_then(|p| url::Url::from_file_path(p).ok())
                 .unwrap_or_else(|| url::Url::parse("file:///").expect("a valid URL")),
         };
-        let text = match gleaner::poll::prepare(&bytes, args.content_type.as_deref(), &base, None) {
+        let text = match gleaner::ingest::prepare(&bytes, args.content_type.as_deref(), &base, None)
+        {
             Ok(prepared) => render_inspected(&Inspected::read(&name, &prepared), args.json),
             Err(e) => {
                 unreadable += 1;

@@ -1,8 +1,8 @@
 //! The feeds themselves: `add`, `import opml`, `export opml`, `pause`, `resume`.
 
 use gleaner::config::Config;
+use gleaner::ingest::Fetcher;
 use gleaner::output;
-use gleaner::poll::Fetcher;
 
 use super::{Ctx, Failure, print, say};
 use crate::cli;

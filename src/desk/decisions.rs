@@ -198,7 +198,7 @@ pub async fn pause_feeds(
     }
     // The database may not know a feed added to feeds.toml since the last poll or run.
     let mut rng = fastrand::Rng::new();
-    crate::poll::sync(config, store, now, &mut rng).await?;
+    crate::ingest::sync(config, store, now, &mut rng).await?;
     let changed = store
         .set_paused(names, pause.then_some(now))
         .await?
@@ -213,7 +213,7 @@ pub async fn pause_feeds(
 pub async fn pick_link(
     config: &Config,
     store: &Store,
-    fetcher: &crate::poll::Fetcher,
+    fetcher: &crate::ingest::Fetcher,
     url: &str,
     section: Option<String>,
     blurb: Option<String>,
@@ -227,29 +227,11 @@ pub async fn pick_link(
     if !matches!(parsed.scheme(), "http" | "https") {
         return Err(err("only http and https links can be picked".into()));
     }
-    let fetched = crate::fetch::fetch(
-        &fetcher.client,
-        &fetcher.settings,
-        &parsed,
-        &Default::default(),
-    )
-    .await
-    .map_err(|e| err(e.to_string()))?;
-    let (html, final_url) = match fetched {
-        crate::fetch::Fetched::Body(b) => {
-            let text = crate::parse::charset::decode(&b.bytes, None)
-                .text
-                .into_owned();
-            (text, b.meta.final_url)
-        }
-        other => {
-            return Err(err(format!(
-                "the server answered HTTP {}",
-                other.meta().status
-            )));
-        }
-    };
-    let meta = crate::page::extract(&html);
+    let page = crate::ingest::fetch_page(fetcher, &parsed)
+        .await
+        .map_err(|e| err(e.to_string()))?;
+    let final_url = page.url;
+    let meta = crate::page::extract(&page.text);
     let link = meta
         .canonical
         .as_deref()

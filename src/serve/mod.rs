@@ -47,7 +47,7 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{Config, Secret};
-use crate::poll::Fetcher;
+use crate::ingest::Fetcher;
 use crate::store::Store;
 
 /// Why the server cannot start (or stopped).

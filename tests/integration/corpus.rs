@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use gleaner::clean::html::{sanitize, text_of, text_of_sanitized};
-use gleaner::poll::prepare;
+use gleaner::ingest::prepare;
 use url::Url;
 
 use crate::support::markup::findings;

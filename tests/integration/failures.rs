@@ -3,8 +3,8 @@
 
 use std::io::Write;
 
+use gleaner::ingest::PollOptions;
 use gleaner::model::FeedResult;
-use gleaner::poll::PollOptions;
 
 use crate::support::{Route, Server, Workspace, result_of, rss};
 

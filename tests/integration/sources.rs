@@ -146,7 +146,7 @@ async fn discovery_finds_declared_feeds_then_common_paths_and_offers_only_real_f
     // A feed given directly.
     server.route("/direct.xml", Route::feed(feed.clone()));
     let config = gleaner::config::Config::parse("", std::path::Path::new(".")).unwrap();
-    let fetcher = gleaner::poll::Fetcher::new(&config.fetch).unwrap();
+    let fetcher = gleaner::ingest::Fetcher::new(&config.fetch).unwrap();
     let url = |p: &str| url::Url::parse(&server.url(p)).unwrap();
 
     let d = discover(&fetcher, &url("/declares")).await.unwrap();

@@ -13,9 +13,9 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use gleaner::config::Config;
+use gleaner::ingest::{self, PollOptions};
 use gleaner::model::StoryView;
 use gleaner::model::{FeedResult, RoundReport};
-use gleaner::poll::{self, PollOptions};
 use gleaner::store::{Store, StoryFilter};
 
 pub use server::{Route, Server};
@@ -70,8 +70,8 @@ impl Workspace {
     pub async fn poll_with(&self, opts: PollOptions) -> RoundReport {
         let config = Config::load(&self.config_path()).unwrap();
         let store = Store::open(&config.storage.path).await.unwrap();
-        let fetcher = std::sync::Arc::new(poll::Fetcher::new(&config.fetch).unwrap());
-        let round = poll::poll_once(&config, &store, &fetcher, chrono::Utc::now(), &opts, |_| {})
+        let fetcher = std::sync::Arc::new(ingest::Fetcher::new(&config.fetch).unwrap());
+        let round = ingest::poll_once(&config, &store, &fetcher, chrono::Utc::now(), &opts, |_| {})
             .await
             .unwrap();
         store.close().await;
