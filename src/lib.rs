@@ -1,24 +1,26 @@
 //! gleaner reads the feeds a newsletter editor follows and keeps the stories in SQLite.
 //!
-//! Data flows one way; each module does one step and only the orchestrators ([`poll`], [`desk`],
+//! Data flows one way; each module does one step and only the orchestrators ([`ingest`], [`desk`],
 //! [`daemon`], [`deliver`], [`serve`]) know the order. `ARCHITECTURE.md` names every module,
 //! its one job and what it must never import (`.ci/layers.py` checks it). The base layer —
 //! [`text`] (escaping, the word normalizer), [`model`] (plain data), [`schedule`], [`config`] —
 //! imports no stage.
 //!
 //! ```text
-//! feeds.toml ─ config ─▶ poll (orchestrator)
-//!                         │  for every feed, concurrently (global + per-host limits):
-//!                         │    fetch    one conditional GET, limits, redirects → Fetched
-//!                         │    parse    bytes → charset → XML reader (feed-rs for JSON Feed) → ParsedFeed
+//! feeds.toml ─ config ─▶ ingest (the engine; `poll` runs a round, `daemon` runs it forever)
+//!                         │  for every feed, by at most `concurrency` workers (per-host limits):
+//!                         │    fetch    one conditional GET, limits, redirects, private-network guard
+//!                         │    parse    bytes → charset → XML reader (feed-rs for JSON Feed)
 //!                         │    clean    sanitize HTML, plain-text titles/excerpts, canonical URLs
 //!                         │    dedup    identity keys and content hashes
-//!                         ▼  serially, one transaction per feed:
-//!                        store  (feeds, stories, story_sources, fetch_log)
+//!                         │    score    keywords, fingerprint (neardup), section, learned features
+//!                         ▼  serially, a batch of feeds per transaction:
+//!                        store  (feeds, stories, scores, decisions, issues, deliveries)
 //!                         ▼
-//!                        desk (editorial orchestrator): score → candidates (neardup, sections)
-//!                         ▼                              → decisions, draft, publish, digest
-//!                        output (renderers return strings; one atomic writer)
+//!                        desk (the editorial wing): ranking, decisions, issues, digest
+//!                         ▼
+//!                        output (renderers return strings; one atomic writer) · deliver (mail,
+//!                        webhook) · serve (the desk over HTTP)
 //! ```
 //!
 //! `schedule` is the pure math of when each feed is due (intervals, crontab, backoff, publisher

@@ -6,9 +6,12 @@
 //! feed being written and never leaves half of one. Queries are checked at run time (no
 //! database needed to build).
 
+mod decisions;
 mod deliveries;
 mod editorial;
 mod feeds;
+mod issues;
+mod scores;
 mod stories;
 
 use std::path::{Path, PathBuf};
@@ -193,4 +196,29 @@ fn ts_ceil(t: DateTime<Utc>) -> i64 {
 
 fn from_ts(secs: i64) -> DateTime<Utc> {
     Utc.timestamp_opt(secs, 0).single().unwrap_or_default()
+}
+
+/// A fresh database in a temp dir with `n` stories (`Story 1`…, at `https://s.example/1`…),
+/// for the table groups' unit tests.
+#[cfg(test)]
+pub(crate) async fn test_store(n: usize) -> (tempfile::TempDir, Store, Vec<i64>) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("t.db")).await.unwrap();
+    let now = chrono::Utc::now();
+    let mut ids = Vec::new();
+    for i in 1..=n {
+        let url = format!("https://s.example/{i}");
+        let entry = crate::model::CleanEntry {
+            title: format!("Story {i}"),
+            url: Some(url.clone()),
+            canonical_url: Some(url),
+            author: None,
+            published: Some(now - chrono::Duration::hours(i as i64)),
+            updated: None,
+            excerpt: format!("About story {i}."),
+            content_html: format!("<p>About story {i}.</p>"),
+        };
+        ids.push(store.add_story(&entry, now).await.unwrap());
+    }
+    (dir, store, ids)
 }
