@@ -114,11 +114,12 @@ impl Ctx {
     }
 }
 
-/// Prints `text` as it is. Standard output is the only place broken pipes are handled: a closed
-/// pipe (`gleaner poll | head`) must not abort a round half way, so write errors are ignored —
-/// the database, not the terminal, is the record.
-pub fn print(text: &str) {
-    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+/// Prints `text` as it is; false when standard output is closed. This is the only place broken
+/// pipes are handled: a closed pipe (`gleaner poll | head`) must not abort a round half way, so
+/// the error goes no further — the database, not the terminal, is the record (a command that
+/// only prints, like `inspect`, may stop early on false).
+pub fn print(text: &str) -> bool {
+    std::io::stdout().lock().write_all(text.as_bytes()).is_ok()
 }
 
 /// Prints one line.

@@ -21,10 +21,10 @@ pub async fn poll(ctx: &Ctx, args: &cli::PollArgs) -> Result<(), Failure> {
         }
     }
     if config.feeds.is_empty() {
-        println!(
+        say(&format!(
             "no feeds in {}: add [[feeds]] entries (see README)",
             ctx.config_path.display()
-        );
+        ));
         return Ok(());
     }
     let fetcher = Fetcher::new(&config.fetch)

@@ -1,7 +1,5 @@
 //! Reading what is stored and what a document holds: `status`, `entries`, `inspect`.
 
-use std::io::Write;
-
 use gleaner::output;
 use gleaner::store::StoryFilter;
 
@@ -71,7 +69,6 @@ pub fn inspect(args: &cli::InspectArgs) -> Result<(), Failure> {
     use output::inspect::Inspected;
     use std::io::Read;
     let mut unreadable = 0;
-    let mut out = std::io::stdout().lock();
     for path in &args.files {
         let name = path.display().to_string();
         let bytes = if name == "-" {
@@ -99,8 +96,8 @@ pub fn inspect(args: &cli::InspectArgs) -> Result<(), Failure> {
                 render_inspected(&Inspected::failed(&name, &error), args.json)
             }
         };
-        // A closed pipe (`| head`) is not an error worth reporting.
-        if out.write_all(text.as_bytes()).is_err() {
+        // A closed pipe (`| head`): nobody reads the rest.
+        if !print(&text) {
             return Ok(());
         }
     }

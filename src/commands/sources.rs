@@ -188,7 +188,9 @@ pub fn export_opml(ctx: &Ctx, args: &cli::ExportOpmlArgs) -> Result<(), Failure>
                 path.display()
             ));
         }
-        None => print(&text),
+        None => {
+            print(&text);
+        }
     }
     Ok(())
 }
