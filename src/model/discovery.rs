@@ -9,7 +9,7 @@ pub enum How {
     Given,
     /// The page declares it with `<link rel="alternate">`.
     Declared,
-    /// One of [`COMMON_PATHS`].
+    /// One of [`crate::discover::COMMON_PATHS`].
     CommonPath,
 }
 

@@ -4,7 +4,7 @@
 //! Each item is one line `- [ ] **Title** · score <!-- gleaner:ID -->` followed by indented
 //! lines: the link, sources/date/"also at", why, the excerpt, and `blurb:`. The editor ticks
 //! `[x]` (pick), `[-]` (reject) or `[z]` (snooze for a week), may fill `blurb:` (or `reason:` for a reject) and may move an
-//! item under another `## Section` heading; [`parse`] reads that back. Titles and excerpts are
+//! item under another `## Section` heading; [`crate::desk::candidates_md::parse`] reads that back. Titles and excerpts are
 //! escaped, so no feed text can forge a marker or a heading.
 
 use std::fmt::Write;

@@ -98,7 +98,7 @@ pub(super) struct WindowJson(
     pub(super) Option<String>,
 );
 
-/// An item of a past issue, ready to store ([`Store::import_catalogue`]).
+/// An item of a past issue, ready to store ([`Store::import_catalogue`](crate::store::Store::import_catalogue)).
 #[derive(Debug, Clone, PartialEq)]
 pub struct CatalogueItem {
     pub issue: i64,
@@ -110,7 +110,7 @@ pub struct CatalogueItem {
     pub features: String,
 }
 
-/// At most how many examples of each kind [`Store::learning_examples`] reads (the latest).
+/// At most how many examples of each kind [`Store::learning_examples`](crate::store::Store::learning_examples) reads (the latest).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LearningLimits {
     pub decisions: usize,
