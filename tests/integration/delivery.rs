@@ -581,6 +581,14 @@ fn week_before(fire: chrono::DateTime<chrono::Utc>) -> String {
     format!("{}-W{:02}", w.year(), w.week())
 }
 
+/// Waits until `status` shows the webhook delivery of the week a send at `fire` covers.
+fn wait_until_sent(ws: &Workspace, fire: chrono::DateTime<chrono::Utc>, limit: Duration) {
+    let want = format!("{} webhook  sent", week_before(fire));
+    wait_for("the delivery to be recorded", limit, || {
+        stdout(&ws.gleaner(&["status"])).contains(&want)
+    });
+}
+
 fn wait_for(what: &str, limit: Duration, mut f: impl FnMut() -> bool) {
     let start = Instant::now();
     while !f() {
@@ -611,14 +619,7 @@ fn the_daemon_sends_once_per_scheduled_time_survives_kill_9_and_sends_a_missed_w
     });
     assert!(chrono::Utc::now() >= fire);
     // Kill -9 right after the send was recorded, and start again: nothing more is sent.
-    wait_for(
-        "the delivery to be recorded",
-        Duration::from_secs(10),
-        || {
-            stdout(&ws.gleaner(&["status"]))
-                .contains(&format!("{} webhook  sent", week_before(fire)))
-        },
-    );
+    wait_until_sent(&ws, fire, Duration::from_secs(10));
     daemon.signal("KILL");
     let _ = daemon.child.wait();
     let mut again = ws.start_daemon();
@@ -719,14 +720,7 @@ fn sighup_before_during_and_after_a_send_neither_skips_nor_repeats_the_week() {
     wait_for("the second reload", Duration::from_secs(10), || {
         reloads(&daemon) == 2
     });
-    wait_for(
-        "the delivery to be recorded",
-        Duration::from_secs(20),
-        || {
-            stdout(&ws.gleaner(&["status"]))
-                .contains(&format!("{} webhook  sent", week_before(fire)))
-        },
-    );
+    wait_until_sent(&ws, fire, Duration::from_secs(20));
     // After it.
     daemon.signal("HUP");
     wait_for("the third reload", Duration::from_secs(10), || {
